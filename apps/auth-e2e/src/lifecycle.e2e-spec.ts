@@ -1,0 +1,16 @@
+import { itKeepsTheServiceLifecycle, startService } from '@gateway/testing';
+
+describe('auth lifecycle', () => {
+  itKeepsTheServiceLifecycle('auth', () => ({ REDIS_URL: process.env['REDIS_URL'] ?? '' }));
+
+  it('is not ready while Redis is unreachable', async () => {
+    const service = await startService('auth', { env: { REDIS_URL: 'redis://127.0.0.1:1' }, readyPath: '/healthz' });
+    try {
+      const ready = await fetch(`${service.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'unavailable', checks: { storage: 'unavailable' } });
+    } finally {
+      await service.stop();
+    }
+  });
+});

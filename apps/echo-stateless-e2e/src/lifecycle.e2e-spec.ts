@@ -1,0 +1,5 @@
+import { itKeepsTheServiceLifecycle } from '@gateway/testing';
+
+describe('echo-stateless lifecycle', () => {
+  itKeepsTheServiceLifecycle('echo-stateless');
+});

@@ -1,0 +1,6 @@
+import { BaseEnv } from '@gateway/config';
+
+/** Configuration of echo-stateless (see .env.example). */
+export class EchoStatelessEnv extends BaseEnv {
+  public override PORT = 3101;
+}

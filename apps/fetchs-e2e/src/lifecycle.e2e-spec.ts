@@ -1,0 +1,5 @@
+import { itKeepsTheServiceLifecycle } from '@gateway/testing';
+
+describe('fetchs lifecycle', () => {
+  itKeepsTheServiceLifecycle('fetchs');
+});

@@ -1,0 +1,5 @@
+import { itKeepsTheServiceLifecycle } from '@gateway/testing';
+
+describe('stdio-proxy lifecycle', () => {
+  itKeepsTheServiceLifecycle('stdio-proxy');
+});

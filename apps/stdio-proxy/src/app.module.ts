@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@gateway/config';
+import { PlatformModule } from '@gateway/platform';
+import { StdioProxyEnv } from './stdio-proxy.env';
+
+@Module({
+  imports: [ConfigModule.forRoot(StdioProxyEnv, 'stdio-proxy'), PlatformModule.forRoot({ envClass: StdioProxyEnv })],
+})
+export class AppModule {}

@@ -1,0 +1,84 @@
+/**
+ * The one list of MCP services the gateway knows. Everything else (auth's protected-resource
+ * metadata and audiences, the Traefik configuration, compose labels, the dev edge, `npm start`)
+ * is derived from it; nothing repeats it by hand.
+ */
+export type ServiceKind = 'native' | 'stdio';
+
+export interface StdioCommand {
+  /** Executable; `node` runs the current Node.js binary. */
+  readonly command: string;
+  readonly args: readonly string[];
+  /** Environment keys passed to the child (values may reference `${VAR}` of the proxy's environment). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface ServiceDefinition {
+  /** URL-safe name: the path segment in path mode, the host label in subdomain mode. */
+  readonly name: string;
+  /** Human-readable name for metadata (`resource_name`) and pages. */
+  readonly title: string;
+  readonly kind: ServiceKind;
+  /** Nx project that serves it. */
+  readonly app: 'echo-stateless' | 'echo-stateful' | 'fetchs' | 'stdio-proxy';
+  /** Port it listens on inside the gateway's network (unique per service). */
+  readonly port: number;
+  readonly enabledByDefault: boolean;
+  /** For `stdio` services: the official stdio server the proxy starts. */
+  readonly stdio?: StdioCommand;
+}
+
+/** An official stdio server installed as an npm dependency: nothing is downloaded at run time. */
+const stdioServer = (pkg: string, extraArgs: string[] = [], env?: Record<string, string>): StdioCommand => ({
+  command: 'node',
+  args: [`node_modules/@modelcontextprotocol/${pkg}/dist/index.js`, ...extraArgs],
+  ...(env ? { env } : {}),
+});
+
+// Ports: 31xx native services, 32xx stdio servers behind the proxy, 3000 auth, 8080 the edge.
+export const SERVICES: readonly ServiceDefinition[] = [
+  { name: 'echo-stateless', title: 'Echo (stateless)', kind: 'native', app: 'echo-stateless', port: 3101, enabledByDefault: true },
+  { name: 'echo-stateful', title: 'Echo (stateful)', kind: 'native', app: 'echo-stateful', port: 3102, enabledByDefault: true },
+  { name: 'fetchs', title: 'Fetch', kind: 'native', app: 'fetchs', port: 3103, enabledByDefault: true },
+  {
+    name: 'everything',
+    title: 'Everything (MCP reference server)',
+    kind: 'stdio',
+    app: 'stdio-proxy',
+    port: 3201,
+    enabledByDefault: true,
+    stdio: stdioServer('server-everything', ['stdio']),
+  },
+  {
+    name: 'memory',
+    title: 'Memory (knowledge graph)',
+    kind: 'stdio',
+    app: 'stdio-proxy',
+    port: 3202,
+    enabledByDefault: true,
+    stdio: stdioServer('server-memory', [], { MEMORY_FILE_PATH: '${MCP_DATA_DIR}/memory.jsonl' }),
+  },
+  {
+    name: 'filesystem',
+    title: 'Filesystem (workspace)',
+    kind: 'stdio',
+    app: 'stdio-proxy',
+    port: 3203,
+    enabledByDefault: true,
+    stdio: stdioServer('server-filesystem', ['${MCP_WORKSPACE_DIR}']),
+  },
+  {
+    name: 'sequential-thinking',
+    title: 'Sequential thinking',
+    kind: 'stdio',
+    app: 'stdio-proxy',
+    port: 3204,
+    enabledByDefault: true,
+    stdio: stdioServer('server-sequential-thinking'),
+  },
+];
+
+/** `echo-stateless` → `ECHO_STATELESS`, the infix of `MCP_<NAME>_ENABLED`. */
+export function envKeyOf(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}

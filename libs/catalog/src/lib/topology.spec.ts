@@ -1,0 +1,106 @@
+import { ConfigValidationError } from '@gateway/config';
+import { SERVICES } from './services';
+import { resolveTopology, serviceForRequest, serviceForResource } from './topology';
+
+describe('resolveTopology', () => {
+  it('path mode: one origin, /NAME/mcp, path-inserted metadata URL', () => {
+    const topology = resolveTopology({});
+    expect(topology.mode).toBe('path');
+    expect(topology.issuer).toBe('http://localhost:8080');
+    const echo = topology.services.find((service) => service.name === 'echo-stateless');
+    expect(echo).toMatchObject({
+      enabled: true,
+      origin: 'http://localhost:8080',
+      pathPrefix: '/echo-stateless',
+      mcpUrl: 'http://localhost:8080/echo-stateless/mcp',
+      resourceMetadataUrl: 'http://localhost:8080/.well-known/oauth-protected-resource/echo-stateless/mcp',
+      upstreamUrl: 'http://127.0.0.1:3101',
+    });
+  });
+
+  it('subdomain mode: auth.BASE_DOMAIN issuer and NAME.BASE_DOMAIN/mcp', () => {
+    const topology = resolveTopology({ ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'Example.com' });
+    expect(topology.issuer).toBe('https://auth.example.com');
+    const memory = topology.services.find((service) => service.name === 'memory');
+    expect(memory?.mcpUrl).toBe('https://memory.example.com/mcp');
+    expect(memory?.resourceMetadataUrl).toBe('https://memory.example.com/.well-known/oauth-protected-resource/mcp');
+  });
+
+  it('MCP_<NAME>_ENABLED switches services off and on', () => {
+    const topology = resolveTopology({ MCP_ECHO_STATEFUL_ENABLED: 'false', MCP_SEQUENTIAL_THINKING_ENABLED: '0' });
+    const names = topology.enabled.map((service) => service.name);
+    expect(names).not.toContain('echo-stateful');
+    expect(names).not.toContain('sequential-thinking');
+    expect(names).toContain('echo-stateless');
+  });
+
+  it('reads per-service allow-lists and upstream overrides', () => {
+    const topology = resolveTopology({ MCP_FETCHS_ALLOWED_USERS: ' alice, Bob ', MCP_FETCHS_UPSTREAM: 'http://fetchs:3103' });
+    const fetchs = topology.services.find((service) => service.name === 'fetchs');
+    expect(fetchs?.allowedUsers).toEqual(['alice', 'Bob']);
+    expect(fetchs?.upstreamUrl).toBe('http://fetchs:3103');
+  });
+
+  it('names every bad key at once', () => {
+    expect(() =>
+      resolveTopology({ ROUTING_MODE: 'subdomain', MCP_MEMORY_ENABLED: 'perhaps', MCP_FETCHS_UPSTREAM: 'ftp://x' }),
+    ).toThrow(ConfigValidationError);
+    try {
+      resolveTopology({ ROUTING_MODE: 'subdomain', MCP_MEMORY_ENABLED: 'perhaps', MCP_FETCHS_UPSTREAM: 'ftp://x' });
+    } catch (error) {
+      const { problems } = error as ConfigValidationError;
+      expect(problems).toEqual([
+        expect.stringContaining('BASE_DOMAIN is missing'),
+        expect.stringContaining('MCP_FETCHS_UPSTREAM="ftp://x"'),
+        expect.stringContaining('MCP_MEMORY_ENABLED="perhaps"'),
+      ]);
+    }
+  });
+
+  it('refuses a PUBLIC_URL with a path', () => {
+    expect(() => resolveTopology({ PUBLIC_URL: 'http://localhost:8080/gateway' })).toThrow(/PUBLIC_URL/);
+  });
+
+  it('has unique names and ports', () => {
+    expect(new Set(SERVICES.map((service) => service.name)).size).toBe(SERVICES.length);
+    expect(new Set(SERVICES.map((service) => service.port)).size).toBe(SERVICES.length);
+    for (const service of SERVICES) expect(service.name).toMatch(/^[a-z][a-z0-9-]*$/);
+  });
+});
+
+describe('serviceForResource (RFC 8707)', () => {
+  const topology = resolveTopology({ MCP_MEMORY_ENABLED: 'false' });
+
+  it.each([
+    'http://localhost:8080/echo-stateless/mcp',
+    'HTTP://LOCALHOST:8080/echo-stateless/mcp',
+    'http://localhost:8080/echo-stateless/mcp/',
+  ])('accepts %s', (resource) => {
+    expect(serviceForResource(topology, resource)?.name).toBe('echo-stateless');
+  });
+
+  it.each([
+    'http://localhost:8080/echo-stateless',
+    'http://localhost:8080/echo-stateless/mcp?x=1',
+    'http://localhost:8081/echo-stateless/mcp',
+    'http://localhost:8080/memory/mcp',
+    'not a url',
+  ])('refuses %s', (resource) => {
+    expect(serviceForResource(topology, resource)).toBeUndefined();
+  });
+});
+
+describe('serviceForRequest', () => {
+  it('path mode matches by prefix on the public host', () => {
+    const topology = resolveTopology({});
+    expect(serviceForRequest(topology, 'localhost:8080', '/fetchs/mcp')?.name).toBe('fetchs');
+    expect(serviceForRequest(topology, 'localhost:8080', '/fetchsx/mcp')).toBeUndefined();
+    expect(serviceForRequest(topology, 'evil.example:8080', '/fetchs/mcp')).toBeUndefined();
+  });
+
+  it('subdomain mode matches by host', () => {
+    const topology = resolveTopology({ ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'example.com' });
+    expect(serviceForRequest(topology, 'fetchs.example.com', '/mcp')?.name).toBe('fetchs');
+    expect(serviceForRequest(topology, 'auth.example.com', '/mcp')).toBeUndefined();
+  });
+});

@@ -1,0 +1,144 @@
+import { ConfigValidationError } from '@gateway/config';
+import { envKeyOf, SERVICES, type ServiceDefinition } from './services';
+
+export const ROUTING_MODES = ['path', 'subdomain'] as const;
+export type RoutingMode = (typeof ROUTING_MODES)[number];
+
+/** A catalog service as this deployment exposes it. */
+export interface ResolvedService extends ServiceDefinition {
+  readonly enabled: boolean;
+  /** Public origin, e.g. `http://localhost:8080` (path) or `https://echo-stateless.example.com` (subdomain). */
+  readonly origin: string;
+  /** Path prefix the edge strips before forwarding: `/NAME` in path mode, `` in subdomain mode. */
+  readonly pathPrefix: string;
+  /** The canonical MCP URL: what clients connect to and the RFC 8707 `resource` / token `aud`. */
+  readonly mcpUrl: string;
+  /** RFC 9728 §3.1: the well-known URL with the resource's path inserted. */
+  readonly resourceMetadataUrl: string;
+  /** Where the service listens for the edge (`MCP_<NAME>_UPSTREAM` overrides). */
+  readonly upstreamUrl: string;
+  /** `MCP_<NAME>_ALLOWED_USERS`; `undefined` means the gateway-wide policy applies alone. */
+  readonly allowedUsers?: readonly string[];
+}
+
+export interface GatewayTopology {
+  readonly mode: RoutingMode;
+  /** The OAuth issuer, byte-identical in metadata, tokens and `iss` (RFC 8414 §3.3, RFC 9207). */
+  readonly issuer: string;
+  /** Every catalog service, enabled or not. */
+  readonly services: readonly ResolvedService[];
+  /** The enabled ones. */
+  readonly enabled: readonly ResolvedService[];
+}
+
+type RawEnv = Readonly<Record<string, string | undefined>>;
+
+const TRUE = /^(true|1|yes|on)$/i;
+const FALSE = /^(false|0|no|off)$/i;
+
+/**
+ * Resolves the catalog against the environment. Keys:
+ * `ROUTING_MODE` (path | subdomain, default path), `PUBLIC_URL` (path mode, default http://localhost:8080),
+ * `BASE_DOMAIN` and `PUBLIC_SCHEME` (subdomain mode, scheme default https),
+ * and per service `MCP_<NAME>_ENABLED`, `MCP_<NAME>_UPSTREAM`, `MCP_<NAME>_ALLOWED_USERS`.
+ */
+export function resolveTopology(env: RawEnv = process.env): GatewayTopology {
+  const problems: string[] = [];
+  const mode = (env['ROUTING_MODE'] || 'path') as RoutingMode;
+  if (!ROUTING_MODES.includes(mode)) problems.push(`ROUTING_MODE=${JSON.stringify(mode)}: must be path or subdomain`);
+
+  const scheme = env['PUBLIC_SCHEME'] || 'https';
+  if (!/^https?$/.test(scheme)) problems.push(`PUBLIC_SCHEME=${JSON.stringify(scheme)}: must be http or https`);
+  const baseDomain = (env['BASE_DOMAIN'] ?? '').trim().toLowerCase();
+  let publicUrl = 'http://localhost:8080';
+  if (mode === 'subdomain' && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?$/.test(baseDomain)) {
+    problems.push(`BASE_DOMAIN${baseDomain ? `=${JSON.stringify(baseDomain)}` : ' is missing'}: subdomain routing needs a domain such as example.com`);
+  }
+  if (mode === 'path') {
+    const parsed = parseOrigin(env['PUBLIC_URL'] || publicUrl);
+    if (parsed) publicUrl = parsed;
+    else problems.push(`PUBLIC_URL=${JSON.stringify(env['PUBLIC_URL'])}: must be an http(s) origin such as http://localhost:8080`);
+  }
+
+  const services = SERVICES.map((definition): ResolvedService => {
+    const key = envKeyOf(definition.name);
+    const enabledRaw = env[`MCP_${key}_ENABLED`]?.trim();
+    let enabled = definition.enabledByDefault;
+    if (enabledRaw && TRUE.test(enabledRaw)) enabled = true;
+    else if (enabledRaw && FALSE.test(enabledRaw)) enabled = false;
+    else if (enabledRaw) problems.push(`MCP_${key}_ENABLED=${JSON.stringify(enabledRaw)}: must be true or false`);
+
+    const upstreamRaw = env[`MCP_${key}_UPSTREAM`]?.trim();
+    const upstreamUrl = upstreamRaw ? parseOrigin(upstreamRaw) : `http://127.0.0.1:${definition.port}`;
+    if (!upstreamUrl) problems.push(`MCP_${key}_UPSTREAM=${JSON.stringify(upstreamRaw)}: must be an http(s) origin`);
+
+    const usersRaw = env[`MCP_${key}_ALLOWED_USERS`];
+    const allowedUsers = usersRaw === undefined ? undefined : splitList(usersRaw);
+
+    const origin = mode === 'subdomain' ? `${scheme}://${definition.name}.${baseDomain}` : publicUrl;
+    const pathPrefix = mode === 'subdomain' ? '' : `/${definition.name}`;
+    const mcpPath = `${pathPrefix}/mcp`;
+    return {
+      ...definition,
+      enabled,
+      origin,
+      pathPrefix,
+      mcpUrl: `${origin}${mcpPath}`,
+      resourceMetadataUrl: `${origin}/.well-known/oauth-protected-resource${mcpPath}`,
+      upstreamUrl: upstreamUrl ?? '',
+      ...(allowedUsers ? { allowedUsers } : {}),
+    };
+  });
+
+  if (problems.length > 0) throw new ConfigValidationError(problems, 'the service catalog');
+  const issuer = mode === 'subdomain' ? `${scheme}://auth.${baseDomain}` : publicUrl;
+  return { mode, issuer, services, enabled: services.filter((service) => service.enabled) };
+}
+
+/** The enabled service a public request addresses (`Host` without port match in subdomain mode, path prefix in path mode). */
+export function serviceForRequest(topology: GatewayTopology, host: string, path: string): ResolvedService | undefined {
+  const lowerHost = host.toLowerCase();
+  return topology.enabled.find((service) => {
+    const origin = new URL(service.origin);
+    if (origin.host !== lowerHost && origin.hostname !== lowerHost) return false;
+    if (!service.pathPrefix) return true;
+    return path === service.pathPrefix || path.startsWith(`${service.pathPrefix}/`);
+  });
+}
+
+/**
+ * RFC 8707 resource comparison: scheme and host are case-insensitive, one trailing slash is ignored.
+ * Returns the enabled service whose canonical MCP URL `resource` names.
+ */
+export function serviceForResource(topology: GatewayTopology, resource: string): ResolvedService | undefined {
+  const wanted = canonicalResource(resource);
+  return wanted ? topology.enabled.find((service) => canonicalResource(service.mcpUrl) === wanted) : undefined;
+}
+
+function canonicalResource(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.hash || url.search || url.username || url.password) return undefined;
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/$/, '')}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseOrigin(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.search || url.hash) return undefined;
+    if (url.pathname !== '/' && url.pathname !== '') return undefined;
+    return url.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}

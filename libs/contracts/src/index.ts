@@ -1,0 +1,1 @@
+export { CallerIdentity, IDENTITY_HEADERS, identityFromHeaders, identityToHeaders } from './lib/identity';

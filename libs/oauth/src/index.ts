@@ -1,0 +1,1 @@
+export { OAuthError, type OAuthErrorCode, type OAuthErrorOptions } from './lib/oauth-error';

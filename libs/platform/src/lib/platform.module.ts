@@ -1,0 +1,51 @@
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import type { BaseEnv } from '@gateway/config';
+import { LoggerModule } from 'nestjs-pino';
+import { HealthController, READINESS_CHECKS, type ReadinessChecks } from './health.controller';
+
+/** Header values that must never reach a log line. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
+];
+
+export interface PlatformOptions {
+  /** The app's validated env class (provided by `ConfigModule.forRoot`). */
+  readonly envClass: Type<BaseEnv>;
+  /** What `/readyz` pings, by name. */
+  readonly readiness?: ReadinessChecks;
+}
+
+/** What every service has: pino logging (JSON, or pretty for people), `/healthz` and `/readyz`. */
+@Module({})
+export class PlatformModule {
+  public static forRoot({ envClass, readiness = {} }: PlatformOptions): DynamicModule {
+    return {
+      module: PlatformModule,
+      imports: [
+        LoggerModule.forRootAsync({
+          inject: [envClass],
+          useFactory: (env: BaseEnv) => ({
+            pinoHttp: {
+              level: env.LOG_LEVEL,
+              redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+              autoLogging: { ignore: (req) => /^\/(healthz|readyz)$/.test(req.url ?? '') },
+              ...(logFormat(env) === 'pretty'
+                ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'HH:MM:ss.l' } } }
+                : {}),
+            },
+          }),
+        }),
+      ],
+      controllers: [HealthController],
+      providers: [{ provide: READINESS_CHECKS, useValue: readiness }],
+    };
+  }
+}
+
+export function logFormat(env: BaseEnv): 'json' | 'pretty' {
+  if (env.LOG_FORMAT) return env.LOG_FORMAT;
+  return env.NODE_ENV === 'development' ? 'pretty' : 'json';
+}

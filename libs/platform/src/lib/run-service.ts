@@ -1,0 +1,78 @@
+import 'reflect-metadata';
+import { type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type BaseEnv, ConfigValidationError, loadRawEnv, validateEnv } from '@gateway/config';
+import { Logger } from 'nestjs-pino';
+
+export interface ServiceDescription<E extends BaseEnv> {
+  /** Name used in logs and messages. */
+  readonly name: string;
+  /** Loads the root module. Lazy, so that a configuration error is reported cleanly, not as a stack. */
+  readonly module: () => Promise<Type<unknown>>;
+  readonly envClass: Type<E>;
+  /** Largest request body in bytes (Fastify's `bodyLimit`); larger bodies get 413. */
+  readonly bodyLimit?: number;
+  /** Extra checks before Nest starts (e.g. resolving the service catalog); throw ConfigValidationError. */
+  readonly preflight?: (env: E) => void;
+  /** Last adjustments before `listen` (content-type parsers, hooks, CORS). */
+  readonly configure?: (app: NestFastifyApplication, env: E) => void | Promise<void>;
+}
+
+/**
+ * Boots a service: Fastify, pino, validated config, graceful SIGTERM/SIGINT. A bad configuration
+ * ends the process with exit code 1 and the list of bad keys, without a stack trace.
+ */
+export async function runService<E extends BaseEnv>(service: ServiceDescription<E>): Promise<INestApplication> {
+  try {
+    // Validate before Nest starts, so a bad key ends the process with one clear message.
+    const env = validateEnv(service.envClass, loadRawEnv(), service.name);
+    service.preflight?.(env);
+    const module = await service.module();
+    const app = await NestFactory.create<NestFastifyApplication>(
+      module,
+      new FastifyAdapter({ bodyLimit: service.bodyLimit ?? 1024 * 1024, trustProxy: false }),
+      { bufferLogs: true },
+    );
+    app.useLogger(app.get(Logger));
+    app.flushLogs();
+    await service.configure?.(app, env);
+    closeOnSignals(app, env.SHUTDOWN_TIMEOUT, app.get(Logger));
+    await app.listen(env.PORT, env.HOST);
+    app.get(Logger).log(`${service.name} listening on ${await app.getUrl()}`, 'Bootstrap');
+    return app;
+  } catch (error) {
+    if (error instanceof ConfigValidationError) {
+      process.stderr.write(`${error.message}\n`);
+    } else {
+      process.stderr.write(`${service.name} failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+    }
+    process.exit(1);
+  }
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting connections, run every module's shutdown hooks (Redis quits,
+ * children are stopped), then exit 0. If that outlives the deadline, exit 1 anyway.
+ */
+function closeOnSignals(app: INestApplication, seconds: number, logger: Logger): void {
+  let closing = false;
+  const close = (signal: NodeJS.Signals): void => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal} received, shutting down (deadline ${seconds}s)`, 'Bootstrap');
+    setTimeout(() => {
+      logger.warn('shutdown deadline passed, exiting', 'Bootstrap');
+      process.exit(1);
+    }, seconds * 1000).unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(`shutdown failed: ${String(error)}`, 'Bootstrap');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', close);
+  process.on('SIGINT', close);
+}

@@ -1,0 +1,5 @@
+export { KeyValueStore, type SetOptions } from './lib/key-value-store';
+export { MemoryStore } from './lib/memory-store';
+export { RedisStore } from './lib/redis-store';
+export { StorageEnv } from './lib/storage-env';
+export { REDIS_CLIENT_OPTIONS, StorageModule } from './lib/storage.module';
