@@ -1,0 +1,77 @@
+/**
+ * What auth keeps in storage, by key family. Both the authorization side (registration, /authorize,
+ * login, consent) and the token side (/token, /revoke, /introspect, /verify) read these shapes, so they
+ * are defined once here. Wire names (snake_case) only where the value is RFC 7591 client metadata.
+ * storage-schema.md beside this file lists every key family with its TTL.
+ */
+
+/** The user as the upstream IdP identified them, after the access policy let them in. */
+export interface UserIdentity {
+  /** Stable subject: `<provider>:<upstream id>`, e.g. `github:583231`, `oidc:<sub>`, `dev:alice`. */
+  readonly sub: string;
+  readonly provider: 'github' | 'oidc' | 'dev';
+  /** Login / preferred username (what allow-lists match, case-insensitively). */
+  readonly login: string;
+  readonly name?: string;
+  /** Verified email only. */
+  readonly email?: string;
+  /** GitHub organisations (lower-case) when the policy needs them. */
+  readonly orgs?: readonly string[];
+}
+
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic';
+
+/** RFC 7591 §2 client metadata as registered (validated, normalised). */
+export interface ClientMetadata {
+  readonly redirect_uris: readonly string[];
+  readonly token_endpoint_auth_method: TokenEndpointAuthMethod;
+  readonly grant_types: readonly ('authorization_code' | 'refresh_token')[];
+  readonly response_types: readonly 'code'[];
+  readonly client_name?: string;
+  readonly client_uri?: string;
+  readonly logo_uri?: string;
+  readonly scope?: string;
+  readonly contacts?: readonly string[];
+  readonly tos_uri?: string;
+  readonly policy_uri?: string;
+  readonly software_id?: string;
+  readonly software_version?: string;
+  readonly application_type?: 'web' | 'native';
+}
+
+/** Key `client:{client_id}`; TTL = CLIENT_LIFETIME (none when 0). */
+export interface ClientRecord {
+  readonly clientId: string;
+  /** SHA-256 (hex) of the client secret; absent for public clients (`none`). */
+  readonly clientSecretHash?: string;
+  /** SHA-256 (hex) of the RFC 7592 registration access token. */
+  readonly registrationTokenHash: string;
+  /** Seconds since the epoch (`client_id_issued_at`). */
+  readonly issuedAt: number;
+  /** Seconds since the epoch; 0 = never (`client_secret_expires_at`). */
+  readonly expiresAt: number;
+  readonly metadata: ClientMetadata;
+}
+
+/**
+ * Key `code:{sha256(code)}`; TTL = AUTHORIZATION_CODE_LIFETIME (≤ 60 s by default). Taken atomically
+ * (`KeyValueStore.take`) by the token endpoint, so a code is redeemed at most once.
+ */
+export interface AuthorizationCodeRecord {
+  readonly clientId: string;
+  /** The redirect_uri exactly as sent on /authorize (RFC 6749 §4.1.3 requires the same value on /token). */
+  readonly redirectUri: string;
+  /** RFC 7636: S256 only. */
+  readonly codeChallenge: string;
+  readonly codeChallengeMethod: 'S256';
+  /** RFC 8707: the canonical MCP URL of the service (the token's `aud`). */
+  readonly resource: string;
+  /** Space-separated granted scopes. */
+  readonly scope: string;
+  readonly user: UserIdentity;
+  /** Seconds since the epoch. */
+  readonly issuedAt: number;
+}
+
+/** Hex SHA-256: how codes, tokens and secrets are keyed and stored (never in the clear). */
+export { hashSecret, matchesHash } from './hash';
