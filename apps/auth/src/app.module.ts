@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule } from '@gateway/config';
 import { PlatformModule } from '@gateway/platform';
 import { KeyValueStore, StorageModule } from '@gateway/storage';
 import { AuthEnv } from './auth.env';
+import { ClientStore } from './clients/client.store';
+import { OAuthExceptionFilter } from './http/oauth-exception.filter';
+import { topologyProvider } from './topology.provider';
 
 @Module({
   imports: [
@@ -10,5 +14,6 @@ import { AuthEnv } from './auth.env';
     PlatformModule.forRoot({ envClass: AuthEnv, readiness: { storage: KeyValueStore } }),
     StorageModule.forRoot(AuthEnv),
   ],
+  providers: [{ provide: APP_FILTER, useClass: OAuthExceptionFilter }, topologyProvider, ClientStore],
 })
 export class AppModule {}
