@@ -1,1 +1,10 @@
+export {
+  GRANT_TYPES,
+  RESPONSE_TYPES,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+  validateClientMetadata,
+  type ValidClientMetadata,
+} from './lib/client-metadata';
 export { OAuthError, type OAuthErrorCode, type OAuthErrorOptions } from './lib/oauth-error';
+export { checkRedirectUri, matchRedirectUri, type RedirectUriKind } from './lib/redirect-uri';
+export { parseScope, RESOURCE_SCOPES, type Scope, SUPPORTED_SCOPES } from './lib/scope';
