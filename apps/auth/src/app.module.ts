@@ -6,6 +6,7 @@ import { KeyValueStore, StorageModule } from '@gateway/storage';
 import { AuthEnv } from './auth.env';
 import { ClientStore } from './clients/client.store';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter';
+import { AccessPolicy } from './policy/access-policy';
 import { topologyProvider } from './topology.provider';
 
 @Module({
@@ -14,6 +15,6 @@ import { topologyProvider } from './topology.provider';
     PlatformModule.forRoot({ envClass: AuthEnv, readiness: { storage: KeyValueStore } }),
     StorageModule.forRoot(AuthEnv),
   ],
-  providers: [{ provide: APP_FILTER, useClass: OAuthExceptionFilter }, topologyProvider, ClientStore],
+  providers: [{ provide: APP_FILTER, useClass: OAuthExceptionFilter }, topologyProvider, ClientStore, AccessPolicy],
 })
 export class AppModule {}

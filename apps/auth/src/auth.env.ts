@@ -1,4 +1,5 @@
-import { EnvInt } from '@gateway/config';
+import { EnvBoolean, EnvInt, EnvList, Secret } from '@gateway/config';
+import { IsIn, IsOptional, Matches } from 'class-validator';
 import { StorageEnv } from '@gateway/storage';
 
 /**
@@ -11,4 +12,73 @@ export class AuthEnv extends StorageEnv {
   /** Seconds a registered client lives; 0 = until deleted (RFC 7591 `client_secret_expires_at`). */
   @EnvInt(0, 10 * 365 * 24 * 3600)
   public CLIENT_LIFETIME = 90 * 24 * 3600;
+
+  // ---- authorization side: upstream login, access policy, consent (docs/auth.md)
+
+  /** Upstream login: github | oidc | dev; empty picks github if GITHUB_CLIENT_ID is set, oidc if OIDC_ISSUER is set, else dev. */
+  @IsIn(['', 'github', 'oidc', 'dev'], { message: 'must be github, oidc, dev or empty' })
+  public LOGIN_PROVIDER: '' | 'github' | 'oidc' | 'dev' = '';
+
+  /** GitHub OAuth app (its callback URL is ISSUER/callback). */
+  public GITHUB_CLIENT_ID = '';
+
+  @Secret()
+  public GITHUB_CLIENT_SECRET = '';
+
+  /** Web origin of GitHub (GitHub Enterprise Server: https://github.example.com). */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL' })
+  public GITHUB_BASE_URL = 'https://github.com';
+
+  /** REST API root (GitHub Enterprise Server: https://github.example.com/api/v3). */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL' })
+  public GITHUB_API_URL = 'https://api.github.com';
+
+  /** OpenID Connect issuer, discovered through /.well-known/openid-configuration. */
+  @IsOptional()
+  @Matches(/^(https?:\/\/[^\s]+)?$/, { message: 'must be an http(s) URL' })
+  public OIDC_ISSUER = '';
+
+  public OIDC_CLIENT_ID = '';
+
+  @Secret()
+  public OIDC_CLIENT_SECRET = '';
+
+  /** Scopes asked from the OIDC provider (space-separated). */
+  public OIDC_SCOPES = 'openid email profile';
+
+  /** Allow a plain-http OIDC issuer that is not localhost/127.0.0.1 (tests, private networks). */
+  @EnvBoolean()
+  public OIDC_ALLOW_INSECURE_HTTP = false;
+
+  /** GitHub logins let in (trimmed, case-insensitive); empty = nobody, `*` = every GitHub user. */
+  @EnvList()
+  public ALLOWED_GITHUB_USERS: string[] = [];
+
+  /** When set, a GitHub user must also belong to one of these organisations. */
+  @EnvList()
+  public ALLOWED_GITHUB_ORGS: string[] = [];
+
+  /** When set, a GitHub user must also belong to one of these teams (`org/team-slug`). */
+  @EnvList()
+  public ALLOWED_GITHUB_TEAMS: string[] = [];
+
+  /** OIDC users let in by verified email; `*` = every user of the provider. */
+  @EnvList()
+  public ALLOWED_EMAILS: string[] = [];
+
+  /** OIDC users let in by the domain of their verified email. */
+  @EnvList()
+  public ALLOWED_EMAIL_DOMAINS: string[] = [];
+
+  /** Dev-login usernames let in; `*` = anyone (the dev login never runs in production). */
+  @EnvList()
+  public ALLOWED_DEV_USERS: string[] = ['*'];
+
+  /** Seconds an authorization code lives (RFC 6749 §4.1.2: short). */
+  @EnvInt(1, 600)
+  public AUTHORIZATION_CODE_LIFETIME = 60;
+
+  /** Seconds a user's consent to a client is remembered; 0 = ask every time. */
+  @EnvInt(0, 365 * 24 * 3600)
+  public CONSENT_LIFETIME = 90 * 24 * 3600;
 }

@@ -17,6 +17,8 @@ export interface UserIdentity {
   readonly email?: string;
   /** GitHub organisations (lower-case) when the policy needs them. */
   readonly orgs?: readonly string[];
+  /** GitHub teams as `org/team-slug` (lower-case) when the policy needs them. */
+  readonly teams?: readonly string[];
 }
 
 export type TokenEndpointAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic';

@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import type { ResolvedService } from '@gateway/catalog';
+import { AuthEnv } from '../auth.env';
+import type { UserIdentity } from '../store/records';
+
+export type AccessDecision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
+
+const ALLOWED: AccessDecision = { allowed: true };
+
+/**
+ * Who may use the gateway, checked at login and again whenever a token is used or refreshed, so that
+ * removing someone from a list takes effect. Fail-closed (anchor §1.12): an empty list lets nobody in,
+ * `*` lets everyone in, entries are trimmed and compared case-insensitively.
+ * - github: login in ALLOWED_GITHUB_USERS, and if ALLOWED_GITHUB_ORGS / ALLOWED_GITHUB_TEAMS are set, a member of one;
+ * - oidc: verified email in ALLOWED_EMAILS or its domain in ALLOWED_EMAIL_DOMAINS;
+ * - dev: username in ALLOWED_DEV_USERS;
+ * - per service: `MCP_<NAME>_ALLOWED_USERS` (login or email) on top of the above, when set.
+ */
+@Injectable()
+export class AccessPolicy {
+  private readonly githubUsers: Matcher;
+  private readonly githubOrgs: readonly string[];
+  private readonly githubTeams: readonly string[];
+  private readonly emails: Matcher;
+  private readonly emailDomains: readonly string[];
+  private readonly devUsers: Matcher;
+
+  public constructor(env: AuthEnv) {
+    this.githubUsers = matcher(env.ALLOWED_GITHUB_USERS);
+    this.githubOrgs = normalise(env.ALLOWED_GITHUB_ORGS);
+    this.githubTeams = normalise(env.ALLOWED_GITHUB_TEAMS);
+    this.emails = matcher(env.ALLOWED_EMAILS);
+    this.emailDomains = normalise(env.ALLOWED_EMAIL_DOMAINS).map((domain) => domain.replace(/^@/, ''));
+    this.devUsers = matcher(env.ALLOWED_DEV_USERS);
+  }
+
+  /** Whether GitHub organisation / team membership must be read at login. */
+  public get needsGithubOrgs(): boolean {
+    return this.githubOrgs.length > 0;
+  }
+
+  public get needsGithubTeams(): boolean {
+    return this.githubTeams.length > 0;
+  }
+
+  public check(user: UserIdentity, service?: ResolvedService): AccessDecision {
+    const global = this.checkGlobal(user);
+    if (!global.allowed || !service?.allowedUsers) return global;
+    const names = [user.login, user.email].filter((name): name is string => Boolean(name));
+    return names.some(matcher(service.allowedUsers))
+      ? ALLOWED
+      : { allowed: false, reason: `${user.login} is not on the allow-list of ${service.name}` };
+  }
+
+  private checkGlobal(user: UserIdentity): AccessDecision {
+    switch (user.provider) {
+      case 'github': {
+        if (!this.githubUsers(user.login)) return { allowed: false, reason: `GitHub user ${user.login} is not in ALLOWED_GITHUB_USERS` };
+        const orgs = normalise(user.orgs ?? []);
+        if (this.githubOrgs.length > 0 && !this.githubOrgs.some((org) => orgs.includes(org))) {
+          return { allowed: false, reason: `GitHub user ${user.login} is not a member of an organisation in ALLOWED_GITHUB_ORGS` };
+        }
+        const teams = normalise(user.teams ?? []);
+        if (this.githubTeams.length > 0 && !this.githubTeams.some((team) => teams.includes(team))) {
+          return { allowed: false, reason: `GitHub user ${user.login} is not a member of a team in ALLOWED_GITHUB_TEAMS` };
+        }
+        return ALLOWED;
+      }
+      case 'oidc': {
+        const email = user.email?.toLowerCase() ?? '';
+        if (this.emails(email) || (email && this.emailDomains.includes(email.slice(email.lastIndexOf('@') + 1)))) return ALLOWED;
+        return { allowed: false, reason: `${email || `${user.login} (no verified email)`} is not in ALLOWED_EMAILS or ALLOWED_EMAIL_DOMAINS` };
+      }
+      case 'dev':
+        return this.devUsers(user.login) ? ALLOWED : { allowed: false, reason: `dev user ${user.login} is not in ALLOWED_DEV_USERS` };
+      default:
+        return { allowed: false, reason: 'unknown identity provider' };
+    }
+  }
+}
+
+type Matcher = (name: string) => boolean;
+
+function normalise(list: readonly string[]): string[] {
+  return list.map((item) => item.trim().toLowerCase()).filter(Boolean);
+}
+
+/** An allow-list: `*` admits everyone, otherwise a trimmed case-insensitive match; empty admits nobody. */
+function matcher(list: readonly string[]): Matcher {
+  const entries = new Set(normalise(list));
+  if (entries.has('*')) return () => true;
+  return (name) => entries.has(name.trim().toLowerCase());
+}
