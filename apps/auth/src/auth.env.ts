@@ -13,6 +13,21 @@ export class AuthEnv extends StorageEnv {
   @EnvInt(0, 10 * 365 * 24 * 3600)
   public CLIENT_LIFETIME = 90 * 24 * 3600;
 
+  /** Registrations (POST /register) allowed per client IP per window; 0 = no limit. */
+  @EnvInt(0, 1_000_000)
+  public REGISTRATION_RATE_LIMIT = 20;
+
+  /** Seconds of the registration rate-limit window. */
+  @EnvInt(1, 24 * 3600)
+  public REGISTRATION_RATE_WINDOW = 3600;
+
+  /**
+   * Comma list of proxy addresses or CIDRs (e.g. the Traefik network) whose X-Forwarded-For is believed
+   * when finding the client IP for rate limits; empty = the socket's peer address is the client.
+   */
+  @EnvList()
+  public TRUSTED_PROXIES: string[] = [];
+
   // ---- authorization side: upstream login, access policy, consent (docs/auth.md)
 
   /** Upstream login: github | oidc | dev; empty picks github if GITHUB_CLIENT_ID is set, oidc if OIDC_ISSUER is set, else dev. */
