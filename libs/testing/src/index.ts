@@ -2,3 +2,4 @@ export { freePort } from './lib/free-port';
 export { REDIS_INSTALL_HINT, startTestRedis, type TestRedis } from './lib/redis-server';
 export { runUntilExit, type ServiceProcess, startService, type StartOptions, WORKSPACE_ROOT } from './lib/service-process';
 export { itKeepsTheServiceLifecycle } from './lib/lifecycle';
+export { type DnsStub, startDnsStub } from './lib/dns-stub';
