@@ -2,11 +2,15 @@ import { loadRawEnv } from '@gateway/config';
 import { resolveTopology } from '@gateway/catalog';
 import { runService } from '@gateway/platform';
 import { AuthEnv } from './auth.env';
+import { BODY_LIMIT_BYTES, CORS_OPTIONS } from './http/http-policy';
 
 void runService({
   name: 'auth',
   envClass: AuthEnv,
+  bodyLimit: BODY_LIMIT_BYTES,
   // The catalog's keys are validated before boot too, so a bad MCP_<NAME>_ENABLED stops auth with a message.
   preflight: () => void resolveTopology(loadRawEnv()),
   module: async () => (await import('./app.module')).AppModule,
+  // CORS in Nest's onRequest hook, so errors and 404s carry it too (http/http-policy.ts).
+  configure: (app) => app.enableCors(CORS_OPTIONS),
 });

@@ -1,0 +1,40 @@
+import { Controller, Get, Header, Inject, Req } from '@nestjs/common';
+import type { GatewayTopology } from '@gateway/catalog';
+import { OAuthError } from '@gateway/oauth';
+import type { FastifyRequest } from 'fastify';
+import { TOPOLOGY } from '../topology.provider';
+import { AS_METADATA_PATH, PRM_PATH } from './endpoints';
+import { authorizationServerMetadata, protectedResourceMetadata, serviceForMetadata } from './metadata.documents';
+
+const CACHE = 'public, max-age=300';
+
+/** Discovery documents, public and cacheable. CORS comes from the app-wide policy (http/cors.ts). */
+@Controller()
+export class MetadataController {
+  private readonly asMetadata: Record<string, unknown>;
+
+  public constructor(@Inject(TOPOLOGY) private readonly topology: GatewayTopology) {
+    this.asMetadata = authorizationServerMetadata(topology.issuer);
+  }
+
+  /**
+   * RFC 8414 §3 at the issuer. The same document answers on every host the edge sends here: in subdomain
+   * mode that includes each MCP origin, for older clients that look for it there (DESIGN.md).
+   */
+  @Get(AS_METADATA_PATH)
+  @Header('cache-control', CACHE)
+  public authorizationServer(): Record<string, unknown> {
+    return this.asMetadata;
+  }
+
+  /** RFC 9728 §3.1: root and path-inserted URLs on the service's origin. */
+  @Get([PRM_PATH, `${PRM_PATH}/*`])
+  @Header('cache-control', CACHE)
+  public protectedResource(@Req() request: FastifyRequest): Record<string, unknown> {
+    const path = request.url.split('?')[0] ?? '';
+    const suffix = path.slice(PRM_PATH.length);
+    const service = serviceForMetadata(this.topology, request.headers.host ?? '', suffix);
+    if (!service) throw new OAuthError('invalid_request', `no protected resource is described at ${path}`, { status: 404 });
+    return protectedResourceMetadata(service, this.topology.issuer);
+  }
+}

@@ -1,0 +1,64 @@
+import type { GatewayTopology, ResolvedService } from '@gateway/catalog';
+import { GRANT_TYPES, RESOURCE_SCOPES, RESPONSE_TYPES, SUPPORTED_SCOPES, TOKEN_ENDPOINT_AUTH_METHODS } from '@gateway/oauth';
+import { ENDPOINT_PATHS } from './endpoints';
+
+/** RFC 8414 §2 authorization-server metadata: only what this server really serves. */
+export function authorizationServerMetadata(issuer: string): Record<string, unknown> {
+  const at = (path: string): string => `${issuer}${path}`;
+  return {
+    // RFC 8414 §3.3: byte-identical to the issuer the client derived the well-known URL from.
+    issuer,
+    authorization_endpoint: at(ENDPOINT_PATHS.authorization),
+    token_endpoint: at(ENDPOINT_PATHS.token),
+    registration_endpoint: at(ENDPOINT_PATHS.registration),
+    revocation_endpoint: at(ENDPOINT_PATHS.revocation),
+    introspection_endpoint: at(ENDPOINT_PATHS.introspection),
+    jwks_uri: at(ENDPOINT_PATHS.jwks),
+    scopes_supported: [...SUPPORTED_SCOPES],
+    response_types_supported: [...RESPONSE_TYPES],
+    response_modes_supported: ['query'],
+    grant_types_supported: [...GRANT_TYPES],
+    // OAuth 2.1 / MCP authorization: PKCE with S256 only; clients refuse an AS that omits this.
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    introspection_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    // RFC 9207: /authorize adds `iss` to every authorization response.
+    authorization_response_iss_parameter_supported: true,
+  };
+}
+
+/** RFC 9728 §2 protected-resource metadata of one MCP service. */
+export function protectedResourceMetadata(service: ResolvedService, issuer: string): Record<string, unknown> {
+  return {
+    // RFC 9728 §3.3: the exact URL the client connected to.
+    resource: service.mcpUrl,
+    authorization_servers: [issuer],
+    // MCP authorization "Refresh Tokens": the resource SHOULD NOT list offline_access.
+    scopes_supported: [...RESOURCE_SCOPES],
+    bearer_methods_supported: ['header'],
+    resource_name: service.title,
+  };
+}
+
+/**
+ * Which service a protected-resource metadata request is about. `suffix` is what follows
+ * `/.well-known/oauth-protected-resource` ('' for the root URL).
+ * - subdomain mode: the service whose host the request came to (`Host`); path-inserted suffix `/mcp`.
+ * - path mode: all services share one origin, so the suffix `/NAME/mcp` names the service. The ROOT URL
+ *   can describe only one resource there: it answers for the first enabled service in catalog order
+ *   (docs/auth.md). MCP clients try the path-inserted URL first (MCP authorization, RFC 9728 §3.1) and the
+ *   401 challenge names it, so the root is only a fallback for clients that ignore both.
+ */
+export function serviceForMetadata(topology: GatewayTopology, host: string, suffix: string): ResolvedService | undefined {
+  const candidates = topology.mode === 'path' ? topology.enabled : topology.enabled.filter((service) => sameHost(service.origin, host));
+  if (suffix === '' || suffix === '/') return candidates[0];
+  const wanted = suffix.replace(/\/$/, '');
+  return candidates.find((service) => new URL(service.mcpUrl).pathname === wanted);
+}
+
+function sameHost(origin: string, host: string): boolean {
+  const url = new URL(origin);
+  const lower = host.toLowerCase();
+  return url.host === lower || url.hostname === lower;
+}
