@@ -1,0 +1,174 @@
+import type { GatewayTopology, ResolvedService } from '@gateway/catalog';
+import { IDENTITY_HEADERS } from '@gateway/contracts';
+
+/** The subset of Traefik v3's dynamic configuration the gateway uses (schema: traefik-subset.schema.json). */
+export interface TraefikRouter {
+  rule: string;
+  priority: number;
+  entryPoints: string[];
+  middlewares?: string[];
+  service: string;
+  tls?: { certResolver: string };
+}
+
+export interface TraefikMiddleware {
+  forwardAuth?: { address: string; authRequestHeaders: string[]; authResponseHeaders: string[]; trustForwardHeader: boolean };
+  headers?: {
+    accessControlAllowMethods?: string[];
+    accessControlAllowHeaders?: string[];
+    accessControlExposeHeaders?: string[];
+    accessControlAllowOriginList?: string[];
+    accessControlMaxAge?: number;
+    addVaryHeader?: boolean;
+    customRequestHeaders?: Record<string, string>;
+  };
+  stripPrefix?: { prefixes: string[] };
+  redirectScheme?: { scheme: 'https'; permanent: boolean };
+}
+
+export interface TraefikService {
+  loadBalancer: { servers: Array<{ url: string }> };
+}
+
+export interface TraefikDynamicConfig {
+  http: {
+    routers: Record<string, TraefikRouter>;
+    middlewares: Record<string, TraefikMiddleware>;
+    services: Record<string, TraefikService>;
+  };
+}
+
+export interface TraefikOptions {
+  /** Where Traefik reaches auth: `http://auth:3000` in compose, `http://127.0.0.1:3000` on one machine. */
+  readonly authUrl: string;
+  /** Where Traefik reaches a service; default its catalog `upstreamUrl`. */
+  readonly upstreamOf?: (service: ResolvedService) => string;
+  /** `Access-Control-Allow-Origin` list; `*` (the default) suits bearer tokens, which are never cookies. */
+  readonly corsOrigins?: readonly string[];
+  /** ACME resolver for https routers (Traefik's static configuration defines it). */
+  readonly certResolver?: string;
+}
+
+/**
+ * Router priorities (higher wins; Traefik's default of "rule length" is never relied on):
+ * preflight > discovery > MCP > auth's catch-all > the HTTP→HTTPS redirect.
+ */
+export const PRIORITY = { preflight: 1000, discovery: 900, mcp: 500, auth: 100, redirect: 1 } as const;
+
+/** Middleware names, shared by the generated files, the compose labels and the dev edge. */
+export const MIDDLEWARE = {
+  cors: 'mcp-cors',
+  stripIdentity: 'strip-identity-headers',
+  forwardAuth: 'mcp-auth',
+  redirect: 'redirect-to-https',
+  stripPrefix: (name: string) => `strip-${name}`,
+} as const;
+
+/**
+ * Discovery stays public: RFC 9728 §3 (protected-resource metadata, path-inserted and root) and RFC 8414 §3
+ * (authorization-server metadata; openid-configuration for OIDC-only clients). Auth serves all of it, for every host.
+ */
+const DISCOVERY = [
+  'Path(`/.well-known/oauth-protected-resource`)',
+  'PathPrefix(`/.well-known/oauth-protected-resource/`)',
+  'Path(`/.well-known/oauth-authorization-server`)',
+  'Path(`/.well-known/openid-configuration`)',
+].join(' || ');
+
+/**
+ * Paths of auth that the edge never exposes: `/verify` is ForwardAuth's internal target (public, it would be a
+ * token oracle and a way to forge X-Forwarded-* context), health probes are for the container runtime.
+ */
+export const INTERNAL_AUTH_PATHS = ['/verify', '/healthz', '/readyz'] as const;
+
+/** MCP Streamable HTTP headers a browser client sends and must read (MCP 2025-06-18, basic/transports). */
+export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Last-Event-ID'];
+export const CORS_EXPOSE_HEADERS = ['Mcp-Session-Id', 'WWW-Authenticate'];
+
+const identityHeaders = Object.values(IDENTITY_HEADERS).map(canonical);
+const host = (name: string) => `Host(\`${name}\`)`;
+const hostnameOf = (url: string) => new URL(url).hostname;
+
+/** Catalog + topology → Traefik dynamic configuration, for either routing mode. */
+export function traefikDynamicConfig(topology: GatewayTopology, options: TraefikOptions): TraefikDynamicConfig {
+  const https = topology.issuer.startsWith('https:');
+  const entry = (): Pick<TraefikRouter, 'entryPoints' | 'tls'> =>
+    https ? { entryPoints: ['websecure'], tls: { certResolver: options.certResolver ?? 'letsencrypt' } } : { entryPoints: ['web'] };
+  const upstreamOf = options.upstreamOf ?? ((service: ResolvedService) => service.upstreamUrl);
+  const routers: Record<string, TraefikRouter> = {};
+  const middlewares: Record<string, TraefikMiddleware> = {
+    [MIDDLEWARE.cors]: {
+      headers: {
+        accessControlAllowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+        accessControlAllowHeaders: CORS_ALLOW_HEADERS,
+        accessControlExposeHeaders: CORS_EXPOSE_HEADERS,
+        accessControlAllowOriginList: [...(options.corsOrigins ?? ['*'])],
+        accessControlMaxAge: 600,
+        addVaryHeader: true,
+      },
+    },
+    // An empty value deletes the header: a client cannot pose as someone by sending X-User-Id itself.
+    [MIDDLEWARE.stripIdentity]: { headers: { customRequestHeaders: Object.fromEntries(identityHeaders.map((name) => [name, ''])) } },
+    [MIDDLEWARE.forwardAuth]: {
+      forwardAuth: {
+        address: `${options.authUrl}/verify`,
+        // Only the credential goes to /verify (Traefik adds X-Forwarded-Method/-Proto/-Host/-Uri itself).
+        authRequestHeaders: ['Authorization'],
+        authResponseHeaders: identityHeaders,
+        trustForwardHeader: false,
+      },
+    },
+  };
+  const services: Record<string, TraefikService> = { auth: { loadBalancer: { servers: [{ url: options.authUrl }] } } };
+
+  // Every public host: the issuer's, plus each service's own in subdomain mode.
+  const hosts = [...new Set([hostnameOf(topology.issuer), ...topology.enabled.map((service) => hostnameOf(service.origin))])];
+  const issuerHost = hostnameOf(topology.issuer);
+  for (const name of hosts) {
+    const prefix = topology.mode === 'path' ? '' : `${name === issuerHost ? 'auth' : name.split('.')[0]}-`;
+    // CORS preflights never carry a token (Fetch spec); the headers middleware answers them itself.
+    routers[`${prefix}preflight`] = { rule: `${host(name)} && Method(\`OPTIONS\`)`, priority: PRIORITY.preflight, ...entry(), middlewares: [MIDDLEWARE.cors], service: 'auth' };
+    routers[`${prefix}discovery`] = { rule: `${host(name)} && (${DISCOVERY})`, priority: PRIORITY.discovery, ...entry(), middlewares: [MIDDLEWARE.cors], service: 'auth' };
+  }
+  // The issuer host: everything not claimed above (authorize, token, register, revoke, introspect, jwks, the
+  // upstream callback, login, consent and error pages) goes to auth, minus its internal paths.
+  routers['auth'] = {
+    rule: [host(issuerHost), ...INTERNAL_AUTH_PATHS.map((path) => `!Path(\`${path}\`)`)].join(' && '),
+    priority: PRIORITY.auth,
+    ...entry(),
+    middlewares: [MIDDLEWARE.cors],
+    service: 'auth',
+  };
+
+  for (const service of topology.enabled) {
+    // Everything of the service is behind ForwardAuth: /mcp, /mcp/, the bare origin, any other path.
+    const rule =
+      topology.mode === 'path'
+        ? `${host(hostnameOf(service.origin))} && (Path(\`${service.pathPrefix}\`) || PathPrefix(\`${service.pathPrefix}/\`))`
+        : host(hostnameOf(service.origin));
+    const chain: string[] = [MIDDLEWARE.cors, MIDDLEWARE.stripIdentity, MIDDLEWARE.forwardAuth];
+    if (service.pathPrefix) {
+      middlewares[MIDDLEWARE.stripPrefix(service.name)] = { stripPrefix: { prefixes: [service.pathPrefix] } };
+      chain.push(MIDDLEWARE.stripPrefix(service.name));
+    }
+    routers[`mcp-${service.name}`] = { rule, priority: PRIORITY.mcp, ...entry(), middlewares: chain, service: service.name };
+    services[service.name] = { loadBalancer: { servers: [{ url: upstreamOf(service) }] } };
+  }
+
+  if (https) {
+    middlewares[MIDDLEWARE.redirect] = { redirectScheme: { scheme: 'https', permanent: true } };
+    routers['http-to-https'] = {
+      rule: hosts.map(host).join(' || '),
+      priority: PRIORITY.redirect,
+      entryPoints: ['web'],
+      middlewares: [MIDDLEWARE.redirect],
+      service: 'auth',
+    };
+  }
+  return { http: { routers, middlewares, services } };
+}
+
+/** `x-user-id` → `X-User-Id`, the spelling Traefik's documentation uses. */
+function canonical(header: string): string {
+  return header.replace(/(^|-)([a-z])/g, (_match, dash: string, letter: string) => dash + letter.toUpperCase());
+}

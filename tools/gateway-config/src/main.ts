@@ -1,0 +1,48 @@
+/**
+ * The catalog → Traefik generator.
+ *   node dist/tools/gateway-config/src/main.js            writes the committed files (docker-compose.yml, deploy/traefik/dynamic/*.yml)
+ *   node dist/tools/gateway-config/src/main.js --check    exits 1 if they differ from what the catalog gives
+ *   node dist/tools/gateway-config/src/main.js --out F    writes the dynamic configuration for this environment (.env + process env) to F
+ */
+import { loadRawEnv } from '@gateway/config';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { generatedArtifacts, localDynamicConfig, toYaml } from './lib/artifacts';
+
+const root = resolve(__dirname, '../../../..');
+const args = process.argv.slice(2);
+const outIndex = args.indexOf('--out');
+
+try {
+  if (outIndex >= 0) {
+    const out = resolve(args[outIndex + 1] ?? '');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, toYaml(localDynamicConfig(loadRawEnv())));
+    console.log(`gateway-config: wrote ${out}`);
+  } else {
+    const stale: string[] = [];
+    for (const [path, content] of Object.entries(generatedArtifacts())) {
+      const file = join(root, path);
+      let current = '';
+      try {
+        current = readFileSync(file, 'utf8');
+      } catch {
+        // missing counts as stale
+      }
+      if (current === content) continue;
+      stale.push(path);
+      if (!args.includes('--check')) {
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, content);
+      }
+    }
+    if (args.includes('--check') && stale.length) {
+      console.error(`gateway-config: stale generated files: ${stale.join(', ')} (run npx nx run gateway-config:generate)`);
+      process.exit(1);
+    }
+    console.log(stale.length ? `gateway-config: wrote ${stale.join(', ')}` : 'gateway-config: generated files are up to date');
+  }
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
