@@ -6,9 +6,8 @@ import { KeyValueStore, StorageModule } from '@gateway/storage';
 import { AuthEnv } from './auth.env';
 import { ClientStore } from './clients/client.store';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter';
-import { MetadataModule } from './metadata/metadata.module';
 import { AccessPolicy } from './policy/access-policy';
-import { RegistrationModule } from './registration/registration.module';
+import { TOKEN_CONTROLLERS, TOKEN_PROVIDERS } from './token/token.providers';
 import { topologyProvider } from './topology.provider';
 
 @Module({
@@ -16,9 +15,8 @@ import { topologyProvider } from './topology.provider';
     ConfigModule.forRoot(AuthEnv, 'auth'),
     PlatformModule.forRoot({ envClass: AuthEnv, readiness: { storage: KeyValueStore } }),
     StorageModule.forRoot(AuthEnv),
-    MetadataModule,
-    RegistrationModule,
   ],
-  providers: [{ provide: APP_FILTER, useClass: OAuthExceptionFilter }, topologyProvider, ClientStore, AccessPolicy],
+  controllers: [...TOKEN_CONTROLLERS],
+  providers: [{ provide: APP_FILTER, useClass: OAuthExceptionFilter }, topologyProvider, ClientStore, AccessPolicy, ...TOKEN_PROVIDERS],
 })
 export class AppModule {}

@@ -96,4 +96,26 @@ export class AuthEnv extends StorageEnv {
   /** Seconds a user's consent to a client is remembered; 0 = ask every time. */
   @EnvInt(0, 365 * 24 * 3600)
   public CONSENT_LIFETIME = 90 * 24 * 3600;
+
+  // ---- token side: /token, JWTs, /verify (docs/auth.md "Tokens and /verify")
+
+  /** Seconds an access token (JWT) is valid. */
+  @EnvInt(60, 30 * 24 * 3600)
+  public ACCESS_TOKEN_LIFETIME = 3600;
+
+  /** Seconds a refresh token is valid; every refresh rotates it and starts a new lifetime. */
+  @EnvInt(60, 365 * 24 * 3600)
+  public REFRESH_TOKEN_LIFETIME = 30 * 24 * 3600;
+
+  /** Seconds after a rotation during which the old refresh token still yields the same successor (concurrent refreshes). */
+  @EnvInt(0, 300)
+  public REFRESH_GRACE_SECONDS = 10;
+
+  /** Signing algorithm of new keys: RS256 or ES256 (P-256). */
+  @IsIn(['RS256', 'ES256'], { message: 'must be RS256 or ES256' })
+  public JWT_ALGORITHM: 'RS256' | 'ES256' = 'RS256';
+
+  /** PKCS#8 PEM (or base64 of it) of the signing key; empty = generated on first start and kept in storage. */
+  @Secret()
+  public JWT_PRIVATE_KEY = '';
 }

@@ -8,3 +8,4 @@ export {
 export { OAuthError, type OAuthErrorCode, type OAuthErrorOptions } from './lib/oauth-error';
 export { checkRedirectUri, matchRedirectUri, type RedirectUriKind } from './lib/redirect-uri';
 export { parseScope, RESOURCE_SCOPES, type Scope, SUPPORTED_SCOPES } from './lib/scope';
+export { isValidCodeVerifier, s256Challenge, verifyS256 } from './lib/pkce';

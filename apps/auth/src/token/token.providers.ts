@@ -1,0 +1,17 @@
+import { AuditLog } from '../audit/audit-log';
+import { IntrospectionController } from '../introspection/introspection.controller';
+import { JwksController } from '../keys/jwks.controller';
+import { SigningKeys } from '../keys/signing-keys';
+import { RevocationController } from '../revocation/revocation.controller';
+import { RevokedTokens } from '../revocation/revoked-tokens';
+import { AccessTokenVerifier } from '../verify/access-token-verifier';
+import { VerifyController } from '../verify/verify.controller';
+import { AccessTokenIssuer } from './access-token-issuer';
+import { ClientAuthenticator } from './client-authenticator';
+import { TokenController } from './token.controller';
+import { TokenFamilies } from './token-families';
+import { TokenService } from './token.service';
+
+/** The token side of auth (/token, /jwks, /verify, /revoke, /introspect), registered in AppModule. */
+export const TOKEN_CONTROLLERS = [TokenController, JwksController, VerifyController, RevocationController, IntrospectionController];
+export const TOKEN_PROVIDERS = [AuditLog, SigningKeys, RevokedTokens, TokenFamilies, AccessTokenIssuer, AccessTokenVerifier, ClientAuthenticator, TokenService];
