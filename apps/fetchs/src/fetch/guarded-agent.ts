@@ -1,0 +1,71 @@
+import { promises as dns } from 'node:dns';
+import { isIP } from 'node:net';
+import { Agent, buildConnector } from 'undici';
+import type { AddressPolicy } from './address-policy';
+import { FetchFailed } from './fetch-errors';
+
+/**
+ * Resolves a host name ONCE per connection: the system resolver (getaddrinfo, so /etc/hosts applies),
+ * or, when `servers` is set (FETCH_DNS_SERVERS), those DNS servers directly (A and AAAA).
+ */
+export class HostResolver {
+  private readonly resolver?: dns.Resolver;
+
+  public constructor(servers: readonly string[], timeoutMs: number) {
+    if (servers.length > 0) {
+      this.resolver = new dns.Resolver({ timeout: timeoutMs, tries: 1 });
+      this.resolver.setServers([...servers]);
+    }
+  }
+
+  public async resolve(host: string): Promise<string[]> {
+    if (isIP(host)) return [host];
+    try {
+      if (!this.resolver) return (await dns.lookup(host, { all: true, verbatim: true })).map(({ address }) => address);
+      const answers = await Promise.allSettled([this.resolver.resolve4(host), this.resolver.resolve6(host)]);
+      const addresses = answers.flatMap((answer) => (answer.status === 'fulfilled' ? answer.value : []));
+      if (addresses.length > 0) return addresses;
+      throw (answers[0] as PromiseRejectedResult).reason;
+    } catch (error) {
+      throw new FetchFailed(`cannot resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  }
+}
+
+export interface GuardedAgentOptions {
+  readonly policy: AddressPolicy;
+  readonly resolver: Pick<HostResolver, 'resolve'>;
+  /** Bound on name resolution plus the TCP/TLS handshake. */
+  readonly connectTimeoutMs: number;
+}
+
+/**
+ * An undici Agent whose every new connection is checked AFTER name resolution: the host is resolved
+ * once, every address is checked against the policy, and the socket is opened to the checked address
+ * (no second lookup, so DNS rebinding between check and connect is impossible). TLS still verifies the
+ * certificate against the original name (SNI/servername comes from the request's host). Literal IPs in
+ * any spelling reach us already normalised by the WHATWG URL parser (`http://0x7f.1/` → 127.0.0.1).
+ * undici (the fetch implementation inside Node) rather than a hand-written client: its connector hook
+ * is exactly the seam needed, and it handles HTTP/1.1 framing, keep-alive and TLS.
+ */
+export function createGuardedAgent({ policy, resolver, connectTimeoutMs }: GuardedAgentOptions): Agent {
+  const connectSocket = buildConnector({ timeout: connectTimeoutMs });
+  const connect: buildConnector.connector = (options, callback) => {
+    const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
+    withTimeout(resolver.resolve(options.hostname), connectTimeoutMs, `resolving ${options.hostname}`)
+      .then((addresses) => policy.check(options.hostname, port, addresses))
+      .then(
+        ([address]) => connectSocket({ ...options, hostname: address as string }, callback),
+        (error: Error) => callback(error, null),
+      );
+  };
+  return new Agent({ connect });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new FetchFailed(`timed out after ${ms} ms ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
