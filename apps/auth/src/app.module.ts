@@ -4,6 +4,7 @@ import { ConfigModule } from '@gateway/config';
 import { PlatformModule } from '@gateway/platform';
 import { KeyValueStore, StorageModule } from '@gateway/storage';
 import { AuthEnv } from './auth.env';
+import { AUTHORIZE_CONTROLLERS, AUTHORIZE_PROVIDERS } from './authorize/authorize.providers';
 import { ClientStore } from './clients/client.store';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter';
 import { AccessPolicy } from './policy/access-policy';
@@ -16,7 +17,7 @@ import { topologyProvider } from './topology.provider';
     PlatformModule.forRoot({ envClass: AuthEnv, readiness: { storage: KeyValueStore } }),
     StorageModule.forRoot(AuthEnv),
   ],
-  controllers: [...TOKEN_CONTROLLERS],
-  providers: [{ provide: APP_FILTER, useClass: OAuthExceptionFilter }, topologyProvider, ClientStore, AccessPolicy, ...TOKEN_PROVIDERS],
+  controllers: [...AUTHORIZE_CONTROLLERS, ...TOKEN_CONTROLLERS],
+  providers: [{ provide: APP_FILTER, useClass: OAuthExceptionFilter }, topologyProvider, ClientStore, AccessPolicy, ...AUTHORIZE_PROVIDERS, ...TOKEN_PROVIDERS],
 })
 export class AppModule {}

@@ -1,0 +1,156 @@
+// The dev edge over real sockets: a stand-in /verify and an upstream that echoes what it received.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { createEdge } from './edge';
+import { type DynamicConfig, routingTable } from './routing-table';
+
+const listen = (server: Server) =>
+  new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+
+let upstream: Server;
+let verify: Server;
+let edge: Server;
+let edgeUrl: string;
+const verifyCalls: IncomingMessage['headers'][] = [];
+
+beforeAll(async () => {
+  upstream = createServer((req, res) => {
+    if (req.url === '/mcp/stream') {
+      // SSE: one event now, the stream stays open until the client leaves.
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'access-control-allow-origin': 'https://upstream.example' });
+      res.write('data: first\n\n');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url, headers: req.headers }));
+  });
+  verify = createServer((req, res) => {
+    verifyCalls.push(req.headers);
+    if (req.headers.authorization === 'Bearer good') {
+      res.writeHead(200, { 'x-user-id': 'u1', 'x-user-name': 'alice', 'x-scope': 'mcp' }).end();
+    } else {
+      res
+        .writeHead(401, { 'www-authenticate': 'Bearer resource_metadata="http://localhost/.well-known/oauth-protected-resource/echo/mcp"', 'content-type': 'application/json' })
+        .end('{"error":"invalid_token"}');
+    }
+  });
+  const upstreamUrl = await listen(upstream);
+  const verifyUrl = await listen(verify);
+  const config: DynamicConfig = {
+    http: {
+      routers: {
+        preflight: { rule: 'Host(`localhost`) && Method(`OPTIONS`)', priority: 1000, middlewares: ['cors'], service: 'auth' },
+        mcp: {
+          rule: 'Host(`localhost`) && (Path(`/echo`) || PathPrefix(`/echo/`))',
+          priority: 500,
+          middlewares: ['cors', 'strip-identity', 'auth', 'strip-echo'],
+          service: 'echo',
+        },
+        auth: { rule: 'Host(`localhost`) && !Path(`/verify`)', priority: 100, middlewares: ['cors'], service: 'auth' },
+        secure: { rule: 'Host(`localhost`)', priority: 2000, entryPoints: ['websecure'], service: 'echo' },
+      },
+      middlewares: {
+        cors: {
+          headers: {
+            accessControlAllowMethods: ['GET', 'POST'],
+            accessControlAllowHeaders: ['Authorization', 'Mcp-Session-Id'],
+            accessControlExposeHeaders: ['Mcp-Session-Id', 'WWW-Authenticate'],
+            accessControlAllowOriginList: ['*'],
+            accessControlMaxAge: 600,
+          },
+        },
+        'strip-identity': { headers: { customRequestHeaders: { 'X-User-Id': '', 'X-User-Email': '' } } },
+        auth: { forwardAuth: { address: `${verifyUrl}/verify`, authRequestHeaders: ['Authorization'], authResponseHeaders: ['X-User-Id', 'X-User-Name', 'X-User-Email', 'X-Scope'] } },
+        'strip-echo': { stripPrefix: { prefixes: ['/echo'] } },
+      },
+      services: { echo: { loadBalancer: { servers: [{ url: upstreamUrl }] } }, auth: { loadBalancer: { servers: [{ url: upstreamUrl }] } } },
+    },
+  };
+  edge = createEdge(routingTable(config));
+  edgeUrl = await listen(edge);
+});
+
+afterAll(async () => {
+  edge.closeAllConnections();
+  for (const server of [edge, upstream, verify]) await new Promise((resolve) => server.close(resolve));
+});
+
+// undici's request, not fetch: fetch may not set Host (a forbidden header in the Fetch standard).
+const get = async (path: string, headers: Record<string, string> = {}, method = 'GET') => {
+  const response = await request(`${edgeUrl}${path}`, { method: method as 'GET', headers: { host: 'localhost', ...headers } });
+  return { status: response.statusCode, header: (name: string) => response.headers[name], body: response.body };
+};
+
+describe('dev edge', () => {
+  it('returns /verify\'s refusal as is, status, challenge and body', async () => {
+    const response = await get('/echo/mcp', { origin: 'https://app.example' });
+    expect(response.status).toBe(401);
+    expect(response.header('www-authenticate')).toContain('resource_metadata=');
+    expect(response.header('access-control-allow-origin')).toBe('*');
+    expect(response.header('access-control-expose-headers')).toBe('Mcp-Session-Id,WWW-Authenticate');
+    expect(await response.body.json()).toEqual({ error: 'invalid_token' });
+  });
+
+  it('forwards only the credential and Traefik\'s X-Forwarded-* to /verify', async () => {
+    verifyCalls.length = 0;
+    await (await get('/echo/mcp?x=1', { authorization: 'Bearer good', cookie: 'c=1', 'x-forwarded-host': 'evil' }, 'POST')).body.dump();
+    expect(verifyCalls[0]).toMatchObject({
+      authorization: 'Bearer good',
+      'x-forwarded-method': 'POST',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': 'localhost',
+      'x-forwarded-uri': '/echo/mcp?x=1',
+    });
+    expect(verifyCalls[0]?.cookie).toBeUndefined();
+  });
+
+  it('on 2xx copies the identity headers, drops client-sent ones and strips the prefix', async () => {
+    const response = await get('/echo/mcp?x=1', { authorization: 'Bearer good', 'x-user-id': 'mallory', 'x-user-email': 'm@evil' });
+    expect(response.status).toBe(200);
+    const seen = (await response.body.json()) as { url: string; headers: Record<string, string> };
+    expect(seen.url).toBe('/mcp?x=1');
+    expect(seen.headers).toMatchObject({ 'x-user-id': 'u1', 'x-user-name': 'alice', 'x-scope': 'mcp', 'x-forwarded-prefix': '/echo', host: 'localhost' });
+    expect(seen.headers['x-user-email']).toBeUndefined();
+  });
+
+  it('answers CORS preflights itself, without auth', async () => {
+    const response = await get('/echo/mcp', { origin: 'https://app.example', 'access-control-request-method': 'POST' }, 'OPTIONS');
+    expect(response.status).toBe(200);
+    expect(response.header('access-control-allow-headers')).toBe('Authorization,Mcp-Session-Id');
+    expect(response.header('access-control-max-age')).toBe('600');
+  });
+
+  it('routes by priority and ignores routers of other entry points', async () => {
+    const response = await get('/register');
+    expect(((await response.body.json()) as { url: string }).url).toBe('/register');
+    expect((await get('/verify')).status).toBe(404);
+    expect((await get('/', { host: 'elsewhere' })).status).toBe(404);
+  });
+
+  it('passes an SSE stream through unbuffered, with the CORS headers of the edge', async () => {
+    const response = await get('/echo/mcp/stream', { authorization: 'Bearer good', origin: 'https://app.example' });
+    expect(response.header('access-control-allow-origin')).toBe('*');
+    // The first chunk arrives although the upstream never ends the response.
+    const first = await new Promise<string>((resolve) => response.body.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    expect(first).toBe('data: first\n\n');
+    response.body.destroy();
+  });
+
+  it('answers 502 when the service is down', async () => {
+    const down = createEdge(
+      routingTable({ http: { routers: { r: { rule: 'PathPrefix(`/`)', service: 's' } }, services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } } } }),
+    );
+    const url = await listen(down);
+    expect((await fetch(url)).status).toBe(502);
+    await new Promise((resolve) => down.close(resolve));
+  });
+});
+
+describe('routingTable', () => {
+  it('refuses dangling references at start-up', () => {
+    expect(() => routingTable({ http: { routers: { r: { rule: 'Path(`/`)', service: 'missing' } } } })).toThrow(/service missing/);
+    expect(() =>
+      routingTable({ http: { routers: { r: { rule: 'Path(`/`)', service: 's', middlewares: ['nope'] } }, services: { s: { loadBalancer: { servers: [{ url: 'http://x' }] } } } } }),
+    ).toThrow(/middleware nope/);
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * The dev edge (`npx nx run dev-edge:serve`, started by `npm start`): Traefik's job on one machine.
+ *   node dist/tools/dev-edge/src/main.js [--config tmp/gateway/dynamic.yml]
+ * It reads the dynamic configuration tools/gateway-config wrote for this environment and listens on the port
+ * of the public origin (PUBLIC_URL in path mode, BASE_DOMAIN's port in subdomain mode), on HOST.
+ */
+import { resolveTopology } from '@gateway/catalog';
+import { loadRawEnv } from '@gateway/config';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createEdge } from './lib/edge';
+import { loadDynamicConfig, routingTable } from './lib/routing-table';
+
+const root = resolve(__dirname, '../../../..');
+const configIndex = process.argv.indexOf('--config');
+const file = resolve(root, configIndex > 0 ? (process.argv[configIndex + 1] ?? '') : 'tmp/gateway/dynamic.yml');
+
+try {
+  if (!existsSync(file)) throw new Error(`${file} is missing: run npx nx run gateway-config:local (npm start does it for you)`);
+  const env = loadRawEnv();
+  const publicUrl = new URL(resolveTopology(env).issuer);
+  const port = Number(publicUrl.port || (publicUrl.protocol === 'https:' ? 443 : 80));
+  const host = env['HOST'] || '127.0.0.1';
+  const table = routingTable(loadDynamicConfig(file));
+  const server = createEdge(table, { onError: (error, request) => console.error(`dev-edge: ${request.method} ${request.url}: ${error.message}`) });
+  server.listen(port, host, () => console.log(`dev-edge: ${table.length} routers from ${file}, listening on http://${host}:${port}`));
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+} catch (error) {
+  console.error(`dev-edge: ${(error as Error).message}`);
+  process.exit(1);
+}
