@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import { loadRawEnv } from '@gateway/config';
 import { resolveTopology } from '@gateway/catalog';
 import { runService } from '@gateway/platform';
@@ -12,5 +13,9 @@ void runService({
   preflight: () => void resolveTopology(loadRawEnv()),
   module: async () => (await import('./app.module')).AppModule,
   // CORS in Nest's onRequest hook, so errors and 404s carry it too (http/http-policy.ts).
-  configure: (app) => app.enableCors(CORS_OPTIONS),
+  // Cookies only bind a sign-in to its browser (login/browser-binding.ts); registered here, once.
+  configure: async (app) => {
+    app.enableCors(CORS_OPTIONS);
+    await app.register(fastifyCookie);
+  },
 });
