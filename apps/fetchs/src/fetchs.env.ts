@@ -1,9 +1,12 @@
 import { EnvBoolean, EnvInt, EnvList } from '@gateway/config';
-import { StorageEnv } from '@gateway/storage';
+import { McpSessionEnv } from '@gateway/mcp-session';
 import { IsNotEmpty, IsString, Matches } from 'class-validator';
 
-/** Configuration of fetchs (see .env.example and docs/fetchs.md). */
-export class FetchsEnv extends StorageEnv {
+/**
+ * Configuration of fetchs (see .env.example and docs/fetchs.md). fetchs serves MCP statelessly but keeps
+ * its per-user rate limit in storage, hence the storage-backed MCP keys (MCP_SESSION_IDLE_TIMEOUT unused).
+ */
+export class FetchsEnv extends McpSessionEnv {
   public override PORT = 3103;
 
   /** Destinations reachable despite a refused address class: hosts, `*.domain`, IPs, CIDRs, each optionally `:port`. */
