@@ -1,0 +1,33 @@
+/**
+ * `@gateway/mcp-session`: MCP over Streamable HTTP (protocol 2025-11-25, negotiating 2025-06-18,
+ * 2025-03-26 and 2024-11-05) for every native MCP service, on `@modelcontextprotocol/sdk`'s transport.
+ *
+ * Usage (app.module.ts):
+ * ```ts
+ * imports: [
+ *   ConfigModule.forRoot(MyEnv, 'my-service'),          // MyEnv extends McpEnv (or McpSessionEnv)
+ *   PlatformModule.forRoot({ envClass: MyEnv }),
+ *   // stateful only: StorageModule.forRoot(MyEnv),
+ *   McpHttpModule.forRoot({ name: 'my-service', mode: 'stateless', envClass: MyEnv, server: buildServer }),
+ * ]
+ * // buildServer(ctx: McpServerContext): McpServer — register tools on a new McpServer and return it.
+ * // In a tool handler: `const { identity, headers, receivedAt } = requestContextOf(extra)`.
+ * ```
+ *
+ * Behaviour at `/mcp` and `/mcp/`:
+ * - `Origin` not in `MCP_ALLOWED_ORIGINS` → 403 (no Origin passes); unsupported `MCP-Protocol-Version` → 400;
+ *   non-JSON Content-Type → 415; malformed JSON → 400 with JSON-RPC -32700; body over `MCP_MAX_BODY_BYTES` → 413.
+ *   Every refusal has a JSON-RPC error body; client mistakes never get a 5xx.
+ * - POST answers SSE when Accept lists `text/event-stream`, JSON otherwise; notifications/responses → 202.
+ * - stateless: a new server per POST, no session id; GET/DELETE → 405.
+ * - stateful: `initialize` without a session id opens a session (record in KeyValueStore, bound to
+ *   `x-user-id`); other requests without `Mcp-Session-Id` → 400; unknown, ended, expired
+ *   (`MCP_SESSION_IDLE_TIMEOUT`) or another user's session → 404; GET opens the server-to-client
+ *   stream; DELETE ends the session. Any replica sharing the store serves any session (requests on
+ *   one replica cannot push onto a GET stream held by another).
+ */
+export { McpEnv, McpSessionEnv } from './lib/mcp-env';
+export { McpEndpoint, type McpEndpointConfig, type McpServerContext, type McpServerFactory, type McpSession } from './lib/mcp-endpoint';
+export { McpHttpModule, type McpHttpOptions } from './lib/mcp-http.module';
+export { type McpRequestContext, requestContextOf } from './lib/request-context';
+export { type SessionRecord } from './lib/session-store';

@@ -1,0 +1,70 @@
+import type { KeyValueStore } from '@gateway/storage';
+
+/** What storage keeps about a stateful session, so that any replica can serve it. */
+export interface SessionRecord {
+  readonly id: string;
+  /** The user the session is bound to (`x-user-id`), `null` when the service runs without the edge. */
+  readonly userId: string | null;
+  readonly protocolVersion: string;
+  readonly clientInfo: { readonly name: string; readonly version: string } | null;
+  readonly clientCapabilities: Record<string, unknown>;
+  readonly createdAt: string;
+  readonly lastActivityAt: string;
+  /** Small per-session values of the service (e.g. echo's last message). */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Session records in the KeyValueStore: `mcp:<service>:session:<id>` (JSON, TTL = idle timeout,
+ * renewed on every request) and `mcp:<service>:user-sessions:<userId>` (set of the user's ids).
+ */
+export class SessionStore {
+  public constructor(
+    private readonly store: KeyValueStore,
+    private readonly service: string,
+    private readonly idleSeconds: number,
+  ) {}
+
+  public load(id: string): Promise<SessionRecord | null> {
+    return this.store.getJson<SessionRecord>(this.key(id));
+  }
+
+  /** Writes the record and renews its idle timeout. */
+  public async save(record: SessionRecord): Promise<void> {
+    await this.store.setJson(this.key(record.id), record, { ttlSeconds: this.idleSeconds });
+    await this.store.setAdd(this.userKey(record.userId), [record.id], this.idleSeconds);
+  }
+
+  public async touch(record: SessionRecord): Promise<SessionRecord> {
+    const touched = { ...record, lastActivityAt: new Date().toISOString() };
+    await this.save(touched);
+    return touched;
+  }
+
+  public async setData(id: string, name: string, value: unknown): Promise<void> {
+    const record = await this.load(id);
+    if (record) await this.save({ ...record, data: { ...record.data, [name]: value } });
+  }
+
+  public async remove(record: Pick<SessionRecord, 'id' | 'userId'>): Promise<void> {
+    await this.store.delete(this.key(record.id));
+    await this.store.setRemove(this.userKey(record.userId), [record.id]);
+  }
+
+  /** The live sessions of one user (ended ones are pruned from the index on the way). */
+  public async listForUser(userId: string | null): Promise<SessionRecord[]> {
+    const ids = await this.store.setMembers(this.userKey(userId));
+    const records = await Promise.all(ids.map((id) => this.load(id)));
+    const gone = ids.filter((_, index) => records[index] === null);
+    if (gone.length > 0) await this.store.setRemove(this.userKey(userId), gone);
+    return records.filter((record): record is SessionRecord => record !== null && record.userId === userId);
+  }
+
+  private key(id: string): string {
+    return `mcp:${this.service}:session:${id}`;
+  }
+
+  private userKey(userId: string | null): string {
+    return `mcp:${this.service}:user-sessions:${userId ?? ''}`;
+  }
+}
