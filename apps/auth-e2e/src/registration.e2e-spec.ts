@@ -162,6 +162,14 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       expectOAuthError(res, status, 'invalid_request');
     });
 
+    it('answers URLs the router rejects (bad percent-encoding, over-long client_id) in RFC 6749 JSON with CORS', async () => {
+      for (const [path, status] of [['/register/%ff', 400], [`/register/${'a'.repeat(5000)}`, 414]] as const) {
+        const res = await http(`${auth.url}${path}`, { headers: { origin: 'http://localhost:6274' } });
+        expectOAuthError(res, status, 'invalid_request');
+        expect(res.headers['access-control-allow-origin']).toBe('*');
+      }
+    });
+
     it('caps the request body: a huge registration is 413 invalid_request', async () => {
       const huge = JSON.stringify({ ...loopback, client_name: 'x'.repeat(200_000) });
       expectOAuthError(await register(huge), 413, 'invalid_request');

@@ -3,7 +3,8 @@ import { loadRawEnv } from '@gateway/config';
 import { resolveTopology } from '@gateway/catalog';
 import { runService } from '@gateway/platform';
 import { AuthEnv } from './auth.env';
-import { BODY_LIMIT_BYTES, CORS_OPTIONS } from './http/http-policy';
+import { BODY_LIMIT_BYTES, CORS_OPTIONS, CORS_ON_ROUTER_ERRORS } from './http/http-policy';
+import { sendOAuthError } from './http/oauth-exception.filter';
 
 void runService({
   name: 'auth',
@@ -18,4 +19,6 @@ void runService({
     app.enableCors(CORS_OPTIONS);
     await app.register(fastifyCookie);
   },
+  // Requests Fastify's router rejects skip every hook and filter: same RFC 6749 JSON and CORS headers.
+  frameworkErrors: (error, request, reply) => sendOAuthError(error, request, reply.headers(CORS_ON_ROUTER_ERRORS)),
 });

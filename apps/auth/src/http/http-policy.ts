@@ -19,3 +19,9 @@ export const CORS_OPTIONS: FastifyCorsOptions = {
   exposedHeaders: ['WWW-Authenticate', 'Retry-After'],
   maxAge: 86_400,
 };
+
+/** The CORS headers of a simple response, for errors that bypass the CORS hook (main.ts `frameworkErrors`). */
+export const CORS_ON_ROUTER_ERRORS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': (CORS_OPTIONS.exposedHeaders as string[]).join(', '),
+};

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyServerOptions } from 'fastify';
 import { type BaseEnv, ConfigValidationError, loadRawEnv, validateEnv } from '@gateway/config';
 import { Logger } from 'nestjs-pino';
 
@@ -15,6 +16,11 @@ export interface ServiceDescription<E extends BaseEnv> {
   readonly bodyLimit?: number;
   /** Extra checks before Nest starts (e.g. resolving the service catalog); throw ConfigValidationError. */
   readonly preflight?: (env: E) => void;
+  /**
+   * Fastify's answer to requests its router rejects before any hook or Nest filter runs (bad
+   * percent-encoding, an over-long path parameter): without it Fastify writes its own JSON shape.
+   */
+  readonly frameworkErrors?: FastifyServerOptions['frameworkErrors'];
   /** Last adjustments before `listen` (content-type parsers, hooks, CORS). */
   readonly configure?: (app: NestFastifyApplication, env: E) => void | Promise<void>;
 }
@@ -31,7 +37,11 @@ export async function runService<E extends BaseEnv>(service: ServiceDescription<
     const module = await service.module();
     const app = await NestFactory.create<NestFastifyApplication>(
       module,
-      new FastifyAdapter({ bodyLimit: service.bodyLimit ?? 1024 * 1024, trustProxy: false }),
+      new FastifyAdapter({
+        bodyLimit: service.bodyLimit ?? 1024 * 1024,
+        trustProxy: false,
+        ...(service.frameworkErrors ? { frameworkErrors: service.frameworkErrors } : {}),
+      }),
       { bufferLogs: true },
     );
     app.useLogger(app.get(Logger));
