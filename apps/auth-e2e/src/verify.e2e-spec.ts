@@ -1,0 +1,338 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { freePort, type ServiceProcess, startService, WORKSPACE_ROOT } from '@gateway/testing';
+import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
+import { ECHO, PUBLIC_URL, postForm, redeem, refresh, STATEFUL, TokenFixtures, type TestClient, verify } from './support/token-fixtures';
+
+const REDIS_URL = process.env['REDIS_URL'] ?? '';
+
+const ECHO_PRM = `${PUBLIC_URL}/.well-known/oauth-protected-resource/echo-stateless/mcp`;
+
+describe('/verify, /revoke, /introspect, /jwks', () => {
+  const prefix = `e2e-verify-${randomBytes(4).toString('hex')}:`;
+  const env = { REDIS_URL, STORAGE_PREFIX: prefix, PUBLIC_URL, ALLOWED_DEV_USERS: '*' };
+  let auth: ServiceProcess;
+  let fixtures: TokenFixtures;
+
+  beforeAll(async () => {
+    fixtures = new TokenFixtures(REDIS_URL, prefix);
+    auth = await startService('auth', { env });
+  });
+  afterAll(async () => {
+    await auth?.stop();
+    fixtures?.close();
+  });
+
+  async function tokensFor(client: TestClient, options: Parameters<TokenFixtures['code']>[1] = {}): Promise<{ access: string; refresh: string }> {
+    const result = await redeem(auth.url, client, await fixtures.code(client, options));
+    expect(result.status).toBe(200);
+    return { access: result.body['access_token'] as string, refresh: result.body['refresh_token'] as string };
+  }
+
+  describe('/verify (ForwardAuth)', () => {
+    it('answers a valid token with 200 and the identity headers', async () => {
+      const client = await fixtures.client('none');
+      const { access } = await tokensFor(client);
+      const response = await verify(auth.url, access);
+      expect(response.status).toBe(200);
+      expect(Object.fromEntries([...response.headers].filter(([name]) => name.startsWith('x-')))).toEqual({
+        'x-user-id': 'dev:alice',
+        'x-user-name': 'alice',
+        'x-user-email': 'alice@example.com',
+        'x-client-id': client.clientId,
+        'x-scope': 'mcp offline_access',
+      });
+      // Cached or not, the answer is the same.
+      expect((await verify(auth.url, access)).status).toBe(200);
+    });
+
+    it('challenges a request without a token with the resource metadata URL and no error (RFC 6750 §3.1, RFC 9728 §5.1)', async () => {
+      const response = await verify(auth.url, undefined);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe(`Bearer scope="mcp", resource_metadata="${ECHO_PRM}"`);
+      expect(auth.output()).toContain('"audit":"verify.refused"');
+    });
+
+    it('answers a bad or tampered token with error="invalid_token"', async () => {
+      const { access } = await tokensFor(await fixtures.client('none'));
+      const [header, payload, signature] = access.split('.') as [string, string, string];
+      const forgedPayload = Buffer.from(JSON.stringify({ ...decodeJwt(access), sub: 'dev:mallory' })).toString('base64url');
+      for (const token of ['not-a-jwt', `${header}.${forgedPayload}.${signature}`, `${header}.${payload}.${signature.slice(0, -4)}AAAA`]) {
+        const response = await verify(auth.url, token);
+        expect(response.status).toBe(401);
+        expect(response.headers.get('www-authenticate')).toMatch(new RegExp(`^Bearer error="invalid_token", .*resource_metadata="${ECHO_PRM}"$`));
+      }
+      const basic = await fetch(`${auth.url}/verify`, { headers: { authorization: 'Basic Zm9vOmJhcg==', 'x-forwarded-host': 'localhost:8080', 'x-forwarded-uri': '/echo-stateless/mcp' } });
+      expect(basic.status).toBe(401);
+    });
+
+    it('refuses a token minted for another service with 401 (anchor §8.1 #9)', async () => {
+      const { access } = await tokensFor(await fixtures.client('none'), { resource: ECHO });
+      const response = await verify(auth.url, access, `${PUBLIC_URL}/fetchs/mcp`);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toContain(`resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/fetchs/mcp"`);
+    });
+
+    it('answers 403 insufficient_scope when the token lacks the mcp scope', async () => {
+      const { access } = await tokensFor(await fixtures.client('none'), { scope: 'offline_access' });
+      const response = await verify(auth.url, access);
+      expect(response.status).toBe(403);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer error="insufficient_scope", .*scope="mcp"/);
+    });
+
+    it("answers 403 when the service's allow-list does not admit the user", async () => {
+      const { access } = await tokensFor(await fixtures.client('none'), { resource: STATEFUL });
+      // A replica whose catalog now restricts echo-stateful to bob: the policy is checked on every /verify.
+      const strict = await startService('auth', { env: { ...env, MCP_ECHO_STATEFUL_ALLOWED_USERS: 'bob' } });
+      try {
+        const response = await verify(strict.url, access, STATEFUL);
+        expect(response.status).toBe(403);
+        expect(((await response.json()) as { error: string }).error).toBe('access_denied');
+        expect(strict.output()).toContain('not on the allow-list of echo-stateful');
+        expect((await verify(auth.url, access, STATEFUL)).status).toBe(200);
+      } finally {
+        await strict.stop();
+      }
+    });
+
+    it('answers 404 for an address that is no enabled MCP service', async () => {
+      const response = await verify(auth.url, 'x', 'http://localhost:8080/nope/mcp');
+      expect(response.status).toBe(404);
+    });
+
+    it('sees a revocation made on another replica at once', async () => {
+      const client = await fixtures.client('client_secret_post');
+      const { access } = await tokensFor(client);
+      const replica = await startService('auth', { env });
+      try {
+        expect((await verify(replica.url, access)).status).toBe(200); // now in the replica's cache
+        expect((await postForm(auth.url, '/revoke', client, { token: access })).status).toBe(200);
+        expect((await verify(replica.url, access)).status).toBe(401);
+      } finally {
+        await replica.stop();
+      }
+    });
+  });
+
+  describe('/revoke (RFC 7009)', () => {
+    it("refuses to revoke another client's token (anchor §8.1 #10)", async () => {
+      const owner = await fixtures.client('none');
+      const other = await fixtures.client('client_secret_basic');
+      const { access, refresh: refreshToken } = await tokensFor(owner);
+      for (const token of [access, refreshToken]) {
+        const result = await postForm(auth.url, '/revoke', other, { token });
+        expect([result.status, result.body['error']]).toEqual([400, 'unauthorized_client']);
+      }
+      expect((await verify(auth.url, access)).status).toBe(200);
+      expect((await refresh(auth.url, owner, refreshToken)).status).toBe(200);
+    });
+
+    it('revokes an own access token', async () => {
+      const client = await fixtures.client('none');
+      const { access, refresh: refreshToken } = await tokensFor(client);
+      const result = await postForm(auth.url, '/revoke', client, { token: access, token_type_hint: 'access_token' });
+      expect(result.status).toBe(200);
+      expect(result.headers.get('cache-control')).toBe('no-store');
+      expect((await verify(auth.url, access)).status).toBe(401);
+      expect((await refresh(auth.url, client, refreshToken)).status).toBe(200);
+      expect(auth.output()).toContain('"audit":"token.revoked"');
+    });
+
+    it('revokes the whole grant when a refresh token is revoked', async () => {
+      const client = await fixtures.client('none');
+      const { access, refresh: refreshToken } = await tokensFor(client);
+      expect((await postForm(auth.url, '/revoke', client, { token: refreshToken })).status).toBe(200);
+      expect((await verify(auth.url, access)).status).toBe(401);
+      expect((await refresh(auth.url, client, refreshToken)).status).toBe(400);
+    });
+
+    it('answers 200 for unknown tokens and 401 without client authentication', async () => {
+      const client = await fixtures.client('none');
+      expect((await postForm(auth.url, '/revoke', client, { token: 'no-such-token' })).status).toBe(200);
+      const anonymous = await postForm(auth.url, '/revoke', undefined, { token: 'no-such-token' });
+      expect([anonymous.status, anonymous.body['error']]).toEqual([401, 'invalid_client']);
+      const confidential = await fixtures.client('client_secret_post');
+      const withoutSecret = await postForm(auth.url, '/revoke', { clientId: confidential.clientId, method: 'none' }, { token: 'x' });
+      expect(withoutSecret.status).toBe(401);
+    });
+  });
+
+  describe('/introspect (RFC 7662)', () => {
+    it('describes own active tokens', async () => {
+      const client = await fixtures.client('client_secret_post');
+      const { access, refresh: refreshToken } = await tokensFor(client);
+      const result = await postForm(auth.url, '/introspect', client, { token: access });
+      expect(result.status).toBe(200);
+      expect(result.headers.get('cache-control')).toBe('no-store');
+      expect(result.body).toEqual({
+        active: true,
+        token_type: 'Bearer',
+        scope: 'mcp offline_access',
+        client_id: client.clientId,
+        username: 'alice',
+        sub: 'dev:alice',
+        aud: ECHO,
+        iss: PUBLIC_URL,
+        exp: expect.any(Number),
+        iat: expect.any(Number),
+        jti: expect.any(String),
+      });
+      const forRefresh = await postForm(auth.url, '/introspect', client, { token: refreshToken });
+      expect(forRefresh.body).toMatchObject({ active: true, token_type: 'refresh_token', client_id: client.clientId, sub: 'dev:alice' });
+    });
+
+    it("answers {active:false} for another client's, revoked and unknown tokens (anchor §8.1 #10)", async () => {
+      const owner = await fixtures.client('none');
+      const other = await fixtures.client('none');
+      const { access } = await tokensFor(owner);
+      expect((await postForm(auth.url, '/introspect', other, { token: access })).body).toEqual({ active: false });
+      expect((await postForm(auth.url, '/introspect', owner, { token: 'unknown' })).body).toEqual({ active: false });
+      await postForm(auth.url, '/revoke', owner, { token: access });
+      expect((await postForm(auth.url, '/introspect', owner, { token: access })).body).toEqual({ active: false });
+      const anonymous = await postForm(auth.url, '/introspect', undefined, { token: access });
+      expect(anonymous.status).toBe(401);
+    });
+  });
+
+  describe('signing keys', () => {
+    it('publishes the signing key in /jwks; the rotation command adds a key and keeps the old one', async () => {
+      const { access } = await tokensFor(await fixtures.client('none'));
+      const oldKid = decodeProtectedHeader(access).kid;
+      const jwks = (await (await fetch(`${auth.url}/jwks`)).json()) as { keys: { kid: string; kty: string; alg: string; use: string; d?: string }[] };
+      expect(jwks.keys).toEqual([expect.objectContaining({ kid: oldKid, kty: 'RSA', alg: 'RS256', use: 'sig' })]);
+      expect(jwks.keys[0]).not.toHaveProperty('d');
+
+      const rotation = await runRotateKeys({ REDIS_URL, STORAGE_PREFIX: prefix });
+      expect(rotation.code).toBe(0);
+      const { added } = JSON.parse(rotation.output) as { added: string };
+      // A replica started after the rotation signs with the new key; the running one accepts it (unknown
+      // kid → re-read of the ring) and both keep accepting tokens of the old key.
+      const replica = await startService('auth', { env });
+      try {
+        const client = await fixtures.client('none');
+        const fresh = await redeem(replica.url, client, await fixtures.code(client));
+        const newToken = fresh.body['access_token'] as string;
+        expect(decodeProtectedHeader(newToken).kid).toBe(added);
+        expect((await verify(auth.url, newToken)).status).toBe(200);
+        expect((await verify(replica.url, access)).status).toBe(200);
+        const kids = ((await (await fetch(`${replica.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid);
+        expect(kids).toEqual([added, oldKid]);
+      } finally {
+        await replica.stop();
+      }
+    });
+
+    it('signs ES256 when JWT_ALGORITHM=ES256', async () => {
+      const es = `e2e-es-${randomBytes(4).toString('hex')}:`;
+      const esFixtures = new TokenFixtures(REDIS_URL, es);
+      const service = await startService('auth', { env: { ...env, STORAGE_PREFIX: es, JWT_ALGORITHM: 'ES256' } });
+      try {
+        const client = await esFixtures.client('none');
+        const result = await redeem(service.url, client, await esFixtures.code(client));
+        const token = result.body['access_token'] as string;
+        expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
+        expect((await verify(service.url, token)).status).toBe(200);
+      } finally {
+        await service.stop();
+        esFixtures.close();
+      }
+    });
+
+    it('uses a configured JWT_PRIVATE_KEY (base64 PEM) and enforces exp, iss and the signature', async () => {
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+      const configured = `e2e-pem-${randomBytes(4).toString('hex')}:`;
+      const pemFixtures = new TokenFixtures(REDIS_URL, configured);
+      const service = await startService('auth', { env: { ...env, STORAGE_PREFIX: configured, JWT_PRIVATE_KEY: Buffer.from(pem).toString('base64') } });
+      try {
+        const client = await pemFixtures.client('none');
+        const result = await redeem(service.url, client, await pemFixtures.code(client));
+        const token = result.body['access_token'] as string;
+        expect((await verify(service.url, token)).status).toBe(200);
+        // Re-signing the same claims with the configured key: only the changed claim decides.
+        const claims = decodeJwt(token);
+        const header = decodeProtectedHeader(token) as { alg: string; kid: string; typ: string };
+        const sign = (changes: Record<string, unknown>): Promise<string> => new SignJWT({ ...claims, ...changes }).setProtectedHeader(header).sign(privateKey);
+        const now = Math.floor(Date.now() / 1000);
+        expect((await verify(service.url, await sign({ jti: `${claims.jti as string}` }))).status).toBe(200);
+        expect((await verify(service.url, await sign({ iat: now - 7200, exp: now - 3600 }))).status).toBe(401);
+        expect((await verify(service.url, await sign({ iss: 'https://evil.example' }))).status).toBe(401);
+        const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+        expect((await verify(service.url, await new SignJWT(claims).setProtectedHeader(header).sign(other))).status).toBe(401);
+        const unsigned = `${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${token.split('.')[1]}.`;
+        expect((await verify(service.url, unsigned)).status).toBe(401);
+      } finally {
+        await service.stop();
+        pemFixtures.close();
+      }
+    });
+  });
+
+  it('fails closed with 503 while storage is unreachable and recovers by itself', async () => {
+    const port = await freePort();
+    let redis = startRedis(port);
+    const url = `redis://127.0.0.1:${port}`;
+    const own = `e2e-outage-${randomBytes(4).toString('hex')}:`;
+    await new Promise((resolve) => setTimeout(resolve, 300)); // redis-server starting
+    const ownFixtures = new TokenFixtures(url, own);
+    const service = await startService('auth', { env: { ...env, REDIS_URL: url, STORAGE_PREFIX: own } });
+    try {
+      const client = await ownFixtures.client('none');
+      const result = await redeem(service.url, client, await ownFixtures.code(client));
+      const token = result.body['access_token'] as string;
+      expect((await verify(service.url, token)).status).toBe(200);
+
+      await stopRedis(redis);
+      const down = await verify(service.url, token);
+      expect(down.status).toBe(503);
+      expect(((await down.json()) as { error: string }).error).toBe('temporarily_unavailable');
+      expect(service.output()).toContain('storage unavailable during /verify');
+
+      // Redis is back (empty): the revocation check answers again and the cached verified token passes.
+      redis = startRedis(port);
+      const recovered = await poll(async () => (await verify(service.url, token)).status, (status) => status !== 503, 15_000);
+      expect(recovered).toBe(200);
+      // /token works again too (the ioredis client reconnected by itself).
+      const client2 = await ownFixtures.client('none');
+      const second = await redeem(service.url, client2, await ownFixtures.code(client2));
+      expect(second.status).toBe(200);
+    } finally {
+      await service.stop();
+      ownFixtures.close();
+      await stopRedis(redis);
+    }
+  });
+});
+
+function runRotateKeys(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [`${WORKSPACE_ROOT}/dist/apps/auth/src/rotate-keys.js`], {
+      cwd: WORKSPACE_ROOT,
+      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'test', ...env },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+function startRedis(port: number): ChildProcess {
+  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+}
+
+async function stopRedis(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
