@@ -80,7 +80,7 @@ describe('AddressPolicy', () => {
   it('refuses a name when any one of its addresses is refused (DNS answers mixing public and private)', () => {
     expect(() => open.check('mixed.example', 80, ['93.184.216.34', '10.0.0.7'])).toThrow(
       new FetchRefused(
-        'refused: mixed.example (10.0.0.7) is a private network (RFC 1918); fetchs only reaches public addresses (see FETCH_ALLOW)',
+        'refused: mixed.example (10.0.0.7) is not public (private network (RFC 1918)); fetchs reaches only public addresses unless FETCH_ALLOW lists them',
       ),
     );
   });

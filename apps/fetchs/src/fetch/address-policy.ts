@@ -166,7 +166,7 @@ export class AddressPolicy {
       }
       if (this.allow.some((rule) => matches(rule, host, address, port))) return shown;
       const refused = refusedAddressClass(shown);
-      if (refused) throw new FetchRefused(`refused: ${target} is a ${refused}; fetchs only reaches public addresses (see FETCH_ALLOW)`);
+      if (refused) throw new FetchRefused(`refused: ${target} is not public (${refused}); fetchs reaches only public addresses unless FETCH_ALLOW lists them`);
       return shown;
     });
   }

@@ -155,7 +155,7 @@ describe('fetchBounded through the guarded agent', () => {
   it('refuses localhost through the system resolver', async () => {
     const system = createGuardedAgent({ policy: new AddressPolicy({ allow: [], deny: [] }), resolver: new HostResolver([], 2_000), connectTimeoutMs: 2_000 });
     try {
-      await expect(fetchBounded(system, { url: `http://localhost:${secret.port}/` }, LIMITS)).rejects.toThrow(/refused: localhost \((127\.0\.0\.1|::1)\) is a loopback/);
+      await expect(fetchBounded(system, { url: `http://localhost:${secret.port}/` }, LIMITS)).rejects.toThrow(/refused: localhost \((127\.0\.0\.1|::1)\) is not public \(loopback/);
     } finally {
       await system.destroy();
     }
@@ -163,10 +163,10 @@ describe('fetchBounded through the guarded agent', () => {
   });
 
   it.each([
-    ['private.test', /10\.1\.2\.3\) is a private network/],
-    ['mixed.test', /192\.168\.0\.10\) is a private network/],
-    ['metadata.test', /169\.254\.169\.254\) is a link-local/],
-    ['ula.test', /fd00::5\) is a unique-local/],
+    ['private.test', /10\.1\.2\.3\) is not public \(private network/],
+    ['mixed.test', /192\.168\.0\.10\) is not public \(private network/],
+    ['metadata.test', /169\.254\.169\.254\) is not public \(link-local/],
+    ['ula.test', /fd00::5\) is not public \(unique-local/],
   ])('refuses %s, whose DNS answer holds a refused address', async (host, reason) => {
     await expect(fetchBounded(agent, { url: `http://${host}:${site.port}/hello` }, LIMITS)).rejects.toThrow(reason);
   });
@@ -180,7 +180,7 @@ describe('fetchBounded through the guarded agent', () => {
 
   it('re-checks every redirect target', async () => {
     await expect(fetchBounded(agent, { url: `${site.url}/to-secret` }, LIMITS)).rejects.toThrow(
-      new FetchRefused(`refused: 127.0.0.1 is a loopback address; fetchs only reaches public addresses (see FETCH_ALLOW)`),
+      new FetchRefused(`refused: 127.0.0.1 is not public (loopback address); fetchs reaches only public addresses unless FETCH_ALLOW lists them`),
     );
     await expect(fetchBounded(agent, { url: `${site.url}/to-hex-loopback` }, LIMITS)).rejects.toThrow(/loopback/);
     expect(secret.requests).toEqual([]);
