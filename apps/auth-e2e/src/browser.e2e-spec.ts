@@ -1,0 +1,87 @@
+import type { Browser } from 'playwright-core';
+import { type AuthUnderTest, authorizeUrl, pkce, registerClient, startAuth } from './support/authorize-flow';
+import { launchChromium, RedirectCatcher } from './support/chromium';
+
+/** The whole authorization in a real headless Chromium: register → authorize → dev login → consent → back. */
+describe('authorization in a browser (dev login)', () => {
+  let t: AuthUnderTest;
+  let chromium: Browser;
+  let client: RedirectCatcher;
+  let clientId: string;
+
+  beforeAll(async () => {
+    [t, chromium, client] = await Promise.all([startAuth('browser'), launchChromium(), new RedirectCatcher().start()]);
+    clientId = await registerClient(t.issuer, { redirect_uris: [client.url], client_name: 'Browser e2e client', client_uri: 'https://client.example' });
+  });
+  afterAll(async () => {
+    await chromium?.close();
+    await client?.stop();
+    await t?.stop();
+  });
+
+  async function walk(username: string, decision: 'allow' | 'deny'): Promise<URL> {
+    const context = await chromium.newContext();
+    try {
+      const page = await context.newPage();
+      const login = await page.goto(authorizeUrl(t.issuer, {
+        client_id: clientId,
+        redirect_uri: client.url,
+        response_type: 'code',
+        code_challenge: pkce().challenge,
+        code_challenge_method: 'S256',
+        state: `browser-${decision}`,
+        resource: `${t.issuer}/echo-stateless/mcp`,
+        scope: 'mcp offline_access',
+      }));
+      expect(login?.status()).toBe(200);
+      expect(login?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+      await page.fill('input[name="username"]', username);
+      await Promise.all([page.waitForURL(/\/consent\?/), page.click('form button[type="submit"]')]);
+      await expect(page.locator('h1').innerText()).resolves.toContain('Browser e2e client');
+      const text = await page.locator('main').innerText();
+      expect(text).toContain('echo-stateless');
+      expect(text).toContain('https://client.example');
+      expect(text).toContain(new URL(client.url).host);
+      expect(text).toContain('offline_access');
+      await Promise.all([page.waitForURL((url) => url.href.startsWith(client.url)), page.click(`button[name="decision"][value="${decision}"]`)]);
+      await expect(page.locator('#done').innerText()).resolves.toBe('back at the client');
+      return new URL(page.url());
+    } finally {
+      await context.close();
+    }
+  }
+
+  it('allow: comes back to the client with code, state and iss', async () => {
+    const back = await walk('alice', 'allow');
+    expect(back.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(back.searchParams.get('state')).toBe('browser-allow');
+    expect(back.searchParams.get('iss')).toBe(t.issuer);
+  });
+
+  it('deny: comes back to the client with access_denied, state and iss', async () => {
+    const back = await walk('bob', 'deny');
+    expect(back.searchParams.get('error')).toBe('access_denied');
+    expect(back.searchParams.get('code')).toBeNull();
+    expect(back.searchParams.get('state')).toBe('browser-deny');
+    expect(back.searchParams.get('iss')).toBe(t.issuer);
+  });
+
+  it('the pages render without any CSP violation (inline style allowed by hash only)', async () => {
+    const context = await chromium.newContext();
+    try {
+      const page = await context.newPage();
+      const violations: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+      });
+      await page.goto(authorizeUrl(t.issuer, { client_id: 'nope' }));
+      await page.goto(authorizeUrl(t.issuer, { client_id: clientId, redirect_uri: client.url, response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256', resource: `${t.issuer}/memory/mcp` }));
+      expect(await page.locator('input[name="username"]').count()).toBe(1);
+      // the stylesheet applied: the page is not unstyled
+      expect(await page.locator('main').evaluate((element) => getComputedStyle(element).maxWidth)).not.toBe('none');
+      expect(violations).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
