@@ -57,8 +57,7 @@ export function serviceForMetadata(topology: GatewayTopology, host: string, suff
   return candidates.find((service) => new URL(service.mcpUrl).pathname === wanted);
 }
 
+/** The request's Host names the origin's host; a port, default or not, is not part of the service's identity. */
 function sameHost(origin: string, host: string): boolean {
-  const url = new URL(origin);
-  const lower = host.toLowerCase();
-  return url.host === lower || url.hostname === lower;
+  return new URL(origin).hostname === host.toLowerCase().replace(/:\d+$/, '');
 }

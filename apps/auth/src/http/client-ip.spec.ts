@@ -1,0 +1,25 @@
+import { ConfigValidationError } from '@gateway/config';
+import { ClientIpResolver } from './client-ip';
+
+describe('ClientIpResolver', () => {
+  it('uses the socket peer and ignores X-Forwarded-For when no proxy is trusted', () => {
+    const resolver = new ClientIpResolver([]);
+    expect(resolver.resolve('203.0.113.5', '198.51.100.1')).toBe('203.0.113.5');
+    expect(resolver.resolve('::ffff:127.0.0.1', undefined)).toBe('127.0.0.1');
+  });
+
+  it('walks X-Forwarded-For from the right past trusted proxies only', () => {
+    const resolver = new ClientIpResolver(['10.0.0.0/8', '::1']);
+    expect(resolver.resolve('10.1.2.3', '198.51.100.1')).toBe('198.51.100.1');
+    expect(resolver.resolve('10.1.2.3', '6.6.6.6, 198.51.100.1, 10.0.0.9')).toBe('198.51.100.1');
+    expect(resolver.resolve('::1', ['198.51.100.7'])).toBe('198.51.100.7');
+    // An untrusted peer's header is not believed.
+    expect(resolver.resolve('203.0.113.5', '198.51.100.1')).toBe('203.0.113.5');
+    // Garbage in the header stops the walk at the last good hop.
+    expect(resolver.resolve('10.1.2.3', 'not-an-ip')).toBe('10.1.2.3');
+  });
+
+  it('refuses a TRUSTED_PROXIES entry that is not an address or CIDR', () => {
+    expect(() => new ClientIpResolver(['traefik'])).toThrow(ConfigValidationError);
+  });
+});
