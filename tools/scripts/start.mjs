@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// `npm start`: builds, then runs auth and every enabled MCP service on this machine, each on its
-// catalog port, with memory storage unless REDIS_URL is set. Ctrl-C stops everything.
+// `npm start`: builds, then runs auth, every enabled MCP service and the dev edge on this machine, with memory
+// storage unless REDIS_URL is set. Each service listens on the port of its upstream URL (the catalog's port,
+// or MCP_<NAME>_UPSTREAM / AUTH_UPSTREAM); the edge on the port of PUBLIC_URL. Ctrl-C stops everything.
+// `--no-build` skips the build (the e2e test builds through Nx first).
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -9,33 +11,50 @@ const root = resolve(import.meta.dirname, '../..');
 const require = createRequire(import.meta.url);
 const nx = join(root, 'node_modules/nx/bin/nx.js');
 
-const build = spawnSync(process.execPath, [nx, 'run-many', '-t', 'build', '--output-style=static'], {
-  cwd: root,
-  stdio: ['ignore', 'inherit', 'inherit'],
-  env: { ...process.env, NX_NO_CLOUD: 'true' },
-});
-if (build.status !== 0) process.exit(build.status ?? 1);
+if (!process.argv.includes('--no-build')) {
+  const build = spawnSync(process.execPath, [nx, 'run-many', '-t', 'build', '--output-style=static'], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, NX_NO_CLOUD: 'true' },
+  });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 
 const { loadRawEnv } = require(join(root, 'dist/libs/config/src'));
 const { resolveTopology } = require(join(root, 'dist/libs/catalog/src'));
+const env = loadRawEnv();
 let topology;
 try {
-  topology = resolveTopology(loadRawEnv());
+  topology = resolveTopology(env);
 } catch (error) {
   console.error(error.message);
   process.exit(1);
 }
 
-const processes = [{ name: 'auth', app: 'auth', port: 3000 }];
-for (const service of topology.enabled) {
-  processes.push({ name: service.name, app: service.app, port: service.port, env: service.kind === 'stdio' ? { MCP_SERVICE: service.name } : {} });
-}
+// The dev edge reads the same Traefik dynamic configuration the generator writes, for this environment.
+const dynamicConfig = join(root, 'tmp/gateway/dynamic.yml');
+const generate = spawnSync(process.execPath, [join(root, 'dist/tools/gateway-config/src/main.js'), '--out', dynamicConfig], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+if (generate.status !== 0) process.exit(generate.status ?? 1);
 
-const children = processes.map(({ name, app, port, env = {} }) => {
-  const child = spawn(process.execPath, ['--enable-source-maps', join(root, 'dist/apps', app, 'src/main.js')], {
+const portOf = (url) => Number(new URL(url).port);
+const authUrl = env.AUTH_UPSTREAM || 'http://127.0.0.1:3000';
+const processes = [{ name: 'auth', main: 'dist/apps/auth/src/main.js', port: portOf(authUrl) }];
+for (const service of topology.enabled) {
+  processes.push({
+    name: service.name,
+    main: `dist/apps/${service.app}/src/main.js`,
+    port: portOf(service.upstreamUrl),
+    env: service.kind === 'stdio' ? { MCP_SERVICE: service.name } : {},
+  });
+}
+processes.push({ name: 'dev-edge', main: 'dist/tools/dev-edge/src/main.js', args: ['--config', dynamicConfig] });
+
+let stopping = false;
+const children = processes.map(({ name, main, port, args = [], env: extra = {} }) => {
+  const child = spawn(process.execPath, ['--enable-source-maps', join(root, main), ...args], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, ...env, PORT: String(port) },
+    env: { ...process.env, ...extra, ...(port ? { PORT: String(port) } : {}) },
   });
   child.on('exit', (code, signal) => {
     if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping the gateway`);
@@ -44,15 +63,42 @@ const children = processes.map(({ name, app, port, env = {} }) => {
   return child;
 });
 
-let stopping = false;
 function stopAll() {
   if (stopping) return;
   stopping = true;
+  process.exitCode = 1;
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
 }
-process.on('SIGINT', stopAll);
-process.on('SIGTERM', stopAll);
+process.on('SIGINT', () => {
+  stopAll();
+  process.exitCode = 0;
+});
+process.on('SIGTERM', () => {
+  stopAll();
+  process.exitCode = 0;
+});
 
-console.log(`\nMCP OAuth Gateway (${topology.mode} routing), issuer ${topology.issuer}`);
-for (const service of topology.enabled) console.log(`  ${service.name.padEnd(22)} ${service.mcpUrl}`);
-console.log('Ctrl-C stops everything.\n');
+// Wait until every process answers, then say where everything is.
+const probes = [...processes.filter((entry) => entry.port).map((entry) => `http://127.0.0.1:${entry.port}/readyz`), `${topology.issuer}/.well-known/oauth-authorization-server`];
+const deadline = Date.now() + 60_000;
+for (const probe of probes) {
+  while (!stopping) {
+    const ok = await fetch(probe).then((response) => response.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      console.error(`not ready after 60 s: ${probe}`);
+      stopAll();
+      break;
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
+}
+if (!stopping) {
+  const login = env.LOGIN_PROVIDER || (env.GITHUB_CLIENT_ID ? 'github' : env.OIDC_ISSUER ? 'oidc' : 'dev');
+  console.log(`\nMCP OAuth Gateway ready (${topology.mode} routing), issuer ${topology.issuer}`);
+  console.log(`  storage: ${env.REDIS_URL ? `Redis ${env.REDIS_URL.replace(/\/\/[^@]*@/, '//***@')}` : 'memory (lost on restart; set REDIS_URL to keep it)'}`);
+  console.log(`  login:   ${login}${login === 'dev' ? ' (any username, no password: for this machine only)' : ''}`);
+  console.log('  MCP servers (connect with the MCP Inspector: Transport "Streamable HTTP", the URL, then "Connect"):');
+  for (const service of topology.enabled) console.log(`    ${service.name.padEnd(22)} ${service.mcpUrl}`);
+  console.log('Ctrl-C stops everything.\n');
+}
