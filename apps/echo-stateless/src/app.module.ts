@@ -1,9 +1,24 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@gateway/config';
+import { buildEchoServer } from '@gateway/mcp-echo';
+import { McpHttpModule } from '@gateway/mcp-session';
 import { PlatformModule } from '@gateway/platform';
 import { EchoStatelessEnv } from './echo-stateless.env';
 
+export const ECHO_VERSION = '0.1.0';
+
 @Module({
-  imports: [ConfigModule.forRoot(EchoStatelessEnv, 'echo-stateless'), PlatformModule.forRoot({ envClass: EchoStatelessEnv })],
+  imports: [
+    ConfigModule.forRoot(EchoStatelessEnv, 'echo-stateless'),
+    PlatformModule.forRoot({ envClass: EchoStatelessEnv }),
+    McpHttpModule.forRoot({
+      name: 'echo-stateless',
+      mode: 'stateless',
+      envClass: EchoStatelessEnv,
+      inject: [EchoStatelessEnv],
+      server: (context, env: EchoStatelessEnv) =>
+        buildEchoServer(context, { name: 'echo-stateless', version: ECHO_VERSION, allowedOrigins: env.MCP_ALLOWED_ORIGINS }),
+    }),
+  ],
 })
 export class AppModule {}

@@ -1,6 +1,6 @@
-import { BaseEnv } from '@gateway/config';
+import { McpEnv } from '@gateway/mcp-session';
 
 /** Configuration of echo-stateless (see .env.example). */
-export class EchoStatelessEnv extends BaseEnv {
+export class EchoStatelessEnv extends McpEnv {
   public override PORT = 3101;
 }

@@ -10,7 +10,8 @@
  *   // stateful only: StorageModule.forRoot(MyEnv),
  *   McpHttpModule.forRoot({ name: 'my-service', mode: 'stateless', envClass: MyEnv, server: buildServer }),
  * ]
- * // buildServer(ctx: McpServerContext): McpServer — register tools on a new McpServer and return it.
+ * // buildServer(ctx: McpServerContext, ...injected): McpServer — register tools on a new McpServer and
+ * // return it; `inject: [MyEnv, SomeService]` hands those providers to it after `ctx`.
  * // In a tool handler: `const { identity, headers, receivedAt } = requestContextOf(extra)`.
  * ```
  *

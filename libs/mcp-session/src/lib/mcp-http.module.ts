@@ -1,8 +1,9 @@
-import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { type DynamicModule, type InjectionToken, Module, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { KeyValueStore } from '@gateway/storage';
 import type { McpEnv, McpSessionEnv } from './mcp-env';
-import { McpEndpoint, type McpServerFactory } from './mcp-endpoint';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpEndpoint, type McpServerContext } from './mcp-endpoint';
 
 export interface McpHttpOptions {
   /** Service name (storage keys, log context). */
@@ -11,8 +12,10 @@ export interface McpHttpOptions {
   readonly mode: 'stateless' | 'stateful';
   /** The app's validated env class: `McpEnv` (stateless) or `McpSessionEnv` (stateful) or a subclass. */
   readonly envClass: Type<McpEnv | McpSessionEnv>;
+  /** Providers handed to `server` after the context, e.g. the env class. */
+  readonly inject?: readonly InjectionToken[];
   /** Builds the MCP server per session (stateful) or per request (stateless). */
-  readonly server: McpServerFactory;
+  readonly server: (context: McpServerContext, ...injected: never[]) => McpServer;
 }
 
 /** Serves MCP Streamable HTTP at `/mcp` (and `/mcp/`) of a Nest + Fastify app. */
@@ -24,13 +27,13 @@ export class McpHttpModule {
       providers: [
         {
           provide: McpEndpoint,
-          inject: [options.envClass, HttpAdapterHost, { token: KeyValueStore, optional: true }],
-          useFactory: (env: McpEnv | McpSessionEnv, adapterHost: HttpAdapterHost, store?: KeyValueStore) =>
+          inject: [options.envClass, HttpAdapterHost, { token: KeyValueStore, optional: true }, ...(options.inject ?? [])],
+          useFactory: (env: McpEnv | McpSessionEnv, adapterHost: HttpAdapterHost, store?: KeyValueStore, ...injected: never[]) =>
             new McpEndpoint(
               {
                 name: options.name,
                 mode: options.mode,
-                server: options.server,
+                server: (context) => options.server(context, ...injected),
                 allowedOrigins: env.MCP_ALLOWED_ORIGINS,
                 maxBodyBytes: env.MCP_MAX_BODY_BYTES,
                 idleSeconds: 'MCP_SESSION_IDLE_TIMEOUT' in env ? env.MCP_SESSION_IDLE_TIMEOUT : undefined,
