@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
 const require = createRequire(import.meta.url);
-const nx = join(root, 'node_modules/nx/bin/nx.js');
+const nx = join(root, 'node_modules/nx/dist/bin/nx.js');
 
 if (!process.argv.includes('--no-build')) {
   const build = spawnSync(process.execPath, [nx, 'run-many', '-t', 'build', '--output-style=static'], {

@@ -12,7 +12,7 @@ rmSync(countsDir, { recursive: true, force: true });
 
 const nx = (args) => {
   console.log(`\n$ nx ${args.join(' ')}`);
-  const run = spawnSync(process.execPath, [join(root, 'node_modules/nx/bin/nx.js'), ...args], { cwd: root, stdio: 'inherit', env: { ...process.env, NX_NO_CLOUD: 'true', NX_TUI: 'false' } });
+  const run = spawnSync(process.execPath, [join(root, 'node_modules/nx/dist/bin/nx.js'), ...args], { cwd: root, stdio: 'inherit', env: { ...process.env, NX_NO_CLOUD: 'true', NX_TUI: 'false' } });
   return run.status ?? 1;
 };
 
