@@ -3,3 +3,5 @@ export { REDIS_INSTALL_HINT, startTestRedis, type TestRedis } from './lib/redis-
 export { runUntilExit, type ServiceProcess, startService, type StartOptions, WORKSPACE_ROOT } from './lib/service-process';
 export { itKeepsTheServiceLifecycle } from './lib/lifecycle';
 export { type DnsStub, startDnsStub } from './lib/dns-stub';
+export { type ConformanceCheck, type ConformanceRun, runConformance } from './lib/conformance';
+export { connectMcp, initializeRequest, type McpConnection, postMcp } from './lib/mcp-client';
