@@ -36,7 +36,7 @@ export class SigningKeys implements OnModuleInit, OnModuleDestroy {
   public async onModuleInit(): Promise<void> {
     if (this.env.JWT_PRIVATE_KEY) {
       this.keys = [await fromConfiguredPem(this.env.JWT_PRIVATE_KEY, this.env.JWT_ALGORITHM)];
-      this.logger.log(`signing with the configured ${this.keys[0]!.alg} key ${this.keys[0]!.kid}`);
+      this.logger.log(`signing with the configured ${this.current.alg} key ${this.current.kid}`);
       return;
     }
     await this.reload(await this.ensureRing());
@@ -71,10 +71,11 @@ export class SigningKeys implements OnModuleInit, OnModuleDestroy {
   private async ensureRing(): Promise<KeyRing> {
     const existing = await this.store.getJson<KeyRing>(KEY_RING_KEY);
     if (existing?.keys.length) return existing;
-    const ring: KeyRing = { keys: [await generateSigningKey(this.env.JWT_ALGORITHM, nowSeconds())] };
+    const key = await generateSigningKey(this.env.JWT_ALGORITHM, nowSeconds());
+    const ring: KeyRing = { keys: [key] };
     // Two replicas starting together both generate; onlyIfAbsent keeps exactly one ring.
     if (await this.store.setJson(KEY_RING_KEY, ring, { onlyIfAbsent: true })) {
-      this.logger.log(`generated ${ring.keys[0]!.alg} signing key ${ring.keys[0]!.kid} and stored it`);
+      this.logger.log(`generated ${key.alg} signing key ${key.kid} and stored it`);
       return ring;
     }
     const winner = await this.store.getJson<KeyRing>(KEY_RING_KEY);
@@ -103,7 +104,7 @@ export class SigningKeys implements OnModuleInit, OnModuleDestroy {
  */
 export function liveKeys(keys: readonly StoredSigningKey[], accessTokenLifetime: number, now: number): StoredSigningKey[] {
   const slack = accessTokenLifetime + RELOAD_INTERVAL_MS / 1000;
-  return keys.filter((_, index) => index === 0 || now < keys[index - 1]!.createdAt + slack);
+  return keys.filter((_, index) => index === 0 || now < (keys[index - 1]?.createdAt ?? 0) + slack);
 }
 
 /**

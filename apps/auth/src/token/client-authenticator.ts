@@ -3,6 +3,9 @@ import { OAuthError } from '@gateway/oauth';
 import { ClientStore } from '../clients/client.store';
 import { type ClientRecord, matchesHash, type TokenEndpointAuthMethod } from '../store/records';
 
+/** RFC 6749 §5.2: a 401 after Basic authentication carries the Basic challenge. */
+const BASIC_CHALLENGE = { 'www-authenticate': 'Basic realm="token", charset="UTF-8"' };
+
 /** The client credentials a request carries (form fields and the Authorization header). */
 export interface ClientCredentials {
   readonly authorization?: string;
@@ -25,7 +28,7 @@ export class ClientAuthenticator {
     const fail = (description: string, cause?: string): OAuthError =>
       new OAuthError('invalid_client', description, {
         status: 401,
-        ...(basic ? { headers: { 'www-authenticate': 'Basic realm="token", charset="UTF-8"' } } : {}),
+        ...(basic ? { headers: BASIC_CHALLENGE } : {}),
         cause,
       });
 
@@ -52,18 +55,16 @@ export class ClientAuthenticator {
 
 /** RFC 6749 §2.3.1: `Basic base64(urlencode(client_id) ":" urlencode(client_secret))`. */
 function parseBasic(header: string | undefined): { clientId: string; secret: string } | undefined {
-  const match = /^Basic +([A-Za-z0-9+/=._~-]+) *$/i.exec(header ?? '');
-  if (!match) {
-    if (header && /^Basic\b/i.test(header)) throw new OAuthError('invalid_client', 'malformed Basic credentials', { status: 401, headers: { 'www-authenticate': 'Basic realm="token", charset="UTF-8"' } });
-    return undefined;
-  }
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  if (!header || !/^Basic\b/i.test(header)) return undefined;
+  const malformed = new OAuthError('invalid_client', 'malformed Basic credentials', { status: 401, headers: BASIC_CHALLENGE });
+  const encoded = /^Basic +([A-Za-z0-9+/=._~-]+) *$/i.exec(header)?.[1];
+  const decoded = encoded ? Buffer.from(encoded, 'base64').toString('utf8') : '';
   const colon = decoded.indexOf(':');
-  if (colon < 0) throw new OAuthError('invalid_client', 'malformed Basic credentials', { status: 401, headers: { 'www-authenticate': 'Basic realm="token", charset="UTF-8"' } });
+  if (colon < 0) throw malformed;
   try {
     const decode = (part: string): string => decodeURIComponent(part.replace(/\+/g, ' '));
     return { clientId: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
   } catch {
-    throw new OAuthError('invalid_client', 'malformed Basic credentials', { status: 401, headers: { 'www-authenticate': 'Basic realm="token", charset="UTF-8"' } });
+    throw malformed;
   }
 }

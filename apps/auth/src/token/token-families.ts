@@ -56,8 +56,13 @@ export class TokenFamilies {
 
   public async create(family: TokenFamily): Promise<string> {
     const familyId = randomBytes(12).toString('base64url');
-    await this.store.setJson(`family:${familyId}`, family, { ttlSeconds: this.env.REFRESH_TOKEN_LIFETIME });
+    await this.store.setJson(`family:${familyId}`, family, { ttlSeconds: this.familyLifetime });
     return familyId;
+  }
+
+  /** A family outlives its newest refresh token and its newest access token (which /verify resolves through it). */
+  private get familyLifetime(): number {
+    return Math.max(this.env.REFRESH_TOKEN_LIFETIME, this.env.ACCESS_TOKEN_LIFETIME);
   }
 
   public get(familyId: string): Promise<TokenFamily | null> {
@@ -118,7 +123,7 @@ export class TokenFamilies {
       return this.afterRotation(presented, hash, clientId);
     }
     await this.store.delete(`refresh:${hash}`);
-    await this.store.setJson(`family:${record.familyId}`, family, { ttlSeconds: this.env.REFRESH_TOKEN_LIFETIME });
+    await this.store.setJson(`family:${record.familyId}`, family, { ttlSeconds: this.familyLifetime });
     return { kind: 'rotated', familyId: record.familyId, family, refreshToken: successor };
   }
 

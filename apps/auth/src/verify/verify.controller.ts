@@ -34,7 +34,7 @@ export class VerifyController {
     const headers = request.headers;
     const host = single(headers['x-forwarded-host']) ?? single(headers.host) ?? '';
     const uri = single(headers['x-forwarded-uri']) ?? '/';
-    const service = serviceForRequest(this.topology, host, uri.split('?', 1)[0]!);
+    const service = serviceForRequest(this.topology, host, uri.split('?', 1)[0] ?? '');
     if (!service) {
       this.audit.record('verify.refused', { reason: 'no enabled MCP service at this address', host: host.slice(0, 200), uri: uri.slice(0, 200) });
       throw new OAuthError('invalid_request', 'no enabled MCP service is served at this address', { status: 404 });
