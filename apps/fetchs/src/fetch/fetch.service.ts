@@ -68,7 +68,8 @@ export class FetchService implements OnModuleDestroy {
       host = URL.canParse(input.url) ? new URL(input.url).host : '-';
       await this.checkRateLimit(userId);
       const robots = this.robots;
-      response = await fetchBounded(this.agent, { ...input, method }, this.limits, robots && ((url) => robots.check(url)));
+      const request = { url: input.url, method, headers: input.headers, body: input.body };
+      response = await fetchBounded(this.agent, request, this.limits, robots && ((url) => robots.check(url)));
       return renderContent(response, method, {
         maxLength: input.max_length ?? DEFAULT_MAX_LENGTH,
         startIndex: input.start_index ?? 0,

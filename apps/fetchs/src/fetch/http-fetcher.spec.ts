@@ -140,6 +140,11 @@ describe('fetchBounded through the guarded agent', () => {
     expect(response.body.toString()).toBe('hello TestBot/1.0 yes');
   });
 
+  it('answers HEAD with status and headers only', async () => {
+    const response = await fetchBounded(agent, { url: `${site.url}/hello`, method: 'HEAD' }, LIMITS);
+    expect(response).toMatchObject({ status: 200, body: Buffer.alloc(0), headers: expect.objectContaining({ 'content-type': 'text/plain' }) });
+  });
+
   it.each([
     ['decimal', (port: number) => `http://2130706433:${port}/`],
     ['hex', (port: number) => `http://0x7f.1:${port}/`],
@@ -223,7 +228,7 @@ describe('fetchBounded through the guarded agent', () => {
 });
 
 describe('safeHeaders', () => {
-  it.each(['Host', 'Authorization', 'Cookie', 'Proxy-Authorization', 'Connection', 'Transfer-Encoding', 'X-Forwarded-For', 'User-Agent'])(
+  it.each(['Host', 'Authorization', 'Cookie', 'Proxy-Authorization', 'Connection', 'Transfer-Encoding', 'X-Forwarded-For', 'User-Agent', 'X-User-Id', 'X-Scope'])(
     'refuses %s',
     (name) => {
       expect(() => safeHeaders({ [name]: 'x' })).toThrow(FetchRefused);

@@ -1,5 +1,6 @@
 import { pipeline, type Readable, type Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { IDENTITY_HEADERS } from '@gateway/contracts';
 import { type Dispatcher, request } from 'undici';
 import { FetchFailed, FetchRefused } from './fetch-errors';
 
@@ -36,10 +37,11 @@ export type HopCheck = (url: URL) => Promise<void>;
 
 /**
  * Request headers the caller may not set: Host and hop-by-hop headers (RFC 9110 §7.6.1, §7.2), credentials
- * (the caller's own tokens must never be forwarded, RFC 9110 §11.6), forwarding headers internal services
- * may trust, the encoding we decode ourselves, and the user agent robots.txt is matched against.
+ * (the caller's own tokens must never be forwarded, RFC 9110 §11.6), forwarding and gateway identity headers
+ * internal services may trust, the encoding we decode ourselves, and the user agent robots.txt is matched against.
  */
 const FORBIDDEN_HEADER = /^(host|connection|keep-alive|te|trailer|transfer-encoding|upgrade|content-length|expect|authorization|cookie|proxy-.*|forwarded|x-forwarded-.*|x-real-ip|accept-encoding|user-agent)$/;
+const IDENTITY_HEADER_NAMES: ReadonlySet<string> = new Set(Object.values(IDENTITY_HEADERS));
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/; // RFC 9110 §5.6.2 token
 
 /** Redirect statuses that carry a Location (RFC 9110 §15.4). */
@@ -51,7 +53,7 @@ export function safeHeaders(headers: Readonly<Record<string, string>> = {}): Rec
   for (const [rawName, value] of Object.entries(headers)) {
     const name = rawName.toLowerCase();
     if (!HEADER_NAME.test(name)) throw new FetchFailed(`"${rawName}" is not a valid header name`);
-    if (FORBIDDEN_HEADER.test(name)) throw new FetchRefused(`header "${rawName}" may not be set (host, hop-by-hop, credential and forwarding headers are refused)`);
+    if (FORBIDDEN_HEADER.test(name) || IDENTITY_HEADER_NAMES.has(name)) throw new FetchRefused(`header "${rawName}" may not be set (host, hop-by-hop, credential, forwarding and identity headers are refused)`);
     if (/[\r\n\0]/.test(value)) throw new FetchFailed(`header "${rawName}" has a control character`);
     safe[name] = value;
   }
@@ -110,9 +112,11 @@ export async function fetchBounded(
         }
         continue;
       }
-      const encoding = header(response.headers, 'content-encoding');
-      const { data, truncated } =
-        method === 'HEAD' ? { data: Buffer.alloc(0), truncated: false } : await readBounded(response.body, encoding, limits.maxBytes);
+      if (method === 'HEAD') {
+        discard(response.body);
+        return { url: url.href, status: response.statusCode, headers: flatten(response.headers), body: Buffer.alloc(0), truncated: false };
+      }
+      const { data, truncated } = await readBounded(response.body, header(response.headers, 'content-encoding'), limits.maxBytes);
       return { url: url.href, status: response.statusCode, headers: flatten(response.headers), body: data, truncated };
     }
   } catch (error) {
