@@ -1,5 +1,6 @@
 import { MemoryStore } from '@gateway/storage';
 import { AuthEnv } from '../auth.env';
+import { ClientStore } from '../clients/client.store';
 import { RevokedTokens } from '../revocation/revoked-tokens';
 import { TokenFamilies, type TokenFamily } from './token-families';
 
@@ -18,7 +19,7 @@ describe('TokenFamilies (refresh rotation)', () => {
     jest.useRealTimers();
     store = new MemoryStore('t:');
     const env = Object.assign(new AuthEnv(), { REFRESH_GRACE_SECONDS: 5 });
-    families = new TokenFamilies(store, new RevokedTokens(store), env);
+    families = new TokenFamilies(store, new RevokedTokens(store), new ClientStore(store), env);
   });
 
   async function newGrant(): Promise<{ familyId: string; token: string }> {
@@ -67,5 +68,11 @@ describe('TokenFamilies (refresh rotation)', () => {
     expect(await revoked.isRevoked(`${familyId}.one`)).toBe(true);
     expect(await revoked.isRevoked(`${familyId}.two`)).toBe(true);
     expect(await families.get(familyId)).toBeNull();
+  });
+
+  it('ends with its client (RFC 7592 DELETE)', async () => {
+    const { token } = await newGrant();
+    await new ClientStore(store).delete('client-a');
+    expect(await families.rotate(token, 'client-a')).toEqual({ kind: 'unknown' });
   });
 });

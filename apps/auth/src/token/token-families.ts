@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { Injectable } from '@nestjs/common';
 import { KeyValueStore } from '@gateway/storage';
 import { AuthEnv } from '../auth.env';
+import { ClientStore } from '../clients/client.store';
 import { RevokedTokens } from '../revocation/revoked-tokens';
 import { hashSecret, type UserIdentity } from '../store/records';
 
@@ -51,12 +52,15 @@ export class TokenFamilies {
   public constructor(
     private readonly store: KeyValueStore,
     private readonly revoked: RevokedTokens,
+    private readonly clients: ClientStore,
     private readonly env: AuthEnv,
   ) {}
 
   public async create(family: TokenFamily): Promise<string> {
     const familyId = randomBytes(12).toString('base64url');
     await this.store.setJson(`family:${familyId}`, family, { ttlSeconds: this.familyLifetime });
+    // RFC 7592 DELETE of the client deletes the family, so its refresh tokens stop working.
+    await this.clients.track(family.clientId, `family:${familyId}`, this.familyLifetime);
     return familyId;
   }
 
