@@ -127,4 +127,16 @@ describe('McpEndpoint, stateful', () => {
     expect((await post(first.url, call, headers)).status).toBe(404);
     await client.close();
   });
+
+  it('expires an idle session: its next request gets 404', async () => {
+    const short = await serve({ mode: 'stateful', store, idleSeconds: 1 });
+    const { client, transport } = await connect(short.url, 'github:1');
+    const headers = { 'mcp-session-id': transport.sessionId as string, 'x-user-id': 'github:1' };
+    expect((await post(short.url, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping' }), headers)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect((await post(short.url, JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'ping' }), headers)).status).toBe(404);
+    await client.close();
+    await short.endpoint.close();
+    await short.app.close();
+  });
 });
