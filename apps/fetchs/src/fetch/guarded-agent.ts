@@ -1,5 +1,6 @@
 import { promises as dns } from 'node:dns';
-import { isIP } from 'node:net';
+import type { LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector } from 'undici';
 import type { AddressPolicy } from './address-policy';
 import { FetchFailed } from './fetch-errors';
@@ -41,25 +42,36 @@ export interface GuardedAgentOptions {
 
 /**
  * An undici Agent whose every new connection is checked AFTER name resolution: the host is resolved
- * once, every address is checked against the policy, and the socket is opened to the checked address
- * (no second lookup, so DNS rebinding between check and connect is impossible). TLS still verifies the
- * certificate against the original name (SNI/servername comes from the request's host). Literal IPs in
- * any spelling reach us already normalised by the WHATWG URL parser (`http://0x7f.1/` → 127.0.0.1).
- * undici (the fetch implementation inside Node) rather than a hand-written client: its connector hook
- * is exactly the seam needed, and it handles HTTP/1.1 framing, keep-alive and TLS.
+ * once, every address is checked against the policy, and the socket is opened to the checked addresses
+ * only (they are handed to `net.connect` as its `lookup` answer, so there is no second lookup an attacker
+ * could answer differently: no DNS rebinding; Node's happy-eyeballs still tries each checked address).
+ * TLS verifies the certificate against the original name. Literal IPs in any spelling reach us already
+ * normalised by the WHATWG URL parser (`http://0x7f.1/` → 127.0.0.1) and are checked the same way.
+ * undici (the HTTP client inside Node's fetch) rather than a hand-written client: its connector hook is
+ * exactly the seam needed, and it handles HTTP/1.1 framing, keep-alive and TLS.
  */
 export function createGuardedAgent({ policy, resolver, connectTimeoutMs }: GuardedAgentOptions): Agent {
-  const connectSocket = buildConnector({ timeout: connectTimeoutMs });
   const connect: buildConnector.connector = (options, callback) => {
     const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
     withTimeout(resolver.resolve(options.hostname), connectTimeoutMs, `resolving ${options.hostname}`)
       .then((addresses) => policy.check(options.hostname, port, addresses))
       .then(
-        ([address]) => connectSocket({ ...options, hostname: address as string }, callback),
+        (checked) => buildConnector({ timeout: connectTimeoutMs, lookup: answerWith(checked) })(options, callback),
         (error: Error) => callback(error, null),
       );
   };
   return new Agent({ connect });
+}
+
+/** A `lookup` for `net.connect` that answers with the already checked addresses and never asks DNS. */
+function answerWith(addresses: readonly string[]): LookupFunction {
+  return (_hostname, options, callback) => {
+    const all = addresses.map((address) => ({ address, family: isIP(address) }));
+    const wanted = all.filter(({ family }) => !options.family || options.family === family);
+    const list = wanted.length > 0 ? wanted : all;
+    if (options.all) (callback as (error: null, addresses: LookupAddress[]) => void)(null, list);
+    else callback(null, list[0]?.address ?? '', list[0]?.family ?? 4);
+  };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

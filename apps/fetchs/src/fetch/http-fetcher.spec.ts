@@ -59,6 +59,7 @@ describe('fetchBounded through the guarded agent', () => {
     'metadata.test': ['169.254.169.254'],
     'ula.test': ['fd00::5'],
     'site.test': ['127.0.0.1'],
+    'two.test': ['::1', '127.0.0.1'],
   };
   const lookups: string[] = [];
   const resolver = {
@@ -123,7 +124,7 @@ describe('fetchBounded through the guarded agent', () => {
       }
     });
     agent = createGuardedAgent({
-      policy: new AddressPolicy({ allow: [`127.0.0.1:${site.port}`, `site.test:${site.port}`], deny: [] }),
+      policy: new AddressPolicy({ allow: [`127.0.0.1:${site.port}`, `site.test:${site.port}`, `two.test:${site.port}`], deny: [] }),
       resolver,
       connectTimeoutMs: 2_000,
     });
@@ -181,6 +182,12 @@ describe('fetchBounded through the guarded agent', () => {
     const response = await fetchBounded(agent, { url: `http://site.test:${site.port}/hello` }, LIMITS);
     expect(response.body.toString()).toContain('hello');
     expect(lookups).toEqual(['site.test']);
+  });
+
+  it('falls back to the next checked address when the first does not answer', async () => {
+    // The site listens on 127.0.0.1 only, so ::1 refuses the connection.
+    const response = await fetchBounded(agent, { url: `http://two.test:${site.port}/hello` }, LIMITS);
+    expect(response.body.toString()).toContain('hello');
   });
 
   it('re-checks every redirect target', async () => {
