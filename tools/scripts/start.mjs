@@ -32,7 +32,9 @@ try {
 }
 
 // The dev edge reads the same Traefik dynamic configuration the generator writes, for this environment.
-const dynamicConfig = join(root, 'tmp/gateway/dynamic.yml');
+// One file per public port, so that several gateways (a developer's, an e2e test's) can run side by side.
+const publicUrl = new URL(topology.issuer);
+const dynamicConfig = join(root, 'tmp/gateway', publicUrl.port || publicUrl.protocol.slice(0, -1), 'dynamic.yml');
 const generate = spawnSync(process.execPath, [join(root, 'dist/tools/gateway-config/src/main.js'), '--out', dynamicConfig], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 if (generate.status !== 0) process.exit(generate.status ?? 1);
 
@@ -80,13 +82,13 @@ process.on('SIGTERM', () => {
 
 // Wait until every process answers, then say where everything is.
 const probes = [...processes.filter((entry) => entry.port).map((entry) => `http://127.0.0.1:${entry.port}/readyz`), `${topology.issuer}/.well-known/oauth-authorization-server`];
-const deadline = Date.now() + 60_000;
+const deadline = Date.now() + 150_000;
 for (const probe of probes) {
   while (!stopping) {
     const ok = await fetch(probe).then((response) => response.ok, () => false);
     if (ok) break;
     if (Date.now() > deadline) {
-      console.error(`not ready after 60 s: ${probe}`);
+      console.error(`not ready after 150 s: ${probe}`);
       stopAll();
       break;
     }

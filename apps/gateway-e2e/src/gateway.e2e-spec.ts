@@ -1,0 +1,211 @@
+// The whole gateway, started the way `npm start` starts it, driven by real clients: the official MCP SDK
+// client with an OAuthClientProvider, the MCP Inspector CLI, and Caddy's forward_auth in front of /verify.
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, WORKSPACE_ROOT } from '@gateway/testing';
+import { type RunningGateway, SERVICE_NAMES, startGateway } from './support/gateway';
+import { connectWithOAuth } from './support/oauth-client';
+
+const INSPECTOR = join(WORKSPACE_ROOT, 'node_modules/@modelcontextprotocol/inspector-cli/build/index.js');
+const MESSAGE = 'hello through the gateway';
+
+let gateway: RunningGateway;
+let page: Server;
+let pageUrl: string;
+const tokens = new Map<string, string>();
+
+/** A real tool call per service: the tool and arguments, and what its text must contain. */
+function callFor(service: string, tools: readonly string[]): { name: string; arguments: Record<string, unknown>; text: RegExp } {
+  if (tools.includes('echo')) return { name: 'echo', arguments: { message: MESSAGE }, text: new RegExp(MESSAGE) };
+  switch (service) {
+    case 'fetchs':
+      return { name: 'fetch', arguments: { url: `${pageUrl}/page` }, text: /Served to the gateway/ };
+    case 'memory':
+      return { name: 'create_entities', arguments: { entities: [{ name: 'gateway', entityType: 'software', observations: ['runs MCP'] }] }, text: /gateway/ };
+    case 'filesystem':
+      return { name: 'list_allowed_directories', arguments: {}, text: /gateway-e2e-/ };
+    case 'sequential-thinking':
+      return { name: 'sequentialthinking', arguments: { thought: 'one step', thoughtNumber: 1, totalThoughts: 1, nextThoughtNeeded: false }, text: /thoughtNumber/ };
+    default:
+      throw new Error(`no known tool call for ${service}: ${tools.join(', ')}`);
+  }
+}
+
+const textOf = (result: unknown) =>
+  ((result as { content?: Array<{ type: string; text?: string }> }).content ?? []).map((item) => item.text ?? '').join('\n');
+
+beforeAll(async () => {
+  // A local page for fetchs (no test touches the internet); FETCH_ALLOW lets fetchs reach this loopback port.
+  page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body><h1>Served to the gateway</h1><p>Local page.</p></body></html>'));
+  await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+  pageUrl = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
+  gateway = await startGateway({ FETCH_ALLOW: pageUrl.replace('http://', ''), FETCH_ROBOTS: 'false' });
+}, 200_000);
+
+afterAll(async () => {
+  await gateway?.stop();
+  await new Promise((resolve) => page?.close(resolve));
+});
+
+describe('npm start', () => {
+  it('prints the MCP URL of every enabled service, under the public origin', () => {
+    expect([...gateway.mcpUrls.keys()]).toEqual([...SERVICE_NAMES]);
+    for (const [name, url] of gateway.mcpUrls) expect(url).toBe(`${gateway.url}/${name}/mcp`);
+  });
+
+  it('keeps auth\'s ForwardAuth endpoint and health probes off the edge', async () => {
+    for (const path of ['/verify', '/healthz', '/readyz']) expect((await fetch(`${gateway.url}${path}`)).status).toBe(404);
+  });
+});
+
+describe.each(SERVICE_NAMES)('%s through the dev edge with the MCP SDK client', (service) => {
+  let client: Client | undefined;
+  afterAll(async () => client?.close());
+
+  it('401 → protected-resource metadata → AS metadata → DCR → authorize → token → tools/list → tools/call', async () => {
+    const mcpUrl = gateway.mcpUrls.get(service) ?? '';
+    const log: string[] = [];
+    const connected = await connectWithOAuth(mcpUrl, 'alice', log);
+    client = connected.client;
+    const at = (pattern: RegExp) => log.findIndex((line) => pattern.test(line));
+    const base = gateway.url.replace(/[.]/g, '\\.');
+    const steps = [
+      at(new RegExp(`^POST ${base}/${service}/mcp → 401$`)),
+      at(new RegExp(`^GET ${base}/\\.well-known/oauth-protected-resource/${service}/mcp → 200$`)),
+      at(new RegExp(`^GET ${base}/\\.well-known/oauth-authorization-server → 200$`)),
+      at(new RegExp(`^POST ${base}/register → 201$`)),
+      at(new RegExp(`^GET ${base}/authorize \\(browser\\)$`)),
+      at(new RegExp(`^POST ${base}/token → 200$`)),
+      log.findLastIndex((line) => new RegExp(`^POST ${base}/${service}/mcp → 200$`).test(line)),
+    ];
+    expect({ steps, log }).toEqual({ steps: [...steps].sort((a, b) => a - b), log });
+    expect(steps.every((index) => index >= 0)).toBe(true);
+
+    const tools = (await client.listTools()).tools.map((tool) => tool.name);
+    const call = callFor(service, tools);
+    expect(tools).toContain(call.name);
+    const result = await client.callTool({ name: call.name, arguments: call.arguments });
+    expect(result.isError ?? false).toBe(false);
+    expect(textOf(result)).toMatch(call.text);
+    tokens.set(service, connected.provider.tokens()?.access_token ?? '');
+  });
+});
+
+describe('the MCP Inspector CLI with the obtained token', () => {
+  const inspector = (url: string, ...args: string[]) =>
+    promisify(execFile)(process.execPath, [INSPECTOR, url, '--transport', 'http', ...args], { timeout: 60_000 }).then(
+      ({ stdout }) => ({ ok: true, stdout }),
+      (error: { stdout?: string; stderr?: string }) => ({ ok: false, stdout: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
+    );
+
+  it('calls a tool through the edge', async () => {
+    const service = 'echo-stateless';
+    const url = gateway.mcpUrls.get(service) ?? '';
+    const token = tokens.get(service);
+    expect(token).toBeTruthy();
+    const listed = await inspector(url, '--method', 'tools/list', '--header', `Authorization: Bearer ${token}`);
+    expect(listed.ok).toBe(true);
+    const tools = (JSON.parse(listed.stdout) as { tools: Array<{ name: string }> }).tools.map((tool) => tool.name);
+    const call = callFor(service, tools);
+    const args = Object.entries(call.arguments).flatMap(([key, value]) => ['--tool-arg', `${key}=${String(value)}`]);
+    const called = await inspector(url, '--method', 'tools/call', '--tool-name', call.name, ...args, '--header', `Authorization: Bearer ${token}`);
+    expect(called.ok).toBe(true);
+    expect(textOf(JSON.parse(called.stdout))).toMatch(call.text);
+  });
+
+  it('is refused without a token', async () => {
+    const refused = await inspector(gateway.mcpUrls.get('echo-stateless') ?? '', '--method', 'tools/list');
+    expect(refused.ok).toBe(false);
+  });
+});
+
+describe('the same ForwardAuth contract with Caddy (forward_auth) in front of auth /verify', () => {
+  let caddy: ChildProcess | undefined;
+  let caddyUrl = '';
+  let configDir = '';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    caddyUrl = `http://127.0.0.1:${port}`;
+    configDir = mkdtempSync(join(tmpdir(), 'gateway-caddy-'));
+    const publicHost = new URL(gateway.url).host;
+    const upstream = new URL(gateway.upstreams.get('echo-stateless') ?? '').host;
+    // Caddy stands in for the public origin: it tells /verify (and the service) the public Host, as a TLS
+    // front would. Directives in `route` run in the order written: auth first, then strip the prefix.
+    writeFileSync(
+      join(configDir, 'Caddyfile'),
+      `{
+  admin off
+  auto_https off
+  persist_config off
+}
+${caddyUrl} {
+  route /echo-stateless/* {
+    forward_auth ${new URL(gateway.authUrl).host} {
+      uri /verify
+      header_up X-Forwarded-Host ${publicHost}
+      copy_headers X-User-Id X-User-Name X-User-Email X-Client-Id X-Scope
+    }
+    uri strip_prefix /echo-stateless
+    reverse_proxy ${upstream} {
+      header_up Host ${publicHost}
+    }
+  }
+}
+`,
+    );
+    caddy = spawn('caddy', ['run', '--config', join(configDir, 'Caddyfile'), '--adapter', 'caddyfile'], { stdio: 'ignore', env: { ...process.env, HOME: configDir, XDG_DATA_HOME: configDir, XDG_CONFIG_HOME: configDir } });
+    const deadline = Date.now() + 20_000;
+    while (!(await fetch(`${caddyUrl}/echo-stateless/mcp`).then(() => true, () => false))) {
+      if (Date.now() > deadline || caddy.exitCode !== null) throw new Error('caddy did not start');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+
+  afterAll(async () => {
+    if (caddy && caddy.exitCode === null) {
+      const exited = new Promise((resolve) => caddy?.once('exit', resolve));
+      caddy.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  const post = (headers: Record<string, string>) =>
+    fetch(`${caddyUrl}/echo-stateless/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+
+  it('passes /verify\'s 401 and challenge through for a missing or bad token', async () => {
+    const missing = await post({});
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toContain(`resource_metadata="${gateway.url}/.well-known/oauth-protected-resource/echo-stateless/mcp"`);
+    const bad = await post({ authorization: 'Bearer not-a-token' });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+
+  it('lets the SDK client call a tool with the token from the OAuth flow', async () => {
+    const token = tokens.get('echo-stateless');
+    expect(token).toBeTruthy();
+    const client = new McpClient({ name: 'gateway-e2e-caddy', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${caddyUrl}/echo-stateless/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+    try {
+      const tools = (await client.listTools()).tools.map((tool) => tool.name);
+      const call = callFor('echo-stateless', tools);
+      expect(textOf(await client.callTool({ name: call.name, arguments: call.arguments }))).toMatch(call.text);
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -1,0 +1,82 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, WORKSPACE_ROOT } from '@gateway/testing';
+
+/** The catalog's services (names, kinds); the gateway's own output says which are enabled. */
+export const SERVICE_NAMES = ['echo-stateless', 'echo-stateful', 'fetchs', 'everything', 'memory', 'filesystem', 'sequential-thinking'] as const;
+
+export interface RunningGateway {
+  /** The public origin: issuer and edge (path mode). */
+  readonly url: string;
+  readonly authUrl: string;
+  /** Enabled services as `npm start` printed them: name → MCP URL. */
+  readonly mcpUrls: ReadonlyMap<string, string>;
+  /** Where each service listens (behind the edge). */
+  readonly upstreams: ReadonlyMap<string, string>;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const envKey = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+
+/**
+ * Starts the gateway exactly as `npm start` does (tools/scripts/start.mjs, without its build step: the e2e
+ * target has built everything), on free ports: the edge on PUBLIC_URL's port, auth and the services on the
+ * ports of AUTH_UPSTREAM / MCP_<NAME>_UPSTREAM. Memory storage and the dev login, as on a fresh clone.
+ */
+export async function startGateway(extraEnv: Record<string, string> = {}): Promise<RunningGateway> {
+  const edgePort = await freePort();
+  const authUrl = `http://127.0.0.1:${await freePort()}`;
+  const upstreams = new Map<string, string>();
+  for (const name of SERVICE_NAMES) upstreams.set(name, `http://127.0.0.1:${await freePort()}`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'gateway-e2e-'));
+  const url = `http://127.0.0.1:${edgePort}`;
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: process.env['HOME'] ?? dataDir,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
+    HOST: '127.0.0.1',
+    REDIS_URL: '',
+    PUBLIC_URL: url,
+    AUTH_UPSTREAM: authUrl,
+    MCP_DATA_DIR: join(dataDir, 'data'),
+    MCP_WORKSPACE_DIR: dataDir,
+    ...Object.fromEntries([...upstreams].map(([name, upstream]) => [`MCP_${envKey(name)}_UPSTREAM`, upstream])),
+    ...extraEnv,
+  };
+  const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'tools/scripts/start.mjs'), '--no-build'], { cwd: WORKSPACE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+
+  const stop = async () => {
+    await stopProcess(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 170_000;
+  while (!/^Ctrl-C stops everything/m.test(output)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`the gateway did not start:\n${output.slice(-4000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const mcpUrls = new Map([...output.matchAll(/^\s{4}(\S+)\s+(http:\/\/\S+\/mcp)$/gm)].map((match) => [match[1] as string, match[2] as string]));
+  return { url, authUrl, mcpUrls, upstreams, output: () => output, stop };
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGINT');
+  });
+}
