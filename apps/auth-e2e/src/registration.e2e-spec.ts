@@ -2,6 +2,7 @@ import { type ServiceProcess, startService } from '@gateway/testing';
 import { Redis } from 'ioredis';
 import * as oauth from 'oauth4webapi';
 import { http, type HttpResult, postJson } from './support/http';
+import { REDIRECT_URI, redeem, refresh, TokenFixtures, verify } from './support/token-fixtures';
 
 const PREFIX = `e2e-registration-${process.pid}:`;
 const LIFETIME = 86_400;
@@ -301,6 +302,35 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       expectOAuthError(await manage(info, 'DELETE'), 401, 'invalid_token');
       expectOAuthError(await manage(info, 'GET'), 401, 'invalid_token');
     });
+  });
+});
+
+describe('RFC 7592 DELETE ends the client\'s grants and tokens', () => {
+  const prefix = `e2e-delete-${process.pid}:`;
+  let auth: ServiceProcess;
+  let fixtures: TokenFixtures;
+  beforeAll(async () => {
+    fixtures = new TokenFixtures(process.env['REDIS_URL'] ?? '', prefix);
+    auth = await startService('auth', { env: { REDIS_URL: process.env['REDIS_URL'] ?? '', STORAGE_PREFIX: prefix } });
+  });
+  afterAll(async () => {
+    await auth.stop();
+    fixtures.close();
+  });
+
+  it('refuses the deleted client\'s refresh token and access token (original: refresh tokens and codes survived DELETE)', async () => {
+    const info = (await postJson(`${auth.url}/register`, { redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' })).json<Info>();
+    const client = { clientId: info.client_id, method: 'none' as const };
+    const tokens = await redeem(auth.url, client, await fixtures.code(client));
+    expect(tokens.status).toBe(200);
+    const deleted = await http(info.registration_client_uri.replace('http://localhost:8080', auth.url), {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${info.registration_access_token}` },
+    });
+    expect(deleted.status).toBe(204);
+    expect((await verify(auth.url, String(tokens.body['access_token']))).status).toBe(401);
+    const refreshed = await refresh(auth.url, client, String(tokens.body['refresh_token']));
+    expect({ status: refreshed.status, error: refreshed.body['error'] }).toEqual({ status: 401, error: 'invalid_client' });
   });
 });
 
