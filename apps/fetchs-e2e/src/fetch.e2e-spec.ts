@@ -1,4 +1,8 @@
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { type DnsStub, freePort, type ServiceProcess, startDnsStub, startService } from '@gateway/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -7,6 +11,8 @@ import { HUGE_BYTES, LONG_TEXT, PIXEL_PNG, startTestSite, type TestSite } from '
 type ToolResult = { isError?: boolean; content: Array<{ type: string; text?: string; data?: string; mimeType?: string }> };
 
 const MAX_BYTES = 1024 * 1024;
+/** A test CA and a certificate for `tls.test` only, signed by it (test fixtures, valid until 2126). */
+const TLS_DIR = join(__dirname, 'support/tls');
 
 async function connect(service: ServiceProcess, userId: string): Promise<Client> {
   const client = new Client({ name: 'fetchs-e2e', version: '1.0.0' });
@@ -29,18 +35,27 @@ describe('fetchs: the fetch tool over MCP', () => {
   let internal: TestSite;
   let site: TestSite;
   let dns: DnsStub;
+  let tls: HttpsServer;
+  let tlsPort: number;
   let service: ServiceProcess;
   let client: Client;
 
   beforeAll(async () => {
     internal = await startTestSite(); // an "internal" service fetchs must never reach
     site = await startTestSite(internal.origin); // the allow-listed "public web"
+    tls = createHttpsServer({ key: readFileSync(join(TLS_DIR, 'tls-test.key')), cert: readFileSync(join(TLS_DIR, 'tls-test.pem')) }, (_, response) =>
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('hello over TLS'),
+    );
+    tls.listen(0, '127.0.0.1');
+    await once(tls, 'listening');
+    tlsPort = (tls.address() as AddressInfo).port;
     dns = await startDnsStub({
       'private.test': ['10.20.30.40'],
       'loopback.test': ['127.0.0.1'],
       'mixed.test': ['93.184.216.34', '172.16.5.5'],
       'metadata.test': ['169.254.169.254', 'fd00:ec2::254'],
       'allowed.test': ['127.0.0.1'],
+      'tls.test': ['127.0.0.1'],
     });
     const port = await freePort();
     service = await startService('fetchs', {
@@ -48,12 +63,13 @@ describe('fetchs: the fetch tool over MCP', () => {
         PORT: String(port),
         REDIS_URL: process.env['REDIS_URL'] ?? '',
         STORAGE_PREFIX: `fetchs-e2e-${port}:`,
-        FETCH_ALLOW: `127.0.0.1:${site.port},allowed.test:${site.port}`,
+        FETCH_ALLOW: `127.0.0.1:${site.port},allowed.test:${site.port},tls.test:${tlsPort},127.0.0.1:${tlsPort}`,
         FETCH_DNS_SERVERS: dns.server,
         FETCH_MAX_BYTES: String(MAX_BYTES),
         FETCH_TIMEOUT_MS: '1500',
         FETCH_MAX_REDIRECTS: '3',
         MCP_ALLOWED_ORIGINS: `http://127.0.0.1:${port},http://localhost:${port}`,
+        NODE_EXTRA_CA_CERTS: join(TLS_DIR, 'ca.pem'),
       },
     });
     client = await connect(service, 'alice');
@@ -62,6 +78,7 @@ describe('fetchs: the fetch tool over MCP', () => {
   afterAll(async () => {
     await client?.close();
     await service?.stop();
+    tls?.close();
     await Promise.all([site?.close(), internal?.close(), dns?.close()]);
   });
 
@@ -147,6 +164,13 @@ describe('fetchs: the fetch tool over MCP', () => {
   it('reaches an allow-listed host name through the DNS it resolved once', async () => {
     const result = await fetchTool(client, { url: `http://allowed.test:${site.port}/long`, max_length: 20 });
     expect(result.text.startsWith('line 0000')).toBe(true);
+  });
+
+  it('speaks TLS to the checked address and verifies the certificate against the host name', async () => {
+    expect(await fetchTool(client, { url: `https://tls.test:${tlsPort}/` })).toMatchObject({ text: 'hello over TLS' });
+    // The same server by IP: the certificate names tls.test only, so verification is really on.
+    const byIp = await fetchTool(client, { url: `https://127.0.0.1:${tlsPort}/` });
+    expect(byIp).toMatchObject({ isError: true, text: expect.stringContaining('ERR_TLS_CERT_ALTNAME_INVALID') });
   });
 
   it('refuses credential and hop-by-hop headers', async () => {

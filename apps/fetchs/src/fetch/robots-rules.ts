@@ -5,7 +5,10 @@ import { FetchRefused } from './fetch-errors';
 /** What a robots.txt fetch produced: its status and text, or an error (unreachable). */
 export type RobotsSource = (robotsUrl: URL) => Promise<{ status: number; text: string }>;
 
-type Verdict = { readonly kind: 'rules'; readonly isAllowed: (url: string) => boolean } | { readonly kind: 'all' | 'none' };
+type Verdict =
+  | { readonly kind: 'rules'; readonly isAllowed: (url: string) => boolean }
+  | { readonly kind: 'all' }
+  | { readonly kind: 'none'; readonly reason: string };
 
 const RULES_TTL_MS = 60 * 60 * 1000;
 /** An unreachable robots.txt is retried sooner than a good one is refreshed. */
@@ -37,13 +40,15 @@ export class RobotsRules {
           }
           // RFC 9309 §2.3.1.3: 4xx "unavailable" → crawl freely; §2.3.1.4: 5xx "unreachable" → assume full disallow.
           if (status >= 400 && status < 500) return { kind: 'all' };
+          options.ttl = UNREACHABLE_TTL_MS;
+          return { kind: 'none', reason: `HTTP ${status}` };
         } catch (error) {
           // The SSRF guard's answer is the caller's answer, not a robots.txt verdict.
           if (error instanceof FetchRefused) throw error;
-          // unreachable (timed out, connection failed): RFC 9309 §2.3.1.4, assume full disallow
+          // unreachable (timed out, connection or TLS failed): RFC 9309 §2.3.1.4, assume full disallow
+          options.ttl = UNREACHABLE_TTL_MS;
+          return { kind: 'none', reason: (error as Error).message };
         }
-        options.ttl = UNREACHABLE_TTL_MS;
-        return { kind: 'none' };
       },
     });
   }
@@ -55,7 +60,7 @@ export class RobotsRules {
     if (!allowed) {
       throw new FetchRefused(
         verdict?.kind === 'none'
-          ? `refused by robots.txt: ${url.origin}/robots.txt could not be fetched, which RFC 9309 treats as "disallow all"`
+          ? `refused by robots.txt: ${url.origin}/robots.txt could not be fetched (${verdict.reason}), which RFC 9309 treats as "disallow all"`
           : `refused by robots.txt: ${url.origin}/robots.txt disallows ${url.pathname} for "${this.userAgent}"`,
       );
     }
