@@ -19,7 +19,7 @@ export interface AuthUnderTest {
 }
 
 export async function startAuth(name: string, env: Record<string, string> = {}): Promise<AuthUnderTest> {
-  const port = await freePort();
+  const port = env['PORT'] ? Number(env['PORT']) : await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const prefix = `e2e-${name}-${process.pid}-${port}:`;
   const redisUrl = process.env['REDIS_URL'] ?? '';
