@@ -23,12 +23,17 @@ export interface StartOptions {
   readonly timeoutMs?: number;
 }
 
+/** The built entry point of an app name (`dist/apps/<app>`) or of a project root such as `tools/conformance-fixture`. */
+function mainOf(app: string): string {
+  return join(WORKSPACE_ROOT, 'dist', app.includes('/') ? app : `apps/${app}`, 'src/main.js');
+}
+
 /**
  * Starts a built app (`dist/apps/<name>/src/main.js`, built by the e2e target's `^build`) as a real
  * process on a free port and waits until it is ready. Black-box: tests talk to it over HTTP only.
  */
 export async function startService(app: string, options: StartOptions = {}): Promise<ServiceProcess> {
-  const main = join(WORKSPACE_ROOT, 'dist/apps', app, 'src/main.js');
+  const main = mainOf(app);
   if (!existsSync(main)) throw new Error(`${main} is missing: build it first (npx nx run ${app}:build)`);
   const port = options.env?.['PORT'] ? Number(options.env['PORT']) : await freePort();
   let output = '';
@@ -60,7 +65,7 @@ export async function startService(app: string, options: StartOptions = {}): Pro
 
 /** Runs an app expecting it to exit (e.g. on bad configuration); resolves with its exit code and output. */
 export function runUntilExit(app: string, env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
-  const main = join(WORKSPACE_ROOT, 'dist/apps', app, 'src/main.js');
+  const main = mainOf(app);
   return new Promise((resolveExit, reject) => {
     const child = spawn(process.execPath, [main], {
       cwd: WORKSPACE_ROOT,
