@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ServiceProcess, startService } from '@gateway/testing';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { alice, ECHO, PUBLIC_URL, postForm, redeem, refresh, STATEFUL, TokenFixtures, verify } from './support/token-fixtures';
+import { alice, ECHO, logged, PUBLIC_URL, postForm, redeem, refresh, STATEFUL, TokenFixtures, verify } from './support/token-fixtures';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? '';
 
@@ -50,7 +50,7 @@ describe('POST /token', () => {
         exp: (payload.iat ?? 0) + 3600,
         jti: expect.any(String),
       });
-      expect(auth.output()).toContain('"audit":"token.issued"');
+      expect(await logged(auth, '"audit":"token.issued"')).toBe(true);
     });
 
     it('authenticates confidential clients by their registered method (client_secret_post, client_secret_basic)', async () => {
@@ -176,7 +176,7 @@ describe('POST /token', () => {
       expect(second).not.toBe(first);
       expect((await verify(auth.url, next.body['access_token'] as string)).status).toBe(200);
       expect((await refresh(auth.url, client, second)).status).toBe(200);
-      expect(auth.output()).toContain('"audit":"token.refreshed"');
+      expect(await logged(auth, '"audit":"token.refreshed"')).toBe(true);
     });
 
     it('gives concurrent refreshes of one token the same successor (grace window)', async () => {

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { freePort, type ServiceProcess, startService, WORKSPACE_ROOT } from '@gateway/testing';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
-import { ECHO, PUBLIC_URL, postForm, redeem, refresh, STATEFUL, TokenFixtures, type TestClient, verify } from './support/token-fixtures';
+import { ECHO, logged, PUBLIC_URL, postForm, redeem, refresh, STATEFUL, TokenFixtures, type TestClient, verify } from './support/token-fixtures';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? '';
 
@@ -50,7 +50,7 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       const response = await verify(auth.url, undefined);
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe(`Bearer scope="mcp", resource_metadata="${ECHO_PRM}"`);
-      expect(auth.output()).toContain('"audit":"verify.refused"');
+      expect(await logged(auth, '"audit":"verify.refused"')).toBe(true);
     });
 
     it('answers a bad or tampered token with error="invalid_token"', async () => {
@@ -88,7 +88,7 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
         const response = await verify(strict.url, access, STATEFUL);
         expect(response.status).toBe(403);
         expect(((await response.json()) as { error: string }).error).toBe('access_denied');
-        expect(strict.output()).toContain('not on the allow-list of echo-stateful');
+        expect(await logged(strict, 'not on the allow-list of echo-stateful')).toBe(true);
         expect((await verify(auth.url, access, STATEFUL)).status).toBe(200);
       } finally {
         await strict.stop();
@@ -135,7 +135,7 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       expect(result.headers.get('cache-control')).toBe('no-store');
       expect((await verify(auth.url, access)).status).toBe(401);
       expect((await refresh(auth.url, client, refreshToken)).status).toBe(200);
-      expect(auth.output()).toContain('"audit":"token.revoked"');
+      expect(await logged(auth, '"audit":"token.revoked"')).toBe(true);
     });
 
     it('revokes the whole grant when a refresh token is revoked', async () => {
@@ -286,7 +286,7 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       const down = await verify(service.url, token);
       expect(down.status).toBe(503);
       expect(((await down.json()) as { error: string }).error).toBe('temporarily_unavailable');
-      expect(service.output()).toContain('storage unavailable during /verify');
+      expect(await logged(service, 'storage unavailable during /verify')).toBe(true);
 
       // Redis is back (empty): the revocation check answers again and the cached verified token passes.
       redis = startRedis(port);

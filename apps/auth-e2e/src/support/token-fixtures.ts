@@ -39,6 +39,7 @@ export class TokenFixtures {
     public readonly prefix: string,
   ) {
     this.redis = new Redis(redisUrl, { keyPrefix: prefix, maxRetriesPerRequest: 1 });
+    this.redis.on('error', () => undefined); // the outage test stops its Redis on purpose; commands still reject
   }
 
   public async client(
@@ -140,4 +141,14 @@ export async function verify(baseUrl: string, token: string | undefined, mcpUrl 
   };
   if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
   return fetch(`${baseUrl}/verify`, { headers });
+}
+
+/** Whether the service's output comes to contain `text` (log lines are written asynchronously). */
+export async function logged(service: { output(): string }, text: string, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!service.output().includes(text)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
 }

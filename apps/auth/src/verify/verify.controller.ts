@@ -20,6 +20,8 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 @Controller()
 export class VerifyController {
   private readonly logger = new Logger(VerifyController.name);
+  private readonly headersByToken = new WeakMap<VerifiedAccessToken, Record<string, string>>();
+  private readonly services = new Map<string, ResolvedService | undefined>();
 
   public constructor(
     private readonly verifier: AccessTokenVerifier,
@@ -34,7 +36,7 @@ export class VerifyController {
     const headers = request.headers;
     const host = single(headers['x-forwarded-host']) ?? single(headers.host) ?? '';
     const uri = single(headers['x-forwarded-uri']) ?? '/';
-    const service = serviceForRequest(this.topology, host, uri.split('?', 1)[0] ?? '');
+    const service = this.serviceFor(host, uri);
     if (!service) {
       this.audit.record('verify.refused', { reason: 'no enabled MCP service at this address', host: host.slice(0, 200), uri: uri.slice(0, 200) });
       throw new OAuthError('invalid_request', 'no enabled MCP service is served at this address', { status: 404 });
@@ -67,8 +69,33 @@ export class VerifyController {
     const decision = this.policy.check(claims.user, service);
     if (!decision.allowed) throw this.refuse(service, 403, 'access_denied', 'this user may not use this service', { claims, reason: decision.reason });
 
-    void reply.headers(identityToHeaders({ userId: claims.sub, userName: claims.user.login, userEmail: claims.user.email, clientId: claims.clientId, scope: claims.scope }));
+    void reply.headers(this.identityHeaders(claims));
     return '';
+  }
+
+  /** The identity headers of a verified token, built once per cached token. */
+  private identityHeaders(claims: VerifiedAccessToken): Record<string, string> {
+    let headers = this.headersByToken.get(claims);
+    if (!headers) {
+      headers = identityToHeaders({ userId: claims.sub, userName: claims.user.login, userEmail: claims.user.email, clientId: claims.clientId, scope: claims.scope });
+      this.headersByToken.set(claims, headers);
+    }
+    return headers;
+  }
+
+  /**
+   * The catalog service of a forwarded request. Only the host and the first path segment decide, so the
+   * answer is memoised by them (bounded: hosts come from clients).
+   */
+  private serviceFor(host: string, uri: string): ResolvedService | undefined {
+    const path = uri.split('?', 1)[0] ?? '';
+    const firstSegment = /^\/[^/]*/.exec(path)?.[0] ?? '/';
+    const key = `${host}\n${firstSegment}`;
+    if (this.services.has(key)) return this.services.get(key);
+    const service = serviceForRequest(this.topology, host, path === firstSegment ? path : `${firstSegment}/`);
+    if (this.services.size >= 1_000) this.services.clear();
+    this.services.set(key, service);
+    return service;
   }
 
   /** The refusal with its RFC 6750 §3 challenge (no `error` attribute when no token was sent, §3.1). */
