@@ -5,7 +5,7 @@ import type { Agent } from 'undici';
 import { AddressPolicy } from './address-policy';
 import { FetchFailed, FetchRefused } from './fetch-errors';
 import { createGuardedAgent, HostResolver } from './guarded-agent';
-import { type FetchLimits, type FetchMethod, type FetchedResponse, fetchBounded } from './http-fetcher';
+import { type FetchLimits, type FetchMethod, type FetchedResponse, fetchBounded, type HopCheck } from './http-fetcher';
 import { errorResult, renderContent } from './render-content';
 import { RobotsRules } from './robots-rules';
 import { FetchsEnv } from '../fetchs.env';
@@ -34,7 +34,8 @@ export class FetchService implements OnModuleDestroy {
   private readonly logger = new Logger('FetchAudit');
   private readonly agent: Agent;
   private readonly limits: FetchLimits;
-  private readonly robots?: RobotsRules;
+  /** robots.txt, checked before every hop (FETCH_ROBOTS). */
+  private readonly onHop?: HopCheck;
 
   public constructor(
     private readonly env: FetchsEnv,
@@ -52,24 +53,23 @@ export class FetchService implements OnModuleDestroy {
       userAgent: env.FETCH_USER_AGENT,
     };
     if (env.FETCH_ROBOTS) {
-      this.robots = new RobotsRules(async (robotsUrl) => {
+      const robots = new RobotsRules(async (robotsUrl) => {
         const response = await fetchBounded(this.agent, { url: robotsUrl.href }, { ...this.limits, maxBytes: ROBOTS_MAX_BYTES });
         return { status: response.status, text: response.body.toString('utf8') };
       }, env.FETCH_USER_AGENT);
+      this.onHop = (url) => robots.check(url);
     }
   }
 
   public async fetch(input: FetchToolInput, userId: string): Promise<CallToolResult> {
     const method = input.method ?? 'GET';
-    let host = '-';
+    const host = URL.canParse(input.url) ? new URL(input.url).host : '-';
     let response: FetchedResponse | undefined;
     let outcome = 'error';
     try {
-      host = URL.canParse(input.url) ? new URL(input.url).host : '-';
       await this.checkRateLimit(userId);
-      const robots = this.robots;
       const request = { url: input.url, method, headers: input.headers, body: input.body };
-      response = await fetchBounded(this.agent, request, this.limits, robots && ((url) => robots.check(url)));
+      response = await fetchBounded(this.agent, request, this.limits, this.onHop);
       return renderContent(response, method, {
         maxLength: input.max_length ?? DEFAULT_MAX_LENGTH,
         startIndex: input.start_index ?? 0,

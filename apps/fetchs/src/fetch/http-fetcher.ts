@@ -105,18 +105,17 @@ export async function fetchBounded(
         discard(response.body);
         if (redirects >= limits.maxRedirects) throw new FetchFailed(`too many redirects (more than ${limits.maxRedirects})`);
         url = parseFetchUrl(location, url);
-        // RFC 9110 §15.4.2-4: a POST answered by 301/302/303 becomes a GET without body; 307/308 keep both.
-        if (response.statusCode === 303 ? method !== 'HEAD' : response.statusCode <= 302 && method === 'POST') {
+        if (switchesToGet(response.statusCode, method)) {
           method = 'GET';
           body = undefined;
         }
         continue;
       }
-      if (method === 'HEAD') {
-        discard(response.body);
-        return { url: url.href, status: response.statusCode, headers: flatten(response.headers), body: Buffer.alloc(0), truncated: false };
-      }
-      const { data, truncated } = await readBounded(response.body, header(response.headers, 'content-encoding'), limits.maxBytes);
+      if (method === 'HEAD') discard(response.body); // no body, and nothing to decode
+      const { data, truncated } =
+        method === 'HEAD'
+          ? { data: Buffer.alloc(0), truncated: false }
+          : await readBounded(response.body, header(response.headers, 'content-encoding'), limits.maxBytes);
       return { url: url.href, status: response.statusCode, headers: flatten(response.headers), body: data, truncated };
     }
   } catch (error) {
@@ -125,6 +124,11 @@ export async function fetchBounded(
     const cause = error as NodeJS.ErrnoException;
     throw new FetchFailed(`${url.host}: ${cause.code ? `${cause.code} ` : ''}${cause.message}`);
   }
+}
+
+/** RFC 9110 §15.4.4: 303 turns any method but HEAD into GET; §15.4.2-3: 301/302 turn POST into GET; 307/308 keep it. */
+function switchesToGet(status: number, method: FetchMethod): boolean {
+  return status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST';
 }
 
 /** Reads at most `maxBytes` decoded bytes; the rest is never read (the connection is closed). */
