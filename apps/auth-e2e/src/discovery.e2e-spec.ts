@@ -111,7 +111,7 @@ describe('discovery metadata, path routing (one origin)', () => {
     expect(preflight.headers['access-control-allow-methods']).toContain('POST');
     expect(String(preflight.headers['access-control-allow-headers']).toLowerCase()).toContain('mcp-protocol-version');
 
-    for (const path of [AS_PATH, `${PRM_PATH}/echo-stateless/mcp`, `${PRM_PATH}/nope/mcp`, '/no-such-endpoint']) {
+    for (const path of [AS_PATH, `${PRM_PATH}/echo-stateless/mcp`, `${PRM_PATH}/nope/mcp`, '/no-such-endpoint', '/register/unknown-client']) {
       const res = await http(`${auth.url}${path}`, { headers: { origin: 'http://localhost:6274' } });
       expect(res.headers['access-control-allow-origin']).toBe('*');
       expect(res.headers['access-control-expose-headers']).toContain('WWW-Authenticate');

@@ -1,5 +1,5 @@
 import { ConfigValidationError } from '@gateway/config';
-import { ClientIpResolver } from './client-ip';
+import { ClientIpResolver, rateLimitKeyOf } from './client-ip';
 
 describe('ClientIpResolver', () => {
   it('uses the socket peer and ignores X-Forwarded-For when no proxy is trusted', () => {
@@ -21,5 +21,15 @@ describe('ClientIpResolver', () => {
 
   it('refuses a TRUSTED_PROXIES entry that is not an address or CIDR', () => {
     expect(() => new ClientIpResolver(['traefik'])).toThrow(ConfigValidationError);
+  });
+});
+
+describe('rateLimitKeyOf', () => {
+  it('keys IPv4 by address and IPv6 by its /64', () => {
+    expect(rateLimitKeyOf('203.0.113.5')).toBe('203.0.113.5');
+    expect(rateLimitKeyOf('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(rateLimitKeyOf('2001:db8:1:2:bbbb::9')).toBe(rateLimitKeyOf('2001:db8:1:2:aaaa::1'));
+    expect(rateLimitKeyOf('2001:db8:1:3::1')).not.toBe(rateLimitKeyOf('2001:db8:1:2::1'));
+    expect(rateLimitKeyOf('unknown')).toBe('unknown');
   });
 });

@@ -44,6 +44,18 @@ export class ClientIpResolver {
   }
 }
 
+/**
+ * The rate-limit key of an address: IPv4 as is, IPv6 by its /64, because one subscriber usually holds a
+ * whole /64 and could otherwise step through addresses to escape a per-address limit.
+ */
+export function rateLimitKeyOf(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const bytes = parsed.toByteArray().slice(0, 8).concat([0, 0, 0, 0, 0, 0, 0, 0]);
+  return `${ipaddr.fromByteArray(bytes).toString()}/64`;
+}
+
 function asHostRange(address: ipaddr.IPv4 | ipaddr.IPv6): Range {
   return [address, address.kind() === 'ipv4' ? 32 : 128];
 }

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Put, Req 
 import { OAuthError } from '@gateway/oauth';
 import type { FastifyRequest } from 'fastify';
 import { AuthEnv } from '../auth.env';
-import { ClientIpResolver } from '../http/client-ip';
+import { ClientIpResolver, rateLimitKeyOf } from '../http/client-ip';
 import { type RateLimit, RateLimiter } from '../http/rate-limiter';
 import { ENDPOINT_PATHS } from '../metadata/endpoints';
 import type { ClientRecord } from '../store/records';
@@ -73,7 +73,7 @@ export class RegistrationController {
   }
 
   private ipOf(request: FastifyRequest): string {
-    return this.clientIp.resolve(request.socket.remoteAddress, request.headers['x-forwarded-for']);
+    return rateLimitKeyOf(this.clientIp.resolve(request.socket.remoteAddress, request.headers['x-forwarded-for']));
   }
 }
 
