@@ -30,12 +30,20 @@ export interface ConformanceRun {
  * are named) and reads every scenario's `checks.json`. The exit code is not the verdict: callers
  * assert on the checks.
  */
-export async function runConformance(url: string, scenarios: readonly string[] = []): Promise<ConformanceRun> {
+export async function runConformance(
+  url: string,
+  scenarios: readonly string[] = [],
+  /** Extra Node flags and environment for the CLI, e.g. `--import` of a preload that adds a bearer token. */
+  options: { readonly nodeArgs?: readonly string[]; readonly env?: Readonly<Record<string, string>> } = {},
+): Promise<ConformanceRun> {
   const outputDir = mkdtempSync(join(tmpdir(), 'conformance-'));
   try {
     const runs = scenarios.length ? scenarios.map((scenario) => ['--scenario', scenario]) : [[]];
     for (const extra of runs) {
-      await promisify(execFile)(NODE_22, [CONFORMANCE, 'server', '--url', url, '-o', outputDir, ...extra], { timeout: 180_000 }).catch(
+      await promisify(execFile)(NODE_22, [...(options.nodeArgs ?? []), CONFORMANCE, 'server', '--url', url, '-o', outputDir, ...extra], {
+        timeout: 180_000,
+        env: { ...process.env, ...options.env },
+      }).catch(
         (error: { code?: unknown }) => {
           if (typeof error.code !== 'number') throw error;
         },
