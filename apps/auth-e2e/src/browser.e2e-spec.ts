@@ -78,7 +78,7 @@ describe('authorization in a browser (dev login)', () => {
       await page.goto(authorizeUrl(t.issuer, { client_id: clientId, redirect_uri: client.url, response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256', resource: `${t.issuer}/memory/mcp` }));
       expect(await page.locator('input[name="username"]').count()).toBe(1);
       // the stylesheet applied: the page is not unstyled
-      expect(await page.locator('main').evaluate((element) => getComputedStyle(element).maxWidth)).not.toBe('none');
+      expect(await page.evaluate('getComputedStyle(document.querySelector("main")).maxWidth')).toBe('512px');
       expect(violations).toEqual([]);
     } finally {
       await context.close();
