@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type DnsStub, freePort, type ServiceProcess, startDnsStub, startService } from '@gateway/testing';
+import { type DnsStub, freePort, runUntilExit, type ServiceProcess, startDnsStub, startService } from '@gateway/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { HUGE_BYTES, LONG_TEXT, PIXEL_PNG, startTestSite, type TestSite } from './support/test-site';
@@ -281,5 +281,13 @@ describe('fetchs: rate limit and robots.txt switch', () => {
     } finally {
       await dave.close();
     }
+  });
+});
+
+describe('fetchs: configuration', () => {
+  it('refuses to start with a bad FETCH_ALLOW entry, naming it', async () => {
+    const { code, output } = await runUntilExit('fetchs', { FETCH_ALLOW: '127.0.0.1:8080,ftp://intranet' });
+    expect(code).toBe(1);
+    expect(output).toContain('FETCH_ALLOW entry "ftp://intranet": not a host name, IP address or CIDR range (no scheme or path)');
   });
 });

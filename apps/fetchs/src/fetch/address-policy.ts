@@ -94,7 +94,7 @@ export function parseRule(entry: string): Rule {
     port = split[2] === undefined ? undefined : Number(split[2]);
   }
   if (port !== undefined && (port < 1 || port > 65535)) throw new Error(`port ${port} is out of range`);
-  if (text.includes('/')) {
+  if (/^[^/]+\/\d+$/.test(text)) {
     if (!ipaddr.isValidCIDR(text)) throw new Error('not a valid CIDR range');
     return { cidr: normaliseCidr(ipaddr.parseCIDR(text)), port };
   }
@@ -105,7 +105,7 @@ export function parseRule(entry: string): Rule {
   const wildcard = text.startsWith('*.');
   const host = wildcard ? text.slice(2) : text;
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/.test(host)) {
-    throw new Error('not a host name, IP address or CIDR range');
+    throw new Error('not a host name, IP address or CIDR range (no scheme or path)');
   }
   return { host: host.replace(/\.$/, ''), wildcard, port };
 }

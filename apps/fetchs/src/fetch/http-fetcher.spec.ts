@@ -229,6 +229,21 @@ describe('fetchBounded through the guarded agent', () => {
     );
   });
 
+  it('bounds name resolution by the connect timeout', async () => {
+    const silent = createGuardedAgent({
+      policy: new AddressPolicy({ allow: [], deny: [] }),
+      resolver: { resolve: () => new Promise<string[]>(() => undefined) }, // a DNS server that never answers
+      connectTimeoutMs: 200,
+    });
+    try {
+      await expect(fetchBounded(silent, { url: 'http://slow-dns.test/' }, LIMITS)).rejects.toThrow(
+        new FetchFailed('timed out after 200 ms resolving slow-dns.test'),
+      );
+    } finally {
+      await silent.destroy();
+    }
+  });
+
   it.each(['file:///etc/passwd', 'ftp://example.com/', 'gopher://127.0.0.1:70/'])('refuses the scheme of %s', async (url) => {
     await expect(fetchBounded(agent, { url }, LIMITS)).rejects.toThrow(/refused: scheme/);
   });
