@@ -1,0 +1,147 @@
+import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '@nestjs/common';
+import { type CallerIdentity, identityFromHeaders } from '@gateway/contracts';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { setJsonResponses } from './sdk-session';
+
+/** One request to `/mcp` that passed the transport-level checks. */
+export interface McpExchange {
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+  /** The parsed JSON body (POST only). */
+  readonly body: unknown;
+  readonly identity: CallerIdentity | undefined;
+  /** Answer a POST with JSON instead of SSE (the client did not accept SSE). */
+  readonly jsonOnly: boolean;
+}
+
+export interface McpRouteOptions {
+  /** Default `/mcp`; `/mcp/` is served too. */
+  readonly path?: string | undefined;
+  readonly allowedOrigins: readonly string[];
+  readonly maxBodyBytes: number;
+  readonly logger: Logger;
+  /** Serves a checked request (sessions, then `serveTransport`). */
+  readonly handle: (exchange: McpExchange) => Promise<void>;
+}
+
+type RawRequest = IncomingMessage & { auth?: AuthInfo };
+
+/**
+ * Registers `/mcp` as an encapsulated Fastify plugin (its body parser and error handler stay local) with
+ * the checks every MCP service shares (MCP 2025-11-25 basic/transports); every refusal is a JSON-RPC
+ * error body with a 4xx status.
+ */
+export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOptions): void {
+  const path = options.path ?? '/mcp';
+  const allowedOrigins = new Set(options.allowedOrigins);
+  const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const origin = request.headers.origin;
+    // basic/transports "Security Warning": servers MUST validate Origin; an invalid one gets 403.
+    if (origin !== undefined && !allowedOrigins.has(origin)) return refuse(reply, 403, `Origin ${origin} is not allowed`);
+    const version = headerOf(request, 'mcp-protocol-version');
+    // basic/transports "Protocol Version Header": an unsupported version gets 400.
+    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      return refuse(reply, 400, `Unsupported MCP-Protocol-Version ${version}; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
+    }
+    let body: unknown;
+    let jsonOnly = false;
+    if (request.method === 'POST') {
+      if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
+        return refuse(reply, 415, 'Content-Type must be application/json');
+      }
+      try {
+        body = JSON.parse(typeof request.body === 'string' ? request.body : '');
+      } catch {
+        return refuse(reply, 400, 'Parse error: the body is not valid JSON', -32700);
+      }
+      jsonOnly = acceptsJsonOnly(request);
+    }
+    const identity = identityFromHeaders(request.headers);
+    (request.raw as RawRequest).auth = authInfoOf(identity);
+    await options.handle({ request, reply, body, identity, jsonOnly });
+  };
+  void fastify.register(async (instance) => {
+    // The body arrives as text so that malformed JSON becomes a JSON-RPC -32700, not Fastify's error.
+    instance.removeAllContentTypeParsers();
+    instance.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    instance.setErrorHandler((error: FastifyError, _request, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+      if (status === 500) options.logger.error(`request failed: ${error.stack ?? String(error)}`);
+      void refuse(reply, status, status === 500 ? 'Internal error' : error.message);
+    });
+    for (const url of [path, `${path}/`]) {
+      instance.route({ method: ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'], url, bodyLimit: options.maxBodyBytes, handler: handle });
+    }
+  });
+}
+
+/** Hands the request to an SDK transport, which writes the response (JSON, SSE or a status). */
+export async function serveTransport(transport: StreamableHTTPServerTransport, exchange: McpExchange, logger: Logger): Promise<void> {
+  const { request, reply } = exchange;
+  reply.hijack();
+  try {
+    // Synchronous up to the point where the SDK reads the flag, so concurrent requests cannot mix it up.
+    setJsonResponses(transport, exchange.jsonOnly);
+    await transport.handleRequest(request.raw, reply.raw, exchange.body);
+  } catch (error) {
+    logger.error(`MCP request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (!reply.raw.headersSent) {
+      reply.raw.writeHead(500, { 'content-type': 'application/json' });
+      reply.raw.end(JSON.stringify(jsonRpcError(-32603, 'Internal error')));
+    }
+  }
+}
+
+/** A refusal with a JSON-RPC error body (`id: null`). */
+export async function refuse(
+  reply: FastifyReply,
+  status: number,
+  message: string,
+  code = -32000,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  await reply.code(status).headers({ ...headers, 'content-type': 'application/json' }).send(jsonRpcError(code, message));
+}
+
+export function headerOf(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The identity in the SDK's `AuthInfo` slot, so tools read it from `extra.authInfo` (see
+ * `requestContextOf`). The token itself stays with the edge, which verified it: `token` is empty.
+ */
+function authInfoOf(identity: CallerIdentity | undefined): AuthInfo {
+  return {
+    token: '',
+    clientId: identity?.clientId ?? '',
+    scopes: identity?.scope?.split(' ').filter(Boolean) ?? [],
+    extra: { identity, receivedAt: performance.now() },
+  };
+}
+
+/**
+ * basic/transports "Sending Messages": clients list both JSON and SSE in Accept. One that accepts
+ * only JSON (or sends no Accept) gets a JSON answer instead of the SDK's 406.
+ */
+function acceptsJsonOnly(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  if (accept.includes('text/event-stream')) return false;
+  if (accept !== '' && !accept.includes('application/json') && !accept.includes('*/*')) return false;
+  // The SDK reads the Node headers (through @hono/node-server, both views): make them list both types.
+  const both = 'application/json, text/event-stream';
+  const raw = request.raw.rawHeaders.filter((_, index, all) => all[index - (index % 2)]?.toLowerCase() !== 'accept');
+  request.raw.rawHeaders.splice(0, request.raw.rawHeaders.length, ...raw, 'Accept', both);
+  request.raw.headers.accept = both;
+  return true;
+}
+
+function jsonRpcError(code: number, message: string): object {
+  return { jsonrpc: '2.0', error: { code, message }, id: null };
+}
