@@ -1,4 +1,5 @@
-import { type ServiceProcess, startService } from '@gateway/testing';
+import { freePort, type ServiceProcess, startService } from '@gateway/testing';
+import { discoverAuthorizationServerMetadata, discoverOAuthProtectedResourceMetadata, registerClient } from '@modelcontextprotocol/sdk/client/auth.js';
 import * as oauth from 'oauth4webapi';
 import { http } from './support/http';
 
@@ -161,5 +162,32 @@ describe('discovery metadata, subdomain routing (Host: NAME.example.com)', () =>
       (await http(`${auth.url}${PRM_PATH}/mcp`, { headers: { host: 'echo-stateless.example.com' } })).toResponse(),
     );
     expect(prm.authorization_servers).toEqual(['https://auth.example.com']);
+  });
+});
+
+describe('the MCP TypeScript SDK client discovers and registers (real-client interop)', () => {
+  let auth: ServiceProcess;
+  let origin: string;
+  beforeAll(async () => {
+    // PUBLIC_URL is the test server itself, so the SDK follows the advertised URLs to this process.
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    auth = await startService('auth', { env: { ...redisEnv(), PORT: String(port), PUBLIC_URL: origin } });
+  });
+  afterAll(() => auth.stop());
+
+  it('finds the protected-resource metadata from the MCP URL, then the authorization server, then registers', async () => {
+    const serverUrl = `${origin}/echo-stateless/mcp`;
+    const prm = await discoverOAuthProtectedResourceMetadata(serverUrl);
+    expect(prm.resource).toBe(serverUrl);
+    const issuer = prm.authorization_servers?.[0] ?? '';
+    const metadata = await discoverAuthorizationServerMetadata(issuer);
+    expect(metadata?.issuer).toBe(origin);
+    const client = await registerClient(issuer, {
+      metadata,
+      clientMetadata: { redirect_uris: ['http://localhost:6274/oauth/callback'], token_endpoint_auth_method: 'none', client_name: 'sdk e2e', scope: 'mcp' },
+    });
+    expect(client.client_id).toEqual(expect.any(String));
+    expect(client.client_secret).toBeUndefined();
   });
 });
