@@ -100,6 +100,25 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       expect(response.status).toBe(404);
     });
 
+    it('finds the service by host in subdomain mode', async () => {
+      const sub = `e2e-sub-${randomBytes(4).toString('hex')}:`;
+      const subFixtures = new TokenFixtures(REDIS_URL, sub);
+      const service = await startService('auth', { env: { ...env, STORAGE_PREFIX: sub, ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'example.test' } });
+      try {
+        const client = await subFixtures.client('none');
+        const result = await redeem(service.url, client, await subFixtures.code(client, { resource: 'https://echo-stateless.example.test/mcp' }));
+        const token = result.body['access_token'] as string;
+        expect(decodeJwt(token)).toMatchObject({ iss: 'https://auth.example.test', aud: 'https://echo-stateless.example.test/mcp' });
+        expect((await verify(service.url, token, 'https://echo-stateless.example.test/mcp')).status).toBe(200);
+        const elsewhere = await verify(service.url, token, 'https://fetchs.example.test/mcp');
+        expect(elsewhere.status).toBe(401);
+        expect(elsewhere.headers.get('www-authenticate')).toContain('resource_metadata="https://fetchs.example.test/.well-known/oauth-protected-resource/mcp"');
+      } finally {
+        await service.stop();
+        subFixtures.close();
+      }
+    });
+
     it('sees a revocation made on another replica at once', async () => {
       const client = await fixtures.client('client_secret_post');
       const { access } = await tokensFor(client);
