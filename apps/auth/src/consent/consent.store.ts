@@ -2,12 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { KeyValueStore } from '@gateway/storage';
 import { AuthEnv } from '../auth.env';
 import type { AuthorizationRequest } from '../authorize/authorization-request';
+import { ClientStore } from '../clients/client.store';
 import { hashSecret, type UserIdentity } from '../store/records';
 
 /**
  * Remembered consent (MCP authorization "Confused Deputy": per-client consent for dynamically registered
  * clients). Key `consent:{sha256(sub)}:{client_id}` = set of granted scopes plus `resource:<mcp url>`;
  * a returning client is asked again only when it wants a scope or a service it was not granted.
+ * Tracked in `client-keys:{client_id}`, so it ends with the client.
  */
 @Injectable()
 export class ConsentStore {
@@ -15,6 +17,7 @@ export class ConsentStore {
 
   public constructor(
     private readonly store: KeyValueStore,
+    private readonly clients: ClientStore,
     env: AuthEnv,
   ) {
     this.lifetime = env.CONSENT_LIFETIME;
@@ -28,7 +31,10 @@ export class ConsentStore {
 
   public async remember(user: UserIdentity, request: AuthorizationRequest): Promise<void> {
     if (this.lifetime === 0) return;
-    await this.store.setAdd(key(user, request.clientId), grantOf(request), this.lifetime);
+    const consentKey = key(user, request.clientId);
+    await this.store.setAdd(consentKey, grantOf(request), this.lifetime);
+    // Deleting the client (RFC 7592 DELETE) forgets its consents too.
+    await this.clients.track(request.clientId, consentKey, this.lifetime);
   }
 }
 
