@@ -2,7 +2,8 @@
 // `npm start`: builds, then runs auth, every enabled MCP service and the dev edge on this machine, with memory
 // storage unless REDIS_URL is set. Each service listens on the port of its upstream URL (the catalog's port,
 // or MCP_<NAME>_UPSTREAM / AUTH_UPSTREAM); the edge on the port of PUBLIC_URL. Ctrl-C stops everything.
-// `--no-build` skips the build (the e2e test builds through Nx first).
+// `--no-build` skips the build (the e2e test builds through Nx first). `--skip a,b` leaves those services to you
+// (run one under a debugger, or another server at its MCP_<NAME>_UPSTREAM): the edge still routes to them.
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -38,10 +39,12 @@ const dynamicConfig = join(root, 'tmp/gateway', publicUrl.port || publicUrl.prot
 const generate = spawnSync(process.execPath, [join(root, 'dist/tools/gateway-config/src/main.js'), '--out', dynamicConfig], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 if (generate.status !== 0) process.exit(generate.status ?? 1);
 
+const skipIndex = process.argv.indexOf('--skip');
+const skipped = new Set(skipIndex > 0 ? (process.argv[skipIndex + 1] ?? '').split(',') : []);
 const portOf = (url) => Number(new URL(url).port);
 const authUrl = env.AUTH_UPSTREAM || 'http://127.0.0.1:3000';
 const processes = [{ name: 'auth', main: 'dist/apps/auth/src/main.js', port: portOf(authUrl) }];
-for (const service of topology.enabled) {
+for (const service of topology.enabled.filter((candidate) => !skipped.has(candidate.name))) {
   processes.push({
     name: service.name,
     main: `dist/apps/${service.app}/src/main.js`,

@@ -26,8 +26,11 @@ const envKey = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
  * target has built everything), on free ports: the edge on PUBLIC_URL's port, auth and the services on the
  * ports of AUTH_UPSTREAM / MCP_<NAME>_UPSTREAM. Memory storage and the dev login, as on a fresh clone.
  */
-export async function startGateway(extraEnv: Record<string, string> = {}): Promise<RunningGateway> {
-  const edgePort = await freePort();
+export async function startGateway(
+  extraEnv: Record<string, string> = {},
+  options: { readonly edgePort?: number; /** services npm start must not start (`--skip`) */ readonly skip?: readonly string[] } = {},
+): Promise<RunningGateway> {
+  const edgePort = options.edgePort ?? (await freePort());
   const authUrl = `http://127.0.0.1:${await freePort()}`;
   const upstreams = new Map<string, string>();
   for (const name of SERVICE_NAMES) upstreams.set(name, `http://127.0.0.1:${await freePort()}`);
@@ -48,7 +51,7 @@ export async function startGateway(extraEnv: Record<string, string> = {}): Promi
     ...Object.fromEntries([...upstreams].map(([name, upstream]) => [`MCP_${envKey(name)}_UPSTREAM`, upstream])),
     ...extraEnv,
   };
-  const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'tools/scripts/start.mjs'), '--no-build'], { cwd: WORKSPACE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'tools/scripts/start.mjs'), '--no-build', ...(options.skip?.length ? ['--skip', options.skip.join(',')] : [])], { cwd: WORKSPACE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
