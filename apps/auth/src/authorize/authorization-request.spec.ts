@@ -1,0 +1,85 @@
+import { resolveTopology } from '@gateway/catalog';
+import type { ClientRecord } from '../store/records';
+import { AuthorizePageError, AuthorizeRedirectError, checkAuthorizationRequest, checkClientRedirect } from './authorization-request';
+
+const topology = resolveTopology({ PUBLIC_URL: 'https://gw.example.com' });
+const client = (metadata: Partial<ClientRecord['metadata']> = {}): ClientRecord => ({
+  clientId: 'c1',
+  registrationTokenHash: 'x',
+  issuedAt: 0,
+  expiresAt: 0,
+  metadata: { redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], ...metadata },
+});
+const valid = {
+  client_id: 'c1',
+  redirect_uri: 'http://127.0.0.1:9999/cb',
+  response_type: 'code',
+  code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+  code_challenge_method: 'S256',
+  resource: 'https://GW.example.com/memory/mcp/',
+  state: 's',
+};
+
+function redirectError(query: Record<string, string | string[] | undefined>, record = client()): { code: string; message: string } {
+  try {
+    checkAuthorizationRequest(record, { redirectUri: valid.redirect_uri, state: 's' }, query, topology);
+  } catch (error) {
+    if (error instanceof AuthorizeRedirectError) return { code: error.error.code, message: error.error.message };
+    throw error;
+  }
+  throw new Error('no error');
+}
+
+describe('checkClientRedirect', () => {
+  it('refuses unknown clients, unregistered and repeated redirect URIs with a page', () => {
+    expect(() => checkClientRedirect(undefined, 'nope', valid)).toThrow(AuthorizePageError);
+    expect(() => checkClientRedirect(client(), 'c1', { ...valid, redirect_uri: 'http://127.0.0.1:9999/cb/x' })).toThrow(AuthorizePageError);
+    expect(() => checkClientRedirect(client(), 'c1', { ...valid, redirect_uri: ['http://127.0.0.1/cb', 'http://127.0.0.1/cb'] })).toThrow(AuthorizePageError);
+  });
+
+  it('accepts a loopback URI on another port and defaults to the only registered URI', () => {
+    expect(checkClientRedirect(client(), 'c1', valid).target).toEqual({ redirectUri: 'http://127.0.0.1:9999/cb', state: 's' });
+    expect(checkClientRedirect(client(), 'c1', { client_id: 'c1' }).target).toEqual({ redirectUri: 'http://127.0.0.1/cb' });
+    expect(() => checkClientRedirect(client({ redirect_uris: ['http://127.0.0.1/a', 'http://127.0.0.1/b'] }), 'c1', { client_id: 'c1' })).toThrow(AuthorizePageError);
+  });
+});
+
+describe('checkAuthorizationRequest', () => {
+  it('returns the request bound to the canonical resource and the default scope', () => {
+    const { request, service } = checkAuthorizationRequest(client({ scope: 'mcp offline_access' }), { redirectUri: valid.redirect_uri, state: 's' }, valid, topology);
+    expect(service.name).toBe('memory');
+    expect(request).toEqual({
+      clientId: 'c1',
+      redirectUri: valid.redirect_uri,
+      state: 's',
+      codeChallenge: valid.code_challenge,
+      resource: 'https://gw.example.com/memory/mcp',
+      scope: 'mcp offline_access',
+      forceConsent: false,
+    });
+  });
+
+  it.each([
+    [{ code_challenge: undefined }, 'invalid_request'],
+    [{ code_challenge_method: 'plain' }, 'invalid_request'],
+    [{ code_challenge_method: undefined }, 'invalid_request'],
+    [{ code_challenge: 'short' }, 'invalid_request'],
+    [{ response_type: 'token' }, 'unsupported_response_type'],
+    [{ response_type: undefined }, 'invalid_request'],
+    [{ resource: 'https://gw.example.com/nope/mcp' }, 'invalid_target'],
+    [{ resource: 'https://gw.example.com/memory/mcp?x=1' }, 'invalid_target'],
+    [{ resource: undefined }, 'invalid_target'],
+    [{ scope: 'openid' }, 'invalid_scope'],
+    [{ state: ['a', 'b'] }, 'invalid_request'],
+  ])('%j → %s', (overrides, code) => {
+    expect(redirectError({ ...valid, ...overrides }).code).toBe(code);
+  });
+
+  it('refuses scopes the client did not register', () => {
+    expect(redirectError({ ...valid, scope: 'mcp offline_access' }, client({ scope: 'mcp' }))).toEqual({ code: 'invalid_scope', message: expect.stringContaining('offline_access') });
+  });
+
+  it('honours prompt=consent', () => {
+    expect(checkAuthorizationRequest(client(), { redirectUri: valid.redirect_uri }, { ...valid, prompt: 'login consent' }, topology).request.forceConsent).toBe(true);
+  });
+});
