@@ -43,7 +43,8 @@ const skipIndex = process.argv.indexOf('--skip');
 const skipped = new Set(skipIndex > 0 ? (process.argv[skipIndex + 1] ?? '').split(',') : []);
 const portOf = (url) => Number(new URL(url).port);
 const authUrl = env.AUTH_UPSTREAM || 'http://127.0.0.1:3000';
-const processes = [{ name: 'auth', main: 'dist/apps/auth/src/main.js', port: portOf(authUrl) }];
+// The dev edge on loopback is auth's proxy: its X-Forwarded-For names the client (registration rate limits).
+const processes = [{ name: 'auth', main: 'dist/apps/auth/src/main.js', port: portOf(authUrl), env: { TRUSTED_PROXIES: env.TRUSTED_PROXIES || '127.0.0.1' } }];
 for (const service of topology.enabled.filter((candidate) => !skipped.has(candidate.name))) {
   processes.push({
     name: service.name,

@@ -80,7 +80,8 @@ export function composeFile(topology: GatewayTopology): Record<string, unknown> 
         networks: ['internal'],
         healthcheck: { test: ['CMD', 'redis-cli', 'ping'], interval: '10s', timeout: '3s', retries: 5, start_period: '5s' },
       },
-      auth: nodeService('auth', AUTH_PORT, authLabels),
+      // Traefik reaches auth from Docker's private address pools; its X-Forwarded-For then names the client.
+      auth: nodeService('auth', AUTH_PORT, authLabels, { environment: { TRUSTED_PROXIES: '${TRUSTED_PROXIES:-172.16.0.0/12,192.168.0.0/16}' } }),
       ...Object.fromEntries(topology.enabled.map((service) => [service.name, mcpService(service, serviceLabels(service))])),
     },
     networks: { public: { name: PUBLIC_NETWORK }, internal: { internal: true } },
