@@ -150,7 +150,7 @@ describe('authorization endpoint with the dev login', () => {
   describe('dev login and consent', () => {
     it('issues a single-use code bound to client, redirect URI, PKCE, resource, scope and user after consent', async () => {
       const browser = new Browser();
-      const { challenge } = pkce();
+      const { challenge, verifier } = pkce();
       const afterLogin = await signIn(browser, request({}, challenge), 'carol');
       expect(afterLogin.status).toBe(303);
       const page = await browser.get(afterLogin.location as string);
@@ -186,6 +186,18 @@ describe('authorization endpoint with the dev login', () => {
         scope: 'mcp',
         user: { sub: 'dev:carol', provider: 'dev', login: 'carol' },
       });
+
+      // the token side redeems it once (RFC 6749 §4.1.3 + RFC 7636): the two halves agree on the record
+      const redeem = (): Promise<Response> =>
+        fetch(`${t.issuer}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'authorization_code', code: params['code'] as string, client_id: clientId, redirect_uri: PRESENTED, code_verifier: verifier, resource: memory }),
+        });
+      const token = await redeem();
+      expect(token.status).toBe(200);
+      expect(await token.json()).toMatchObject({ token_type: expect.stringMatching(/^bearer$/i), access_token: expect.any(String) });
+      expect((await redeem()).status).toBe(400);
 
       // the same consent form cannot be answered twice
       const again = await browser.post(`${t.issuer}/consent`, { request: formValue(page.text, 'request'), csrf: formValue(page.text, 'csrf'), decision: 'allow' });
@@ -290,8 +302,7 @@ describe('authorization endpoint with the dev login', () => {
     it('refuses to start the dev login with NODE_ENV=production', async () => {
       const result = await runUntilExit('auth', { NODE_ENV: 'production', REDIS_URL: process.env['REDIS_URL'] ?? '', PORT: '0' });
       expect(result.code).toBe(1);
-      expect(result.output).toContain('dev login');
-      expect(result.output).toContain('NODE_ENV=production');
+      expect(result.output).toContain('LOGIN_PROVIDER=dev: the dev login (no password) refuses to run with NODE_ENV=production');
     });
 
     it('warns about the dev login at start', () => {
