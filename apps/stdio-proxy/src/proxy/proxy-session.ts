@@ -1,0 +1,95 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { Logger } from '@nestjs/common';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+  type ProgressToken,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { ChildCommand } from './child-command';
+
+/**
+ * One MCP session = one child process. Both ends are the SDK's transports (Streamable HTTP towards the
+ * client, stdio towards the child: framing, spawn, and the stdin-EOF → SIGTERM → SIGKILL stop), and
+ * messages pass between them unchanged, ids included. The bridge only decides which HTTP stream
+ * carries a child's message: a response goes to its request's stream (the SDK routes by id); a
+ * progress notification to the request that carried its progressToken; any other notification or
+ * request (logging, sampling, elicitation, roots) to the newest request still in flight, else to
+ * the GET stream (MCP 2025-11-25 basic/transports "Sending Messages to the Server" / "Listening").
+ */
+export class ProxySession {
+  public readonly http: StreamableHTTPServerTransport;
+  public lastSeen = Date.now();
+  private readonly child: StdioClientTransport;
+  /** Client requests the child has not answered yet, oldest first, with their progress tokens. */
+  private readonly inFlight = new Map<RequestId, ProgressToken | undefined>();
+  private ended = false;
+
+  public constructor(
+    public readonly id: string,
+    public readonly userId: string | null,
+    command: ChildCommand,
+    private readonly logger: Logger,
+    onEnded: () => void,
+  ) {
+    this.http = new StreamableHTTPServerTransport({ sessionIdGenerator: () => id, onsessionclosed: () => this.close() });
+    this.child = new StdioClientTransport({ command: command.command, args: [...command.args], env: { ...command.env }, cwd: command.cwd, stderr: 'pipe' });
+    this.http.onclose = () => void this.close();
+    this.child.onclose = () => {
+      if (!this.ended) this.logger.warn(`session ${id.slice(0, 8)}: child exited, session ended`);
+      this.ended = true;
+      void this.http.close();
+      onEnded();
+    };
+  }
+
+  public get pid(): number | null {
+    return this.child.pid;
+  }
+
+  /** Spawns the child; rejects when it cannot be started. */
+  public async start(): Promise<void> {
+    this.http.onmessage = (message) => this.toChild(message);
+    this.http.onerror = (error) => this.logger.debug(`session ${this.id.slice(0, 8)} http: ${error.message}`);
+    this.child.onmessage = (message) => this.toClient(message);
+    this.child.onerror = (error) => this.logger.warn(`session ${this.id.slice(0, 8)} child: ${error.message}`);
+    await this.child.start();
+    const stderr = this.child.stderr; // a PassThrough (stderr: 'pipe')
+    // The child's stderr is read continuously (a full pipe would block it) into the log.
+    if (stderr) createInterface({ input: stderr as Readable }).on('line', (line) => this.logger.log(`[${this.id.slice(0, 8)} pid ${this.pid}] ${line}`));
+    await this.http.start();
+  }
+
+  public async close(): Promise<void> {
+    this.ended = true;
+    await Promise.allSettled([this.http.close(), this.child.close()]);
+  }
+
+  private toChild(message: JSONRPCMessage): void {
+    if (isJSONRPCRequest(message)) {
+      const token = (message.params?._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
+      this.inFlight.set(message.id, token);
+    }
+    this.child.send(message).catch((error: unknown) => this.logger.warn(`session ${this.id.slice(0, 8)}: write to child failed: ${String(error)}`));
+  }
+
+  private toClient(message: JSONRPCMessage): void {
+    let relatedRequestId: RequestId | undefined;
+    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+      if (message.id !== undefined) this.inFlight.delete(message.id);
+    } else if ('method' in message && message.method === 'notifications/progress') {
+      const token = (message.params as { progressToken?: ProgressToken } | undefined)?.progressToken;
+      relatedRequestId = [...this.inFlight].find(([, candidate]) => candidate === token)?.[0];
+    } else {
+      relatedRequestId = [...this.inFlight.keys()].pop();
+    }
+    this.http
+      .send(message, relatedRequestId === undefined ? undefined : { relatedRequestId })
+      .catch((error: unknown) => this.logger.warn(`session ${this.id.slice(0, 8)}: cannot deliver a child message: ${String(error)}`));
+  }
+}
