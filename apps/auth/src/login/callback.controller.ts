@@ -8,7 +8,7 @@ import { sendErrorPage } from '../pages/pages';
 import { TOPOLOGY } from '../topology.provider';
 import { isSameBrowser } from './browser-binding';
 import { CALLBACK_PATH } from './login-provider.factory';
-import { LoginProvider, UpstreamLoginError } from './login-provider';
+import { LoginProvider } from './login-provider';
 import { LoginStateStore } from './login-state.store';
 
 /**
@@ -53,7 +53,7 @@ export class CallbackController {
       try {
         user = await this.provider.complete(url, state, pending.upstream ?? {});
       } catch (error) {
-        if (!(error instanceof UpstreamLoginError)) throw error;
+        // Whatever failed upstream (refused exchange, network, bad answer), the user goes back to the client.
         this.logger.error({ err: error, client: pending.request.clientId }, 'the upstream login failed');
         return this.flow.redirectError(reply, pending.request, new OAuthError('server_error', 'signing in with the identity provider failed'));
       }
