@@ -90,6 +90,21 @@ describe('fetchs: the fetch tool over MCP', () => {
     );
   });
 
+  // Early in the file, so that the peak RSS before it is not already raised by HTML conversions.
+  it('cuts a 50 MB body at FETCH_MAX_BYTES: the download stops early and memory stays bounded', async () => {
+    const pid = service.child.pid as number;
+    const before = peakRss(pid);
+    const result = await fetchTool(client, { url: `${site.origin}/huge`, max_length: 100 });
+    expect(result.isError).toBeFalsy();
+    expect(result.text).toContain(`cut at FETCH_MAX_BYTES (${MAX_BYTES} bytes)`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sent = site.hugeBytesSent();
+    const growth = peakRss(pid) - before;
+    process.stdout.write(`[fetchs-e2e] /huge: server sent ${sent} of ${HUGE_BYTES} bytes; fetchs peak RSS grew ${growth} bytes\n`);
+    expect(sent).toBeLessThan(HUGE_BYTES / 4);
+    expect(growth).toBeLessThan(HUGE_BYTES / 2);
+  });
+
   it('turns an HTML page into Markdown of its main content', async () => {
     const result = await fetchTool(client, { url: `${site.origin}/article` });
     expect(result.isError).toBeFalsy();
@@ -120,20 +135,6 @@ describe('fetchs: the fetch tool over MCP', () => {
     expect(pages.join('')).toBe(LONG_TEXT);
     const pastEnd = await fetchTool(client, { url: `${site.origin}/long`, start_index: LONG_TEXT.length });
     expect(pastEnd).toMatchObject({ isError: true, text: `start_index ${LONG_TEXT.length} is past the end of the content (${LONG_TEXT.length} characters)` });
-  });
-
-  it('cuts a 50 MB body at FETCH_MAX_BYTES: the download stops early and memory stays bounded', async () => {
-    const pid = service.child.pid as number;
-    const before = peakRss(pid);
-    const result = await fetchTool(client, { url: `${site.origin}/huge`, max_length: 100 });
-    expect(result.isError).toBeFalsy();
-    expect(result.text).toContain(`cut at FETCH_MAX_BYTES (${MAX_BYTES} bytes)`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const sent = site.hugeBytesSent();
-    const growth = peakRss(pid) - before;
-    process.stdout.write(`[fetchs-e2e] /huge: server sent ${sent} of ${HUGE_BYTES} bytes; fetchs peak RSS grew ${growth} bytes\n`);
-    expect(sent).toBeLessThan(HUGE_BYTES / 4);
-    expect(growth).toBeLessThan(HUGE_BYTES / 2);
   });
 
   it('returns an image as image content', async () => {
@@ -237,7 +238,7 @@ describe('fetchs: the fetch tool over MCP', () => {
   });
 });
 
-describe('fetchs: rate limit and robots.txt switch', () => {
+describe('fetchs: rate limit, robots.txt switch, conversion deadline', () => {
   let site: TestSite;
   let service: ServiceProcess;
 
@@ -250,6 +251,7 @@ describe('fetchs: rate limit and robots.txt switch', () => {
         FETCH_ALLOW: `127.0.0.1:${site.port}`,
         FETCH_RATE_LIMIT: '2',
         FETCH_ROBOTS: 'false',
+        FETCH_CONVERT_TIMEOUT_MS: '1', // no worker thread starts within 1 ms
       },
     });
   });
@@ -270,6 +272,19 @@ describe('fetchs: rate limit and robots.txt switch', () => {
       expect((await fetchTool(carol, { url: `${site.origin}/long`, max_length: 10 })).isError).toBeFalsy();
     } finally {
       await Promise.all([bob.close(), carol.close()]);
+    }
+  });
+
+  it('ends an HTML conversion at FETCH_CONVERT_TIMEOUT_MS; raw still answers', async () => {
+    const erin = await connect(service, 'erin');
+    try {
+      expect(await fetchTool(erin, { url: `${site.origin}/article` })).toMatchObject({
+        isError: true,
+        text: 'converting the HTML took longer than 1 ms (FETCH_CONVERT_TIMEOUT_MS); raw: true returns it unconverted',
+      });
+      expect((await fetchTool(erin, { url: `${site.origin}/article`, raw: true })).text).toContain('<h2>Steps</h2>');
+    } finally {
+      await erin.close();
     }
   });
 

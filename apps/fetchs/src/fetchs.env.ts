@@ -37,6 +37,10 @@ export class FetchsEnv extends McpSessionEnv {
   @EnvInt(100, 600_000)
   public FETCH_TIMEOUT_MS = 30_000;
 
+  /** Bound on converting one HTML page to Markdown (runs in a worker thread, ended at the deadline). */
+  @EnvInt(1, 600_000)
+  public FETCH_CONVERT_TIMEOUT_MS = 10_000;
+
   /** Honour robots.txt (RFC 9309) for FETCH_USER_AGENT. */
   @EnvBoolean()
   public FETCH_ROBOTS = true;

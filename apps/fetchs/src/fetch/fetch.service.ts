@@ -5,6 +5,7 @@ import type { Agent } from 'undici';
 import { AddressPolicy } from './address-policy';
 import { FetchFailed, FetchRefused } from './fetch-errors';
 import { createGuardedAgent, HostResolver } from './guarded-agent';
+import { type HtmlConverter, workerHtmlConverter } from './html-converter';
 import { type FetchLimits, type FetchMethod, type FetchedResponse, fetchBounded, type HopCheck } from './http-fetcher';
 import { errorResult, renderContent } from './render-content';
 import { RobotsRules } from './robots-rules';
@@ -34,6 +35,7 @@ export class FetchService implements OnModuleDestroy {
   private readonly logger = new Logger('FetchAudit');
   private readonly agent: Agent;
   private readonly limits: FetchLimits;
+  private readonly toMarkdown: HtmlConverter;
   /** robots.txt, checked before every hop (FETCH_ROBOTS). */
   private readonly onHop?: HopCheck;
 
@@ -52,6 +54,7 @@ export class FetchService implements OnModuleDestroy {
       timeoutMs: env.FETCH_TIMEOUT_MS,
       userAgent: env.FETCH_USER_AGENT,
     };
+    this.toMarkdown = workerHtmlConverter(env.FETCH_CONVERT_TIMEOUT_MS);
     if (env.FETCH_ROBOTS) {
       const robots = new RobotsRules(async (robotsUrl) => {
         const response = await fetchBounded(this.agent, { url: robotsUrl.href }, { ...this.limits, maxBytes: ROBOTS_MAX_BYTES });
@@ -70,11 +73,12 @@ export class FetchService implements OnModuleDestroy {
       await this.checkRateLimit(userId);
       const request = { url: input.url, method, headers: input.headers, body: input.body };
       response = await fetchBounded(this.agent, request, this.limits, this.onHop);
-      return renderContent(response, method, {
+      return await renderContent(response, method, {
         maxLength: input.max_length ?? DEFAULT_MAX_LENGTH,
         startIndex: input.start_index ?? 0,
         raw: input.raw ?? false,
         maxBytes: this.limits.maxBytes,
+        toMarkdown: this.toMarkdown,
       });
     } catch (error) {
       if (!(error instanceof FetchRefused || error instanceof FetchFailed)) throw error;

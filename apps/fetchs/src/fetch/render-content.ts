@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { HtmlConverter } from './html-converter';
 import type { FetchedResponse } from './http-fetcher';
-import { htmlToMarkdown } from './html-to-markdown';
 
 export interface RenderOptions {
   /** Characters returned per call. */
@@ -11,6 +11,7 @@ export interface RenderOptions {
   readonly raw: boolean;
   /** For the truncation note. */
   readonly maxBytes: number;
+  readonly toMarkdown: HtmlConverter;
 }
 
 const TEXT_TYPES = /^(text\/.*|application\/(json|xml|javascript|ecmascript|x-javascript|x-ndjson|[\w.+-]+\+(json|xml))|image\/svg\+xml)$/;
@@ -22,7 +23,7 @@ export function errorResult(message: string): CallToolResult {
 }
 
 /** Turns a fetched response into tool content: Markdown or text (one page of it), or an image. */
-export function renderContent(response: FetchedResponse, method: string, options: RenderOptions): CallToolResult {
+export async function renderContent(response: FetchedResponse, method: string, options: RenderOptions): Promise<CallToolResult> {
   const contentType = (response.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (method === 'HEAD') return { content: [{ type: 'text', text: headSummary(response) }], isError: response.status >= 400 };
   if (contentType.startsWith('image/') && contentType !== 'image/svg+xml') {
@@ -34,7 +35,7 @@ export function renderContent(response: FetchedResponse, method: string, options
     return errorResult(`${response.url} answered ${contentType} (${response.body.length} bytes); fetchs returns text, HTML and images only`);
   }
   const text = decode(response.body, response.headers['content-type']);
-  const document = HTML_TYPES.test(contentType) && !options.raw ? markdownOf(text, response.url) : text;
+  const document = HTML_TYPES.test(contentType) && !options.raw ? await markdownOf(text, response.url, options.toMarkdown) : text;
   if (options.startIndex > 0 && options.startIndex >= document.length) {
     return errorResult(`start_index ${options.startIndex} is past the end of the content (${document.length} characters)`);
   }
@@ -43,8 +44,8 @@ export function renderContent(response: FetchedResponse, method: string, options
   return { content: [{ type: 'text', text: page }] };
 }
 
-function markdownOf(html: string, url: string): string {
-  const { title, markdown } = htmlToMarkdown(html, url);
+async function markdownOf(html: string, url: string, toMarkdown: HtmlConverter): Promise<string> {
+  const { title, markdown } = await toMarkdown(html, url);
   return title ? `# ${title}\n\n${markdown}` : markdown;
 }
 
