@@ -33,7 +33,7 @@ export class FetchsEnv extends McpSessionEnv {
   @EnvInt(100, 120_000)
   public FETCH_CONNECT_TIMEOUT_MS = 5_000;
 
-  /** Bound on a whole fetch: redirects, robots.txt aside, and the body. */
+  /** Bound on a whole fetch: redirects and body (a robots.txt fetch has its own bound of the same length). */
   @EnvInt(100, 600_000)
   public FETCH_TIMEOUT_MS = 30_000;
 
