@@ -58,6 +58,7 @@ async function waitForRedis(url: string, timeoutMs: number): Promise<void> {
   let lastError: unknown;
   while (Date.now() < deadline) {
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => undefined); // connect() rejects with the same error; no unhandled 'error' event
     try {
       await client.connect();
       await client.ping();
