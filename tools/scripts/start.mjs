@@ -6,7 +6,8 @@
 // (run one under a debugger, or another server at its MCP_<NAME>_UPSTREAM): the edge still routes to them.
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
 const require = createRequire(import.meta.url);
@@ -38,6 +39,7 @@ const publicUrl = new URL(topology.issuer);
 const dynamicConfig = join(root, 'tmp/gateway', publicUrl.port || publicUrl.protocol.slice(0, -1), 'dynamic.yml');
 const generate = spawnSync(process.execPath, [join(root, 'dist/tools/gateway-config/src/main.js'), '--out', dynamicConfig], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 if (generate.status !== 0) process.exit(generate.status ?? 1);
+process.on('exit', () => rmSync(dirname(dynamicConfig), { recursive: true, force: true }));
 
 const skipIndex = process.argv.indexOf('--skip');
 const skipped = new Set(skipIndex > 0 ? (process.argv[skipIndex + 1] ?? '').split(',') : []);
@@ -85,14 +87,19 @@ process.on('SIGTERM', () => {
 });
 
 // Wait until every process answers, then say where everything is.
-const probes = [...processes.filter((entry) => entry.port).map((entry) => `http://127.0.0.1:${entry.port}/readyz`), `${topology.issuer}/.well-known/oauth-authorization-server`];
+// The edge counts as up when it answers at all (the public names may not resolve here, e.g. *.localhost).
+const edgePort = publicUrl.port || (publicUrl.protocol === 'https:' ? '443' : '80');
+const probes = [
+  ...processes.filter((entry) => entry.port).map((entry) => ({ url: `http://127.0.0.1:${entry.port}/readyz`, ok: (response) => response.ok })),
+  { url: `http://127.0.0.1:${edgePort}/`, ok: () => true },
+];
 const deadline = Date.now() + 150_000;
 for (const probe of probes) {
   while (!stopping) {
-    const ok = await fetch(probe).then((response) => response.ok, () => false);
+    const ok = await fetch(probe.url).then(probe.ok, () => false);
     if (ok) break;
     if (Date.now() > deadline) {
-      console.error(`not ready after 150 s: ${probe}`);
+      console.error(`not ready after 150 s: ${probe.url}`);
       stopAll();
       break;
     }

@@ -8,7 +8,7 @@ import { freePort, WORKSPACE_ROOT } from '@gateway/testing';
 export const SERVICE_NAMES = ['echo-stateless', 'echo-stateful', 'fetchs', 'everything', 'memory', 'filesystem', 'sequential-thinking'] as const;
 
 export interface RunningGateway {
-  /** The public origin: issuer and edge (path mode). */
+  /** The issuer as `npm start` printed it (path mode: the edge's origin, PUBLIC_URL). */
   readonly url: string;
   readonly authUrl: string;
   /** Enabled services as `npm start` printed them: name → MCP URL. */
@@ -35,7 +35,7 @@ export async function startGateway(
   const upstreams = new Map<string, string>();
   for (const name of SERVICE_NAMES) upstreams.set(name, `http://127.0.0.1:${await freePort()}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'gateway-e2e-'));
-  const url = `http://127.0.0.1:${edgePort}`;
+  const publicUrl = `http://127.0.0.1:${edgePort}`;
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '',
     HOME: process.env['HOME'] ?? dataDir,
@@ -44,7 +44,7 @@ export async function startGateway(
     LOG_FORMAT: 'json',
     HOST: '127.0.0.1',
     REDIS_URL: '',
-    PUBLIC_URL: url,
+    PUBLIC_URL: publicUrl,
     AUTH_UPSTREAM: authUrl,
     MCP_DATA_DIR: join(dataDir, 'data'),
     MCP_WORKSPACE_DIR: dataDir,
@@ -69,6 +69,7 @@ export async function startGateway(
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const mcpUrls = new Map([...output.matchAll(/^\s{4}(\S+)\s+(http:\/\/\S+\/mcp)$/gm)].map((match) => [match[1] as string, match[2] as string]));
+  const url = /issuer (\S+)/.exec(output)?.[1] ?? publicUrl;
   return { url, authUrl, mcpUrls, upstreams, output: () => output, stop };
 }
 

@@ -47,9 +47,9 @@ export class TestOAuthProvider implements OAuthClientProvider {
 }
 
 /** A fetch that records `METHOD URL → status` of every request the SDK makes. */
-export function recordingFetch(log: string[]): typeof fetch {
+export function recordingFetch(log: string[], fetchFn: typeof fetch = fetch): typeof fetch {
   return async (input, init) => {
-    const response = await fetch(input, init);
+    const response = await fetchFn(input, init);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     log.push(`${init?.method ?? 'GET'} ${url} → ${response.status}`);
     return response;
@@ -61,12 +61,12 @@ export function recordingFetch(log: string[]): typeof fetch {
  * redirects, fills the dev login form (DESIGN.md: input name=username) and allows on the consent form
  * (button name=decision value=allow), until the redirect to the client's redirect URI.
  */
-export async function completeAuthorization(authorizationUrl: URL, username: string): Promise<URL> {
+export async function completeAuthorization(authorizationUrl: URL, username: string, fetchFn: typeof fetch = fetch): Promise<URL> {
   const jar = new Map<string, string>();
   let url = authorizationUrl.href;
   let init: RequestInit = {};
   for (let step = 0; step < 12; step++) {
-    const response = await fetch(url, {
+    const response = await fetchFn(url, {
       ...init,
       redirect: 'manual',
       headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([name, value]) => `${name}=${value}`).join('; ') },
@@ -105,9 +105,14 @@ export async function completeAuthorization(authorizationUrl: URL, username: str
  * The whole MCP authorization flow with the official SDK: connect (401), discovery, registration,
  * authorization (forms), token, then a connected client.
  */
-export async function connectWithOAuth(mcpUrl: string, username: string, log: string[]): Promise<{ client: Client; provider: TestOAuthProvider }> {
+export async function connectWithOAuth(
+  mcpUrl: string,
+  username: string,
+  log: string[],
+  fetchFn: typeof fetch = fetch,
+): Promise<{ client: Client; provider: TestOAuthProvider }> {
   const provider = new TestOAuthProvider();
-  const options = { authProvider: provider, fetch: recordingFetch(log) };
+  const options = { authProvider: provider, fetch: recordingFetch(log, fetchFn) };
   const first = new Client({ name: 'gateway-e2e', version: '1.0.0' });
   const refused = await first.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), options)).then(
     () => undefined,
@@ -115,7 +120,7 @@ export async function connectWithOAuth(mcpUrl: string, username: string, log: st
   );
   if (!(refused instanceof UnauthorizedError) || !provider.authorizationUrl) throw new Error(`expected the SDK to start authorization, got ${String(refused)}\n${log.join('\n')}`);
   log.push(`GET ${provider.authorizationUrl.origin}${provider.authorizationUrl.pathname} (browser)`);
-  const redirect = await completeAuthorization(provider.authorizationUrl, username);
+  const redirect = await completeAuthorization(provider.authorizationUrl, username, fetchFn);
   const code = redirect.searchParams.get('code');
   if (!code) throw new Error(`no code in ${redirect.href}`);
   const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), options);
