@@ -31,6 +31,9 @@ export interface TokenRequest {
 
 /** RFC 6749 §4.1.2: a code lives at most 10 minutes, whatever the store's TTL says (anchor §8.1 #4). */
 const CODE_MAX_AGE_SECONDS = 600;
+/** Members of `code-used:{hash}` besides family ids (which are base64url and never these words). */
+const CODE_TAKEN = 'taken';
+const CODE_REUSED = 'reused';
 
 /** The grants of POST /token: authorization_code (with PKCE) and refresh_token. */
 @Injectable()
@@ -72,18 +75,14 @@ export class TokenService {
     if (!redirectUri) throw new OAuthError('invalid_request', 'redirect_uri is required (the one sent to /authorize)');
     if (!verifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE, RFC 7636)');
     const codeHash = hashSecret(code);
+    // Mark the code redeemed before taking it, so that a replay losing the take below always finds the mark.
+    if ((await this.store.get(`code:${codeHash}`)) !== null) await this.store.setAdd(`code-used:${codeHash}`, [CODE_TAKEN], this.env.REFRESH_TOKEN_LIFETIME);
     // Atomic single use (GETDEL): of concurrent redemptions exactly one gets the record.
     const record = await this.store.takeJson<AuthorizationCodeRecord>(`code:${codeHash}`);
     if (!record) {
-      // RFC 6749 §4.1.2: a code used twice revokes every token issued from it.
-      const familyId = await this.store.get(`code-used:${codeHash}`);
-      if (familyId) {
-        await this.families.revoke(familyId);
-        this.refuse(client, 'authorization code reused: its tokens were revoked', { family: familyId });
-      }
+      await this.onReplay(client, codeHash);
       throw new OAuthError('invalid_grant', 'the authorization code is invalid, expired or already used');
     }
-    const familyIdIfIssued = await this.remember(codeHash);
     const refuse = (description: string): never => this.refuse(client, description, { user: record.user.sub });
     // Anchor §8.1 #2: the code belongs to the client it was issued to.
     if (record.clientId !== client.clientId) refuse('the authorization code was issued to another client');
@@ -95,18 +94,34 @@ export class TokenService {
 
     const family: TokenFamily = { clientId: client.clientId, user: record.user, resource: service.mcpUrl, scope: record.scope, createdAt: Math.floor(Date.now() / 1000) };
     const familyId = await this.families.create(family);
-    await familyIdIfIssued(familyId);
+    // A replay that raced this redemption marked the code `reused` before our family was visible: revoke it.
+    if ((await this.markCode(codeHash, familyId)).includes(CODE_REUSED)) {
+      await this.families.revoke(familyId);
+      refuse('authorization code reused: its tokens were revoked');
+    }
     const response = await this.respond(client, family, familyId, record.scope, await this.refreshTokenFor(client, familyId));
     this.audit.record('token.issued', { user: record.user.sub, client: client.clientId, service: service.name, grant: 'authorization_code', family: familyId });
     return response;
   }
 
-  /** Marks a code used before any check, so that a second attempt is recognised; links it to its family once issued. */
-  private async remember(codeHash: string): Promise<(familyId: string) => Promise<void>> {
+  /**
+   * `code-used:{hash}` is a set: `taken` once redeemed, then the id of the family issued from it, and
+   * `reused` once replayed. Both sides add, then read, so whichever comes second sees the other (no lost race).
+   * Returns the members after the add.
+   */
+  private async markCode(codeHash: string, member: string): Promise<string[]> {
     const key = `code-used:${codeHash}`;
-    const ttlSeconds = this.env.REFRESH_TOKEN_LIFETIME;
-    await this.store.set(key, '', { ttlSeconds });
-    return async (familyId) => void (await this.store.set(key, familyId, { ttlSeconds }));
+    await this.store.setAdd(key, [member], this.env.REFRESH_TOKEN_LIFETIME);
+    return this.store.setMembers(key);
+  }
+
+  /** RFC 6749 §4.1.2: a code presented again revokes every token issued from it. */
+  private async onReplay(client: ClientRecord, codeHash: string): Promise<void> {
+    // Only codes that were redeemed here have a set; a guessed code writes nothing.
+    if ((await this.store.setMembers(`code-used:${codeHash}`)).length === 0) return;
+    const families = (await this.markCode(codeHash, CODE_REUSED)).filter((member) => member !== CODE_TAKEN && member !== CODE_REUSED);
+    await Promise.all(families.map((familyId) => this.families.revoke(familyId)));
+    this.refuse(client, 'authorization code reused: its tokens were revoked', { families: families.join(' ') });
   }
 
   /** RFC 6749 §6: rotation, client binding, policy re-check, scope can only shrink. */
