@@ -1,5 +1,5 @@
 import { itKeepsTheServiceLifecycle } from '@gateway/testing';
 
 describe('stdio-proxy lifecycle', () => {
-  itKeepsTheServiceLifecycle('stdio-proxy');
+  itKeepsTheServiceLifecycle('stdio-proxy', () => ({ MCP_SERVICE: 'everything' }));
 });

@@ -29,6 +29,7 @@ export class ProxySession {
   /** Client requests the child has not answered yet, oldest first, with their progress tokens. */
   private readonly inFlight = new Map<RequestId, ProgressToken | undefined>();
   private ended = false;
+  private closing: Promise<void> | undefined;
 
   public constructor(
     public readonly id: string,
@@ -65,9 +66,14 @@ export class ProxySession {
     await this.http.start();
   }
 
-  public async close(): Promise<void> {
-    this.ended = true;
-    await Promise.allSettled([this.http.close(), this.child.close()]);
+  /** Stops the child (stdin EOF, then SIGTERM, then SIGKILL: the SDK's sequence) and ends the HTTP side; idempotent. */
+  public close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.ended = true;
+      await this.child.close().catch(() => undefined);
+      await this.http.close();
+    })();
+    return this.closing;
   }
 
   private toChild(message: JSONRPCMessage): void {

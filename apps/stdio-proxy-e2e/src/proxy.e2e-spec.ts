@@ -1,0 +1,207 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectMcp, freePort, initializeRequest, postMcp, runConformance, type ServiceProcess, startService } from '@gateway/testing';
+
+const ALICE = { 'x-user-id': 'github:1' };
+const BOB = { 'x-user-id': 'github:2' };
+const CAROL = { 'x-user-id': 'github:3' };
+const FIXTURE_STDIO = { STDIO_COMMAND: 'node', STDIO_ARGS: 'dist/tools/conformance-fixture/src/stdio.js' };
+
+/** Child processes of a process, from the OS (`ps --ppid`). */
+function childrenOf(pid: number | undefined): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter(Boolean);
+  } catch {
+    return []; // ps exits 1 when there is none
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^Z/.test(execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim());
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const textOf = (result: unknown): string => ((result as { content: { text: string }[] }).content ?? []).map((item) => item.text).join('\n');
+
+/** Opens a session with a raw initialize (+ initialized); returns its id, or the refusing response. */
+async function openSession(url: string, identity: Record<string, string>): Promise<{ sessionId: string | null; response: Response }> {
+  const response = await postMcp(url, initializeRequest('2025-11-25'), { ...identity, accept: 'application/json' });
+  const sessionId = response.headers.get('mcp-session-id');
+  if (sessionId) {
+    await postMcp(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { ...identity, 'mcp-session-id': sessionId });
+  }
+  return { sessionId, response };
+}
+
+const ping = (url: string, sessionId: string, identity: Record<string, string>, id: string | number = 'ping-1'): Promise<Response> =>
+  postMcp(url, { jsonrpc: '2.0', id, method: 'ping' }, { ...identity, accept: 'application/json', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' });
+
+describe('stdio-proxy wrapping the four official servers', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'proxy-data-'));
+  const workspaceDir = mkdtempSync(join(tmpdir(), 'proxy-workspace-'));
+  const proxies: ServiceProcess[] = [];
+  const start = async (service: string): Promise<string> => {
+    const proxy = await startService('stdio-proxy', { env: { MCP_SERVICE: service, MCP_DATA_DIR: dataDir, MCP_WORKSPACE_DIR: workspaceDir } });
+    proxies.push(proxy);
+    return `${proxy.url}/mcp`;
+  };
+
+  afterAll(async () => {
+    await Promise.all(proxies.map((proxy) => proxy.stop()));
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(workspaceDir, { recursive: true, force: true });
+  });
+
+  it('everything: echo', async () => {
+    const { client } = await connectMcp(await start('everything'), ALICE);
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'through the proxy' } }))).toBe('Echo: through the proxy');
+    await client.close();
+  });
+
+  it('memory: entities land in the data file under MCP_DATA_DIR', async () => {
+    const { client } = await connectMcp(await start('memory'), ALICE);
+    await client.callTool({ name: 'create_entities', arguments: { entities: [{ name: 'gateway', entityType: 'project', observations: ['wraps stdio'] }] } });
+    expect(textOf(await client.callTool({ name: 'read_graph', arguments: {} }))).toContain('wraps stdio');
+    expect(readFileSync(join(dataDir, 'memory.jsonl'), 'utf8')).toContain('gateway');
+    await client.close();
+  });
+
+  it('filesystem: reads inside MCP_WORKSPACE_DIR and refuses outside it', async () => {
+    writeFileSync(join(workspaceDir, 'note.txt'), 'hello from the workspace');
+    const { client } = await connectMcp(await start('filesystem'), ALICE);
+    expect(textOf(await client.callTool({ name: 'read_text_file', arguments: { path: join(workspaceDir, 'note.txt') } }))).toBe('hello from the workspace');
+    const outside = await client.callTool({ name: 'read_text_file', arguments: { path: '/etc/hostname' } });
+    expect(outside.isError).toBe(true);
+    await client.close();
+  });
+
+  it('sequential-thinking: one thought', async () => {
+    const { client } = await connectMcp(await start('sequential-thinking'), ALICE);
+    const result = await client.callTool({
+      name: 'sequentialthinking',
+      arguments: { thought: 'The proxy passes this through.', thoughtNumber: 1, totalThoughts: 1, nextThoughtNeeded: false },
+    });
+    expect(textOf(result)).toContain('"thoughtNumber": 1');
+    await client.close();
+  });
+});
+
+describe('stdio-proxy process model', () => {
+  let proxy: ServiceProcess;
+  let url: string;
+
+  beforeEach(async () => {
+    proxy = await startService('stdio-proxy', {
+      env: { ...FIXTURE_STDIO, STDIO_MAX_CHILDREN: '2', STDIO_MAX_CHILDREN_PER_USER: '1', MCP_SESSION_IDLE_TIMEOUT: '2' },
+    });
+    url = `${proxy.url}/mcp`;
+  });
+
+  afterEach(async () => {
+    await proxy?.stop();
+  });
+
+  it('spawns no child for readiness probes, one per session, and passes ids through unchanged', async () => {
+    for (let probe = 0; probe < 3; probe++) expect((await fetch(`${proxy.url}/readyz`)).status).toBe(200);
+    expect(childrenOf(proxy.child.pid)).toEqual([]);
+    const { sessionId } = await openSession(url, ALICE);
+    expect(childrenOf(proxy.child.pid)).toHaveLength(1);
+    const answer = await ping(url, sessionId as string, ALICE, 'client-chosen-id-42');
+    expect(await answer.json()).toEqual({ jsonrpc: '2.0', id: 'client-chosen-id-42', result: {} });
+    const notification = await postMcp(url, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'x' } }, { ...ALICE, 'mcp-session-id': sessionId as string });
+    expect(notification.status).toBe(202);
+    expect((await ping(url, sessionId as string, BOB)).status).toBe(404);
+  });
+
+  it('limits children per user and in total: 503 with Retry-After', async () => {
+    expect((await openSession(url, ALICE)).sessionId).toBeTruthy();
+    const second = await openSession(url, ALICE);
+    expect(second.sessionId).toBeNull();
+    expect(second.response.status).toBe(503);
+    expect(second.response.headers.get('retry-after')).toBe('30');
+    expect((await openSession(url, BOB)).sessionId).toBeTruthy();
+    const third = await openSession(url, CAROL);
+    expect(third.response.status).toBe(503);
+    expect(await third.response.json()).toMatchObject({ error: { message: expect.stringContaining('maximum of child processes') } });
+    expect(childrenOf(proxy.child.pid)).toHaveLength(2);
+  });
+
+  it('ends the session when its child crashes (404 next), reaping the child', async () => {
+    const { sessionId } = await openSession(url, ALICE);
+    const [child] = childrenOf(proxy.child.pid);
+    process.kill(child as number, 'SIGKILL');
+    await waitFor(() => !isRunning(child as number));
+    await waitFor(() => childrenOf(proxy.child.pid).length === 0);
+    expect((await ping(url, sessionId as string, ALICE)).status).toBe(404);
+    expect((await openSession(url, ALICE)).sessionId).toBeTruthy(); // the user's slot is free again
+  });
+
+  it('stops the child of an idle session (MCP_SESSION_IDLE_TIMEOUT) and answers 404', async () => {
+    const { sessionId } = await openSession(url, ALICE);
+    const [child] = childrenOf(proxy.child.pid);
+    await waitFor(() => !isRunning(child as number), 15_000);
+    expect((await ping(url, sessionId as string, ALICE)).status).toBe(404);
+  });
+
+  it('DELETE ends the session and its child', async () => {
+    const { sessionId } = await openSession(url, ALICE);
+    const [child] = childrenOf(proxy.child.pid);
+    expect((await fetch(url, { method: 'DELETE', headers: { ...ALICE, 'mcp-session-id': sessionId as string } })).status).toBe(200);
+    await waitFor(() => !isRunning(child as number));
+    expect((await ping(url, sessionId as string, ALICE)).status).toBe(404);
+  });
+
+  it('SIGTERM stops every child and exits 0, leaving no process behind', async () => {
+    await openSession(url, ALICE);
+    await openSession(url, BOB);
+    const children = childrenOf(proxy.child.pid);
+    expect(children).toHaveLength(2);
+    expect(await proxy.stop()).toBe(0);
+    expect(children.filter(isRunning)).toEqual([]);
+  });
+});
+
+describe('stdio-proxy conformance: the stdio fixture through the proxy vs the fixture served directly', () => {
+  let proxy: ServiceProcess;
+  let direct: ServiceProcess;
+
+  beforeAll(async () => {
+    const [proxyPort, directPort] = [await freePort(), await freePort()];
+    [proxy, direct] = await Promise.all([
+      startService('stdio-proxy', {
+        // The suite opens ~35 sessions and never ends them.
+        env: { ...FIXTURE_STDIO, PORT: String(proxyPort), MCP_ALLOWED_ORIGINS: `http://localhost:${proxyPort}`, STDIO_MAX_CHILDREN: '100', STDIO_MAX_CHILDREN_PER_USER: '100' },
+      }),
+      startService('tools/conformance-fixture', { env: { PORT: String(directPort), MCP_ALLOWED_ORIGINS: `http://localhost:${directPort}` } }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([proxy?.stop(), direct?.stop()]);
+  });
+
+  it('passes the same scenarios (sampling, elicitation and progress included)', async () => {
+    const viaProxy = await runConformance(`http://localhost:${proxy.port}/mcp`);
+    const served = await runConformance(`http://localhost:${direct.port}/mcp`);
+    process.stdout.write(`[stdio-proxy-e2e] conformance, stdio fixture through the proxy:\n${viaProxy.summary}\n`);
+    process.stdout.write(`[stdio-proxy-e2e] conformance, fixture served directly by mcp-session:\n${served.summary}\n`);
+    const verdicts = (run: typeof served): string[] => run.scenarios.map((result) => `${result.scenario}: ${run.failedScenarios.includes(result.scenario) ? 'FAIL' : 'pass'}`);
+    expect(verdicts(viaProxy)).toEqual(verdicts(served));
+    expect({ passed: viaProxy.passed, failed: viaProxy.failed }).toEqual({ passed: 40, failed: 0 });
+    for (const scenario of ['tools-call-sampling', 'tools-call-elicitation', 'tools-call-with-progress']) expect(viaProxy.failedScenarios).not.toContain(scenario);
+  }, 240_000);
+});
