@@ -91,7 +91,7 @@ describe('fetchs: the fetch tool over MCP', () => {
   });
 
   // Early in the file, so that the peak RSS before it is not already raised by HTML conversions.
-  it('cuts a 50 MB body at FETCH_MAX_BYTES: the download stops early and memory stays bounded', async () => {
+  it('cuts a 200 MB body at FETCH_MAX_BYTES: the download stops early and memory stays bounded', async () => {
     const pid = service.child.pid as number;
     const before = peakRss(pid);
     const result = await fetchTool(client, { url: `${site.origin}/huge`, max_length: 100 });
@@ -101,7 +101,9 @@ describe('fetchs: the fetch tool over MCP', () => {
     const sent = site.hugeBytesSent();
     const growth = peakRss(pid) - before;
     process.stdout.write(`[fetchs-e2e] /huge: server sent ${sent} of ${HUGE_BYTES} bytes; fetchs peak RSS grew ${growth} bytes\n`);
-    expect(sent).toBeLessThan(HUGE_BYTES / 4);
+    // Reading stops at 1 MB; what else left the server sat in socket buffers (a few MB on loopback).
+    expect(sent).toBeLessThan(HUGE_BYTES / 10);
+    // Buffering the body would grow the process by at least HUGE_BYTES; GC noise is tens of MB.
     expect(growth).toBeLessThan(HUGE_BYTES / 2);
   });
 

@@ -31,10 +31,10 @@ export const PIXEL_PNG = Buffer.from(
   'base64',
 );
 
-export const HUGE_BYTES = 50 * 1024 * 1024;
+export const HUGE_BYTES = 200 * 1024 * 1024;
 
 /**
- * The web as fetchs' tests see it: an HTTP server on 127.0.0.1 with an article, long text, a 50 MB
+ * The web as fetchs' tests see it: an HTTP server on 127.0.0.1 with an article, long text, a 200 MB
  * stream, redirects (one to `internalOrigin`), a robots.txt, a route that never answers, an image.
  */
 export async function startTestSite(internalOrigin = 'http://127.0.0.1:1'): Promise<TestSite> {
