@@ -20,13 +20,13 @@ const nodeEnvironment = (port: number) => ({
 });
 
 /** Built from the one multi-stage Dockerfile, one image per app. */
-const nodeService = (app: string, port: number, labels: Labels, extra: Record<string, unknown> = {}) => ({
+const nodeService = (app: string, port: number, labels: Labels, extra: { environment?: Record<string, string>; volumes?: string[] } = {}) => ({
   build: { context: '.', dockerfile: 'deploy/Dockerfile', args: { APP: app } },
   image: `mcp-oauth-gateway/${app}:latest`,
   restart: 'unless-stopped',
   env_file: ['.env'],
-  ...extra,
-  environment: { ...nodeEnvironment(port), ...((extra['environment'] as object | undefined) ?? {}) },
+  ...(extra.volumes ? { volumes: extra.volumes } : {}),
+  environment: { ...nodeEnvironment(port), ...extra.environment },
   depends_on: { redis: { condition: 'service_healthy' } },
   networks: ['public', 'internal'],
   labels: withDomain(labels),

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'dotenv';
+import { PUBLIC_NETWORK } from './compose';
 
 const root = resolve(__dirname, '../../../..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -21,6 +22,7 @@ describe('deploy/traefik/traefik.env (static configuration)', () => {
   it('exposes only labelled containers, no dashboard, and logs no headers', () => {
     expect(env).toMatchObject({ TRAEFIK_PROVIDERS_DOCKER_EXPOSEDBYDEFAULT: 'false', TRAEFIK_API: 'false', TRAEFIK_ACCESSLOG_FIELDS_HEADERS_DEFAULTMODE: 'drop' });
     expect(Object.keys(env).filter((key) => /INSECURE|DASHBOARD/.test(key))).toEqual([]);
+    expect(env['TRAEFIK_PROVIDERS_DOCKER_NETWORK']).toBe(PUBLIC_NETWORK);
   });
 });
 
