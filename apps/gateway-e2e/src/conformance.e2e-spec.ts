@@ -2,7 +2,7 @@
 // (dev edge + ForwardAuth, a real token from the OAuth flow injected into the CLI): the same scenarios pass.
 import { join } from 'node:path';
 import { type ConformanceRun, freePort, runConformance, type ServiceProcess, startService } from '@gateway/testing';
-import { type RunningGateway, SERVICE_NAMES, startGateway } from './support/gateway';
+import { enableOnly, type RunningGateway, startGateway } from './support/gateway';
 import { connectWithOAuth } from './support/oauth-client';
 
 /**
@@ -25,8 +25,7 @@ describe('conformance server: the fixture directly and behind the gateway', () =
     fixture = await startService('tools/conformance-fixture', {
       env: { PORT: String(fixturePort), MCP_ALLOWED_ORIGINS: `http://localhost:${fixturePort},http://127.0.0.1:${edgePort}` },
     });
-    const others = SERVICE_NAMES.filter((name) => name !== SLOT).map((name) => [`MCP_${name.toUpperCase().replace(/-/g, '_')}_ENABLED`, 'false']);
-    gateway = await startGateway({ ...Object.fromEntries(others), MCP_ECHO_STATELESS_UPSTREAM: fixture.url }, { edgePort, skip: [SLOT] });
+    gateway = await startGateway({ ...enableOnly(SLOT), MCP_ECHO_STATELESS_UPSTREAM: fixture.url }, { edgePort, skip: [SLOT] });
   }, 240_000);
 
   afterAll(async () => {

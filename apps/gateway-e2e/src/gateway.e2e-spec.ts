@@ -1,8 +1,7 @@
 // The whole gateway, started the way `npm start` starts it, driven by real clients: the official MCP SDK
 // client with an OAuthClientProvider, the MCP Inspector CLI, and Caddy's forward_auth in front of /verify.
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -199,7 +198,7 @@ ${caddyUrl} {
   it('lets the SDK client call a tool with the token from the OAuth flow', async () => {
     const token = tokens.get('echo-stateless');
     expect(token).toBeTruthy();
-    const client = new McpClient({ name: 'gateway-e2e-caddy', version: '1.0.0' });
+    const client = new Client({ name: 'gateway-e2e-caddy', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${caddyUrl}/echo-stateless/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
     try {
       const tools = (await client.listTools()).tools.map((tool) => tool.name);

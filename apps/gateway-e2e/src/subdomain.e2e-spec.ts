@@ -3,7 +3,7 @@
 import type { LookupFunction } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { freePort } from '@gateway/testing';
-import { type RunningGateway, SERVICE_NAMES, startGateway } from './support/gateway';
+import { enableOnly, type RunningGateway, startGateway } from './support/gateway';
 import { connectWithOAuth } from './support/oauth-client';
 
 const SERVICE = 'echo-stateless';
@@ -23,8 +23,7 @@ describe('subdomain routing through the dev edge', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    const others = SERVICE_NAMES.filter((name) => name !== SERVICE).map((name) => [`MCP_${name.toUpperCase().replace(/-/g, '_')}_ENABLED`, 'false']);
-    gateway = await startGateway({ ...Object.fromEntries(others), ROUTING_MODE: 'subdomain', BASE_DOMAIN: `localhost:${port}`, PUBLIC_SCHEME: 'http' }, { edgePort: port });
+    gateway = await startGateway({ ...enableOnly(SERVICE), ROUTING_MODE: 'subdomain', BASE_DOMAIN: `localhost:${port}`, PUBLIC_SCHEME: 'http' }, { edgePort: port });
   }, 200_000);
 
   afterAll(async () => {

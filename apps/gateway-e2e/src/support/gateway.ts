@@ -2,10 +2,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { envKeyOf, SERVICES } from '@gateway/catalog';
 import { freePort, WORKSPACE_ROOT } from '@gateway/testing';
 
-/** The catalog's services (names, kinds); the gateway's own output says which are enabled. */
-export const SERVICE_NAMES = ['echo-stateless', 'echo-stateful', 'fetchs', 'everything', 'memory', 'filesystem', 'sequential-thinking'] as const;
+/** The catalog's services enabled by default: what a fresh clone's `npm start` serves. */
+export const SERVICE_NAMES = SERVICES.filter((service) => service.enabledByDefault).map((service) => service.name);
+
+/** `MCP_<NAME>_ENABLED=false` for every catalog service but these. */
+export function enableOnly(...names: string[]): Record<string, string> {
+  return Object.fromEntries(SERVICES.filter((service) => !names.includes(service.name)).map((service) => [`MCP_${envKeyOf(service.name)}_ENABLED`, 'false']));
+}
 
 export interface RunningGateway {
   /** The issuer as `npm start` printed it (path mode: the edge's origin, PUBLIC_URL). */
@@ -19,8 +25,6 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-const envKey = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
-
 /**
  * Starts the gateway exactly as `npm start` does (tools/scripts/start.mjs, without its build step: the e2e
  * target has built everything), on free ports: the edge on PUBLIC_URL's port, auth and the services on the
@@ -33,7 +37,7 @@ export async function startGateway(
   const edgePort = options.edgePort ?? (await freePort());
   const authUrl = `http://127.0.0.1:${await freePort()}`;
   const upstreams = new Map<string, string>();
-  for (const name of SERVICE_NAMES) upstreams.set(name, `http://127.0.0.1:${await freePort()}`);
+  for (const { name } of SERVICES) upstreams.set(name, `http://127.0.0.1:${await freePort()}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'gateway-e2e-'));
   const publicUrl = `http://127.0.0.1:${edgePort}`;
   const env: Record<string, string> = {
@@ -48,7 +52,7 @@ export async function startGateway(
     AUTH_UPSTREAM: authUrl,
     MCP_DATA_DIR: join(dataDir, 'data'),
     MCP_WORKSPACE_DIR: dataDir,
-    ...Object.fromEntries([...upstreams].map(([name, upstream]) => [`MCP_${envKey(name)}_UPSTREAM`, upstream])),
+    ...Object.fromEntries([...upstreams].map(([name, upstream]) => [`MCP_${envKeyOf(name)}_UPSTREAM`, upstream])),
     ...extraEnv,
   };
   const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'tools/scripts/start.mjs'), '--no-build', ...(options.skip?.length ? ['--skip', options.skip.join(',')] : [])], { cwd: WORKSPACE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
