@@ -4,6 +4,7 @@
 // Each server runs pinned to CPU 1 (taskset) and autocannon to CPU 0 with a private redis-server, as in
 // shared/research/perf-anchors.md. Prints a Markdown table for docs/benchmarks.md.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -62,7 +63,7 @@ const redis = new Redis(redisUrl, { keyPrefix: 'bench:' });
 
 // 2. auth, built, on CPU 1.
 const authPort = await freePort();
-start(1, process.execPath, [join(root, 'dist/apps/auth/src/main.js')], {
+const authProcess = start(1, process.execPath, [join(root, 'dist/apps/auth/src/main.js')], {
   NODE_ENV: 'development', LOG_FORMAT: 'json', LOG_LEVEL: logLevel, HOST: '127.0.0.1', PORT: String(authPort),
   REDIS_URL: redisUrl, STORAGE_PREFIX: 'bench:', PUBLIC_URL: 'http://localhost:8080', ALLOWED_DEV_USERS: '*', LOGIN_PROVIDER: 'dev',
 });
@@ -93,7 +94,7 @@ redis.disconnect();
 
 // 4. The bare Fastify handler on CPU 1.
 const barePort = await freePort();
-start(1, process.execPath, [join(root, 'bench/verify/bare-fastify.mjs')], { PORT: String(barePort) });
+const bareProcess = start(1, process.execPath, [join(root, 'bench/verify/bare-fastify.mjs')], { PORT: String(barePort) });
 const bareUrl = `http://127.0.0.1:${barePort}`;
 await waitFor(`${bareUrl}/verify`);
 
@@ -104,25 +105,36 @@ const headers = {
 const check = await fetch(`${authUrl}/verify`, { headers });
 if (check.status !== 200) throw new Error(`/verify answered ${check.status}, expected 200`);
 
-async function measure(url, connections) {
+// CPU seconds (user + system) a process has used: CPU per request barely depends on what else runs on the
+// machine, so it gives a load-independent ratio next to the req/s one (which needs a quiet machine).
+const cpuSeconds = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
+async function measure(url, pid, connections) {
   await autocannon({ url: `${url}/verify`, headers, connections, duration: 1 }); // warm-up
+  const cpuBefore = cpuSeconds(pid);
   const result = await autocannon({ url: `${url}/verify`, headers, connections, duration });
+  const cpu = cpuSeconds(pid) - cpuBefore;
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuUs: (cpu / result.requests.total) * 1e6 };
 }
 
 const rows = [];
 for (const connections of connectionsList) {
-  const bare = await measure(bareUrl, connections);
-  const verify = await measure(authUrl, connections);
+  const bare = await measure(bareUrl, bareProcess.pid, connections);
+  const verify = await measure(authUrl, authProcess.pid, connections);
   rows.push({ connections, bare, verify });
 }
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
-console.log(`\n/verify (auth, LOG_LEVEL=${logLevel}) vs bare Fastify; ${duration}s per cell after 1s warm-up; token ${token.length} chars; pinned=${pinned}\n`);
-console.log('| connections | bare Fastify req/s | p50 ms | p99 ms | /verify req/s | p50 ms | p99 ms | ratio |');
-console.log('|---|---|---|---|---|---|---|---|');
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+console.log(`\n/verify (auth, LOG_LEVEL=${logLevel}) vs bare Fastify; ${duration}s per cell after 1s warm-up; token ${token.length} chars; pinned=${pinned}; load average ${load}\n`);
+console.log('| connections | bare Fastify req/s | p50 ms | p99 ms | CPU µs/req | /verify req/s | p50 ms | p99 ms | CPU µs/req | req/s ratio | CPU ratio |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const { connections, bare, verify } of rows) {
-  console.log(`| ${connections} | ${fmt(bare.rps)} | ${bare.p50} | ${bare.p99} | ${fmt(verify.rps)} | ${verify.p50} | ${verify.p99} | ${Math.round((verify.rps / bare.rps) * 100)}% |`);
+  const pct = (a, b) => `${Math.round((a / b) * 100)}%`;
+  console.log(`| ${connections} | ${fmt(bare.rps)} | ${bare.p50} | ${bare.p99} | ${fmt(bare.cpuUs)} | ${fmt(verify.rps)} | ${verify.p50} | ${verify.p99} | ${fmt(verify.cpuUs)} | ${pct(verify.rps, bare.rps)} | ${pct(bare.cpuUs, verify.cpuUs)} |`);
 }
 process.exit(0);
