@@ -65,6 +65,28 @@ describe('npm start', () => {
   });
 });
 
+describe('browser clients (the MCP Inspector runs in a page on another origin)', () => {
+  const origin = 'http://localhost:6274';
+
+  it.each(['/echo-stateless/mcp', '/register', '/token'])('answers the CORS preflight of %s without a token', async (path) => {
+    const response = await fetch(`${gateway.url}${path}`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,mcp-protocol-version' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toEqual(expect.stringContaining('mcp-protocol-version'));
+  });
+
+  it('lets the page read the challenge of a 401 and the discovery documents', async () => {
+    const refused = await fetch(gateway.mcpUrls.get('echo-stateless') ?? '', { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: '{}' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-expose-headers')).toEqual(expect.stringContaining('WWW-Authenticate'));
+    const metadata = await fetch(`${gateway.url}/.well-known/oauth-protected-resource/echo-stateless/mcp`, { headers: { origin } });
+    expect(metadata.headers.get('access-control-allow-origin')).toBe('*');
+  });
+});
+
 describe.each(SERVICE_NAMES)('%s through the dev edge with the MCP SDK client', (service) => {
   let client: Client | undefined;
   afterAll(async () => client?.close());
