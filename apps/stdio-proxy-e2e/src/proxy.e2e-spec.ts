@@ -66,10 +66,11 @@ describe('stdio-proxy wrapping the four official servers', () => {
     rmSync(workspaceDir, { recursive: true, force: true });
   });
 
-  it('everything: echo', async () => {
+  it("everything: echo, with the child's stderr in the proxy's log", async () => {
     const { client } = await connectMcp(await start('everything'), ALICE);
     expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'through the proxy' } }))).toBe('Echo: through the proxy');
     await client.close();
+    expect(proxies[0]?.output()).toMatch(/pid \d+\] Starting default \(STDIO\) server/);
   });
 
   it('memory: entities land in the data file under MCP_DATA_DIR', async () => {

@@ -92,6 +92,19 @@ describe('McpEndpoint, stateless', () => {
     expect(get.headers.get('allow')).toBe('POST');
     expect((await post(`${server.url}/`, initialize)).status).toBe(200);
   });
+
+  it('accepts JSON-RPC batches only in protocol versions that have them', async () => {
+    const batch = JSON.stringify([
+      { jsonrpc: '2.0', id: 'a', method: 'ping' },
+      { jsonrpc: '2.0', id: 'b', method: 'tools/list' },
+    ]);
+    const old = await post(server.url, batch, { 'mcp-protocol-version': '2025-03-26', accept: 'application/json' });
+    expect(old.status).toBe(200);
+    expect(((await old.json()) as { id: string }[]).map((response) => response.id).sort()).toEqual(['a', 'b']);
+    const current = await post(server.url, batch, { 'mcp-protocol-version': '2025-06-18' });
+    expect(current.status).toBe(400);
+    expect(await current.json()).toMatchObject({ error: { code: -32600 } });
+  });
 });
 
 describe('McpEndpoint, stateful', () => {

@@ -59,6 +59,10 @@ export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOpti
       } catch {
         return refuse(reply, 400, 'Parse error: the body is not valid JSON', -32700);
       }
+      // JSON-RPC batches exist up to 2025-03-26 (the default without the header); 2025-06-18 removed them.
+      if (Array.isArray(body) && version !== undefined && version >= '2025-06-18') {
+        return refuse(reply, 400, `Invalid Request: protocol ${version} does not allow JSON-RPC batches`, -32600);
+      }
       jsonOnly = acceptsJsonOnly(request);
     }
     const identity = identityFromHeaders(request.headers);
