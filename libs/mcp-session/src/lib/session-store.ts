@@ -15,8 +15,10 @@ export interface SessionRecord {
 }
 
 /**
- * Session records in the KeyValueStore: `mcp:<service>:session:<id>` (JSON, TTL = idle timeout,
- * renewed on every request) and `mcp:<service>:user-sessions:<userId>` (set of the user's ids).
+ * Session records in the KeyValueStore, each with TTL = the idle timeout, renewed on every request:
+ * `mcp:<service>:session:<id>` (JSON; rewritten only by `setData`, so renewing it never clobbers a
+ * concurrent write), `mcp:<service>:session-seen:<id>` (last activity) and
+ * `mcp:<service>:user-sessions:<userId>` (set of the user's ids).
  */
 export class SessionStore {
   public constructor(
@@ -25,29 +27,33 @@ export class SessionStore {
     private readonly idleSeconds: number,
   ) {}
 
-  public load(id: string): Promise<SessionRecord | null> {
-    return this.store.getJson<SessionRecord>(this.key(id));
+  public async load(id: string): Promise<SessionRecord | null> {
+    const [record, seen] = await Promise.all([this.store.getJson<SessionRecord>(this.key(id)), this.store.get(this.seenKey(id))]);
+    return record && { ...record, lastActivityAt: seen ?? record.lastActivityAt };
   }
 
-  /** Writes the record and renews its idle timeout. */
+  /** Writes the record and starts its idle timeout. */
   public async save(record: SessionRecord): Promise<void> {
     await this.store.setJson(this.key(record.id), record, { ttlSeconds: this.idleSeconds });
     await this.store.setAdd(this.userKey(record.userId), [record.id], this.idleSeconds);
   }
 
-  public async touch(record: SessionRecord): Promise<SessionRecord> {
-    const touched = { ...record, lastActivityAt: new Date().toISOString() };
-    await this.save(touched);
-    return touched;
+  /** A request arrived: renews the idle timeout and notes the time (without rewriting the record). */
+  public async touch(record: SessionRecord): Promise<void> {
+    await Promise.all([
+      this.store.expire(this.key(record.id), this.idleSeconds),
+      this.store.set(this.seenKey(record.id), new Date().toISOString(), { ttlSeconds: this.idleSeconds }),
+      this.store.setAdd(this.userKey(record.userId), [record.id], this.idleSeconds),
+    ]);
   }
 
   public async setData(id: string, name: string, value: unknown): Promise<void> {
-    const record = await this.load(id);
+    const record = await this.store.getJson<SessionRecord>(this.key(id));
     if (record) await this.save({ ...record, data: { ...record.data, [name]: value } });
   }
 
   public async remove(record: Pick<SessionRecord, 'id' | 'userId'>): Promise<void> {
-    await this.store.delete(this.key(record.id));
+    await this.store.delete(this.key(record.id), this.seenKey(record.id));
     await this.store.setRemove(this.userKey(record.userId), [record.id]);
   }
 
@@ -62,6 +68,10 @@ export class SessionStore {
 
   private key(id: string): string {
     return `mcp:${this.service}:session:${id}`;
+  }
+
+  private seenKey(id: string): string {
+    return `mcp:${this.service}:session-seen:${id}`;
   }
 
   private userKey(userId: string | null): string {

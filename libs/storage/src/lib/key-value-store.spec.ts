@@ -84,6 +84,15 @@ describe.each([
     expect(await store.get('long')).toBe('v');
   });
 
+  it('expire renews a live key without rewriting it', async () => {
+    await store.set('session', 'v', { ttlSeconds: 1 });
+    expect(await store.expire('session', 100)).toBe(true);
+    expect(await store.expire('missing', 100)).toBe(false);
+    await harness.advance(1.1);
+    expect(await store.get('session')).toBe('v');
+    expect(await store.ttl('session')).toBeGreaterThan(1);
+  });
+
   it('take is atomic: of many concurrent takers exactly one gets the value', async () => {
     await store.set('code', 'secret', { ttlSeconds: 60 });
     const results = await Promise.all(Array.from({ length: 20 }, () => store.take('code')));

@@ -21,6 +21,8 @@ export abstract class KeyValueStore {
   public abstract delete(...keys: string[]): Promise<number>;
   /** Seconds left: -1 when the key has no expiry, -2 when it does not exist (Redis `TTL`). */
   public abstract ttl(key: string): Promise<number>;
+  /** Sets a live key's expiry to `ttlSeconds` from now without rewriting it (Redis `EXPIRE`); false when it does not exist. */
+  public abstract expire(key: string, ttlSeconds: number): Promise<boolean>;
   /** Adds 1 and returns the new value; the first increment starts a `ttlSeconds` window (rate limits). */
   public abstract increment(key: string, ttlSeconds: number): Promise<number>;
   /** Adds members to a set; with `ttlSeconds` the whole set expires then (extended on every add). */

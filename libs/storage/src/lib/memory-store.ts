@@ -57,6 +57,13 @@ export class MemoryStore extends KeyValueStore {
     return entry.expiresAt === undefined ? -1 : Math.ceil((entry.expiresAt - this.now()) / 1000);
   }
 
+  public async expire(key: string, ttlSeconds: number): Promise<boolean> {
+    const entry = this.#live(key);
+    if (!entry) return false;
+    entry.expiresAt = this.#expiry(ttlSeconds);
+    return true;
+  }
+
   public async increment(key: string, ttlSeconds: number): Promise<number> {
     const entry = this.#live(key);
     const next = (entry && typeof entry.value === 'string' ? Number(entry.value) : 0) + 1;

@@ -39,6 +39,10 @@ export class RedisStore extends KeyValueStore {
     return this.redis.ttl(this.prefix + key);
   }
 
+  public async expire(key: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.redis.expire(this.prefix + key, ttlSeconds)) === 1;
+  }
+
   public async increment(key: string, ttlSeconds: number): Promise<number> {
     const k = this.prefix + key;
     // SET NX EX starts the window only once; INCR in the same transaction counts.
