@@ -24,6 +24,6 @@ export class McpSessionEnv extends StorageEnv {
   public MCP_MAX_BODY_BYTES = 1024 * 1024;
 
   /** Seconds a session lives without a request; it then answers 404 and the client re-initializes. */
-  @EnvInt(10, 7 * 24 * 3600)
+  @EnvInt(1, 7 * 24 * 3600)
   public MCP_SESSION_IDLE_TIMEOUT = 1800;
 }
