@@ -31,10 +31,11 @@ export class RevocationController {
     const token = field(fields, 'token');
     if (!token) throw new OAuthError('invalid_request', 'token is required');
     const hint = field(fields, 'token_type_hint');
+    const refreshToken = (): Promise<string | undefined> => this.revokeRefresh(token, client.clientId);
+    const accessToken = (): Promise<string | undefined> => this.revokeAccess(token, client.clientId);
     // §2.1: the hint only orders the lookups.
-    const lookups = hint === 'access_token' ? [this.revokeAccess, this.revokeRefresh] : [this.revokeRefresh, this.revokeAccess];
-    for (const lookup of lookups) {
-      const owner = await lookup.call(this, token, client.clientId);
+    for (const lookup of hint === 'access_token' ? [accessToken, refreshToken] : [refreshToken, accessToken]) {
+      const owner = await lookup();
       if (owner === undefined) continue;
       if (owner !== client.clientId) throw new OAuthError('unauthorized_client', 'this token was not issued to this client');
       return '';
