@@ -287,14 +287,16 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
     });
   });
 
-  it('fails closed with 503 while storage is unreachable and recovers by itself', async () => {
+  it('starts without storage, fails closed with 503 while storage is unreachable and recovers by itself', async () => {
     const port = await freePort();
-    let redis = startRedis(port);
     const url = `redis://127.0.0.1:${port}`;
     const own = `e2e-outage-${randomBytes(4).toString('hex')}:`;
-    await new Promise((resolve) => setTimeout(resolve, 300)); // redis-server starting
+    // Redis is not there yet: auth starts (not ready) and loads its signing keys once storage answers.
+    const service = await startService('auth', { env: { ...env, REDIS_URL: url, STORAGE_PREFIX: own }, readyPath: '/healthz' });
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(503);
+    let redis = startRedis(port);
+    expect(await poll(async () => (await fetch(`${service.url}/readyz`)).status, (status) => status === 200, 15_000)).toBe(200);
     const ownFixtures = new TokenFixtures(url, own);
-    const service = await startService('auth', { env: { ...env, REDIS_URL: url, STORAGE_PREFIX: own } });
     try {
       const client = await ownFixtures.client('none');
       const result = await redeem(service.url, client, await ownFixtures.code(client));

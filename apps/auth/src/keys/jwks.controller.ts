@@ -9,7 +9,7 @@ export class JwksController {
   /** RFC 7517 §5 JWK Set; replicas re-read the ring every minute, so caches may keep it briefly. */
   @Get('jwks')
   @Header('cache-control', 'public, max-age=60')
-  public jwks(): { keys: JWK[] } {
+  public jwks(): Promise<{ keys: JWK[] }> {
     return this.keys.jwks();
   }
 }

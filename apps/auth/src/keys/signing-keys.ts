@@ -36,10 +36,11 @@ export class SigningKeys implements OnModuleInit, OnModuleDestroy {
   public async onModuleInit(): Promise<void> {
     if (this.env.JWT_PRIVATE_KEY) {
       this.keys = [await fromConfiguredPem(this.env.JWT_PRIVATE_KEY, this.env.JWT_ALGORITHM)];
-      this.logger.log(`signing with the configured ${this.current.alg} key ${this.current.kid}`);
+      this.logger.log(`signing with the configured ${this.keys[0]?.alg} key ${this.keys[0]?.kid}`);
       return;
     }
-    await this.reload(await this.ensureRing());
+    // Storage may be down at start: auth still starts (not ready), and the ring loads on first use.
+    await this.reload().catch((error: unknown) => this.logger.warn(`signing keys not loaded yet (storage unavailable?): ${String(error)}`));
     this.timer = setInterval(() => void this.reload().catch((error: unknown) => this.logger.warn(`key ring reload failed: ${String(error)}`)), RELOAD_INTERVAL_MS);
     this.timer.unref();
   }
@@ -48,10 +49,11 @@ export class SigningKeys implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
-  /** The key new tokens are signed with. */
-  public get current(): SigningKey {
+  /** The key new tokens are signed with (loads the ring if storage was down at start). */
+  public async signingKey(): Promise<SigningKey> {
+    await this.loaded();
     const key = this.keys[0];
-    if (!key) throw new Error('signing keys are not loaded');
+    if (!key) throw new Error('no signing key');
     return key;
   }
 
@@ -64,8 +66,13 @@ export class SigningKeys implements OnModuleInit, OnModuleDestroy {
   }
 
   /** RFC 7517 JWK Set of every key whose tokens may still be valid. */
-  public jwks(): { keys: JWK[] } {
+  public async jwks(): Promise<{ keys: JWK[] }> {
+    await this.loaded();
     return { keys: this.keys.map((key) => key.publicJwk) };
+  }
+
+  private async loaded(): Promise<void> {
+    if (this.keys.length === 0) await this.reload();
   }
 
   private async ensureRing(): Promise<KeyRing> {
@@ -83,17 +90,19 @@ export class SigningKeys implements OnModuleInit, OnModuleDestroy {
     return winner;
   }
 
-  private async reload(ring?: KeyRing): Promise<void> {
+  /** Reads the ring (creating it on first start) and swaps in the live keys when they changed. */
+  private async reload(): Promise<void> {
     this.lastReload = Date.now();
-    const current = ring ?? (await this.store.getJson<KeyRing>(KEY_RING_KEY));
-    if (!current?.keys.length) return;
-    const live = liveKeys(current.keys, this.env.ACCESS_TOKEN_LIFETIME, nowSeconds());
+    const ring = this.keys.length === 0 ? await this.ensureRing() : await this.store.getJson<KeyRing>(KEY_RING_KEY);
+    if (!ring?.keys.length) return;
+    const live = liveKeys(ring.keys, this.env.ACCESS_TOKEN_LIFETIME, nowSeconds());
     if (live.map((key) => key.kid).join() === this.keys.map((key) => key.kid).join()) return;
     this.keys = await Promise.all(live.map(fromStored));
-    if (this.current.alg !== this.env.JWT_ALGORITHM) {
-      this.logger.warn(`the current signing key is ${this.current.alg} but JWT_ALGORITHM=${this.env.JWT_ALGORITHM}: run the rotate-keys command`);
+    const [current] = this.keys;
+    if (current && current.alg !== this.env.JWT_ALGORITHM) {
+      this.logger.warn(`the current signing key is ${current.alg} but JWT_ALGORITHM=${this.env.JWT_ALGORITHM}: run the rotate-keys command`);
     }
-    this.logger.log(`signing key ${this.current.kid} (${this.current.alg}); published: ${this.keys.map((key) => key.kid).join(', ')}`);
+    this.logger.log(`signing key ${current?.kid} (${current?.alg}); published: ${this.keys.map((key) => key.kid).join(', ')}`);
   }
 }
 

@@ -41,7 +41,7 @@ export class AccessTokenIssuer {
   ) {}
 
   public async issue(request: AccessTokenRequest): Promise<IssuedAccessToken> {
-    const key = this.keys.current;
+    const key = await this.keys.signingKey();
     const jti = `${request.familyId}.${randomBytes(12).toString('base64url')}`;
     const { user } = request;
     const token = await new SignJWT({
