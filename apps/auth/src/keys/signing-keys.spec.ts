@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { MemoryStore } from '@gateway/storage';
 import { fromConfiguredPem, generateSigningKey } from './key-material';
-import { KEY_RING_KEY, type KeyRing, liveKeys, rotateKeyRing } from './signing-keys';
+import { AuthEnv } from '../auth.env';
+import { KEY_RING_KEY, type KeyRing, liveKeys, rotateKeyRing, SigningKeys } from './signing-keys';
 
 describe('signing keys', () => {
   it('keeps an older key until its successor is older than the token lifetime plus a reload interval', async () => {
@@ -37,5 +38,22 @@ describe('signing keys', () => {
     expect(key.publicJwk).not.toHaveProperty('d');
     await expect(fromConfiguredPem(pem, 'RS256')).rejects.toThrow(/JWT_ALGORITHM=RS256/);
     await expect(fromConfiguredPem('not a key', 'RS256')).rejects.toThrow(/not a readable private key/);
+  });
+
+  it('creates the ring on first start, and puts it back when storage lost it', async () => {
+    const store = new MemoryStore('r:');
+    const keys = new SigningKeys(store, new AuthEnv());
+    await keys.onModuleInit();
+    try {
+      const { kid } = await keys.signingKey();
+      expect((await store.getJson<KeyRing>(KEY_RING_KEY))?.keys.map((key) => key.kid)).toEqual([kid]);
+      await store.delete(KEY_RING_KEY);
+      Object.assign(keys, { lastReload: 0 }); // as if the unknown-kid throttle had passed
+      expect(await keys.forKid('unknown')).toBeUndefined();
+      expect((await store.getJson<KeyRing>(KEY_RING_KEY))?.keys.map((key) => key.kid)).toEqual([kid]);
+      expect((await keys.jwks()).keys.map((key) => key.kid)).toEqual([kid]);
+    } finally {
+      keys.onModuleDestroy();
+    }
   });
 });

@@ -25,6 +25,8 @@ export interface KeyRing {
 export class SigningKeys implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SigningKeys.name);
   private keys: readonly SigningKey[] = [];
+  /** The ring as last read from storage. */
+  private ring?: KeyRing;
   private timer?: NodeJS.Timeout;
   private lastReload = 0;
 
@@ -93,8 +95,14 @@ export class SigningKeys implements OnModuleInit, OnModuleDestroy {
   /** Reads the ring (creating it on first start) and swaps in the live keys when they changed. */
   private async reload(): Promise<void> {
     this.lastReload = Date.now();
-    const ring = this.keys.length === 0 ? await this.ensureRing() : await this.store.getJson<KeyRing>(KEY_RING_KEY);
+    let ring = this.keys.length === 0 ? await this.ensureRing() : await this.store.getJson<KeyRing>(KEY_RING_KEY);
+    if (!ring?.keys.length && this.ring) {
+      // Storage lost the ring (a Redis without persistence restarted): put ours back so that replicas agree.
+      await this.store.setJson(KEY_RING_KEY, this.ring, { onlyIfAbsent: true });
+      ring = await this.store.getJson<KeyRing>(KEY_RING_KEY);
+    }
     if (!ring?.keys.length) return;
+    this.ring = ring;
     const live = liveKeys(ring.keys, this.env.ACCESS_TOKEN_LIFETIME, nowSeconds());
     if (live.map((key) => key.kid).join() === this.keys.map((key) => key.kid).join()) return;
     this.keys = await Promise.all(live.map(fromStored));
