@@ -80,6 +80,8 @@ export class ProxySession {
     if (isJSONRPCRequest(message)) {
       const token = (message.params?._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
       this.inFlight.set(message.id, token);
+    } else if ('method' in message && message.method === 'notifications/cancelled') {
+      this.inFlight.delete((message.params as { requestId?: RequestId } | undefined)?.requestId ?? '');
     }
     this.child.send(message).catch((error: unknown) => this.logger.warn(`session ${this.id.slice(0, 8)}: write to child failed: ${String(error)}`));
   }
