@@ -20,6 +20,7 @@
  *   non-JSON Content-Type → 415; malformed JSON → 400 with JSON-RPC -32700; body over `MCP_MAX_BODY_BYTES` → 413.
  *   Every refusal has a JSON-RPC error body; client mistakes never get a 5xx.
  * - POST answers SSE when Accept lists `text/event-stream`, JSON otherwise; notifications/responses → 202.
+ *   JSON-RPC batches only without an `MCP-Protocol-Version` header or with one before 2025-06-18 (else 400).
  * - stateless: a new server per POST, no session id; GET/DELETE → 405.
  * - stateful: `initialize` without a session id opens a session (record in KeyValueStore, bound to
  *   `x-user-id`); other requests without `Mcp-Session-Id` → 400; unknown, ended, expired
@@ -28,7 +29,7 @@
  *   one replica cannot push onto a GET stream held by another).
  */
 export { McpEnv, McpSessionEnv } from './lib/mcp-env';
-export { McpEndpoint, type McpEndpointConfig, type McpServerContext, type McpServerFactory, type McpSession } from './lib/mcp-endpoint';
+export { type McpServerContext, type McpSession } from './lib/mcp-endpoint';
 export { McpHttpModule, type McpHttpOptions } from './lib/mcp-http.module';
 /** Lower level, for services that bridge rather than host an McpServer (stdio-proxy). */
 export { headerOf, type McpExchange, type McpRouteOptions, refuse, registerMcpRoute, serveTransport } from './lib/mcp-route';
