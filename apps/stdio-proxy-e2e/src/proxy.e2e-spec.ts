@@ -176,6 +176,54 @@ describe('stdio-proxy process model', () => {
   });
 });
 
+describe('stdio-proxy with one child per user (STDIO_CHILD_PER=user)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'proxy-shared-'));
+  let proxy: ServiceProcess;
+  let url: string;
+
+  beforeAll(async () => {
+    proxy = await startService('stdio-proxy', { env: { MCP_SERVICE: 'memory', MCP_DATA_DIR: dataDir, STDIO_CHILD_PER: 'user' } });
+    url = `${proxy.url}/mcp`;
+  });
+
+  afterAll(async () => {
+    await proxy?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("shares one child among a user's sessions, keeps their ids apart, and stops it with the last session", async () => {
+    const first = await connectMcp(url, ALICE);
+    const second = await connectMcp(url, ALICE);
+    expect(childrenOf(proxy.child.pid)).toHaveLength(1);
+    const entity = (name: string) => ({ name: 'create_entities', arguments: { entities: [{ name, entityType: 'test', observations: [`made by ${name}`] }] } });
+    // One after the other: server-memory itself does not serialize concurrent writes to its file.
+    expect(textOf(await first.client.callTool(entity('first-session')))).toContain('first-session');
+    expect(textOf(await second.client.callTool(entity('second-session')))).toContain('second-session');
+    // Both SDK clients number their requests alike, concurrently: the proxy must keep the answers apart.
+    const lookups = await Promise.all([
+      first.client.callTool({ name: 'open_nodes', arguments: { names: ['second-session'] } }),
+      second.client.callTool({ name: 'open_nodes', arguments: { names: ['first-session'] } }),
+    ]);
+    expect(textOf(lookups[0])).toContain('made by second-session');
+    expect(textOf(lookups[0])).not.toContain('made by first-session');
+    expect(textOf(lookups[1])).toContain('made by first-session');
+    expect(textOf(lookups[1])).not.toContain('made by second-session');
+
+    const bob = await connectMcp(url, BOB);
+    expect(childrenOf(proxy.child.pid)).toHaveLength(2);
+    await bob.transport.terminateSession();
+    await waitFor(() => childrenOf(proxy.child.pid).length === 1);
+
+    const [aliceChild] = childrenOf(proxy.child.pid);
+    await first.transport.terminateSession();
+    expect(isRunning(aliceChild as number)).toBe(true);
+    expect(textOf(await second.client.callTool({ name: 'read_graph', arguments: {} }))).toContain('first-session');
+    await second.transport.terminateSession();
+    await waitFor(() => !isRunning(aliceChild as number));
+    await Promise.all([first.client.close(), second.client.close(), bob.client.close()]);
+  });
+});
+
 describe('stdio-proxy conformance: the stdio fixture through the proxy vs the fixture served directly', () => {
   let proxy: ServiceProcess;
   let direct: ServiceProcess;

@@ -1,6 +1,6 @@
 import { EnvInt } from '@gateway/config';
 import { McpEnv } from '@gateway/mcp-session';
-import { IsString } from 'class-validator';
+import { IsIn, IsString } from 'class-validator';
 
 /** Configuration of stdio-proxy (see .env.example and docs/stdio-proxy.md). */
 export class StdioProxyEnv extends McpEnv {
@@ -30,6 +30,10 @@ export class StdioProxyEnv extends McpEnv {
   @IsString()
   public MCP_WORKSPACE_DIR = './workspace';
 
+  /** `session`: a child per MCP session. `user`: one child per user shared by that user's sessions (clients that open a session per call). */
+  @IsIn(['session', 'user'], { message: 'must be session or user' })
+  public STDIO_CHILD_PER: 'session' | 'user' = 'session';
+
   /** Seconds a session (and its child process) lives without a request. */
   @EnvInt(1, 7 * 24 * 3600)
   public MCP_SESSION_IDLE_TIMEOUT = 1800;
@@ -38,7 +42,7 @@ export class StdioProxyEnv extends McpEnv {
   @EnvInt(1, 10_000)
   public STDIO_MAX_CHILDREN = 32;
 
-  /** Child processes (sessions) at most per user (`x-user-id`). */
+  /** Sessions (each a child process, unless STDIO_CHILD_PER=user) at most per user (`x-user-id`). */
   @EnvInt(1, 10_000)
   public STDIO_MAX_CHILDREN_PER_USER = 4;
 }

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { StdioProxyEnv } from '../stdio-proxy.env';
 import { type ChildCommand, resolveChildCommand } from './child-command';
 import { ProxySession } from './proxy-session';
+import { SharedChild, SharedSession } from './shared-child';
 
 /** Seconds a client is told to wait when the child limits are reached. */
 const RETRY_AFTER_SECONDS = 30;
@@ -19,7 +20,9 @@ const RETRY_AFTER_SECONDS = 30;
 @Injectable()
 export class StdioProxy implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('StdioProxy');
-  private readonly sessions = new Map<string, ProxySession>();
+  private readonly sessions = new Map<string, ProxySession | SharedSession>();
+  /** STDIO_CHILD_PER=user: the child of each user (key: user id, '' without the edge). */
+  private readonly shared = new Map<string, SharedChild>();
   private readonly command: ChildCommand;
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -68,14 +71,19 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
 
   private async open(exchange: McpExchange, userId: string | null): Promise<void> {
     const owned = [...this.sessions.values()].filter((session) => session.userId === userId).length;
-    if (this.sessions.size >= this.env.STDIO_MAX_CHILDREN || owned >= this.env.STDIO_MAX_CHILDREN_PER_USER) {
-      const which = this.sessions.size >= this.env.STDIO_MAX_CHILDREN ? 'the proxy runs its maximum of child processes' : 'you have the maximum number of sessions';
+    const perUser = this.env.STDIO_CHILD_PER === 'user';
+    const existing = perUser ? this.shared.get(userId ?? '') : undefined;
+    const children = perUser ? this.shared.size + (existing && !existing.closed ? 0 : 1) : this.sessions.size + 1;
+    if (children > this.env.STDIO_MAX_CHILDREN || owned >= this.env.STDIO_MAX_CHILDREN_PER_USER) {
+      const which = children > this.env.STDIO_MAX_CHILDREN ? 'the proxy runs its maximum of child processes' : 'you have the maximum number of sessions';
       return refuse(exchange.reply, 503, `Server busy: ${which}; end a session (DELETE) or retry later`, -32000, {
         'retry-after': String(RETRY_AFTER_SECONDS),
       });
     }
     const id = randomUUID();
-    const session = new ProxySession(id, userId, this.command, this.logger, () => this.forget(session));
+    const session: ProxySession | SharedSession = perUser
+      ? new SharedSession(id, userId, this.sharedChildOf(userId), this.logger, () => this.forget(session))
+      : new ProxySession(id, userId, this.command, this.logger, () => this.forget(session));
     this.sessions.set(id, session); // counted against the limits from now on
     try {
       await session.start();
@@ -92,7 +100,20 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private forget(session: ProxySession): void {
+  private sharedChildOf(userId: string | null): SharedChild {
+    const key = userId ?? '';
+    let child = this.shared.get(key);
+    if (!child || child.closed) {
+      const created = new SharedChild(`${this.command.label}/${key || 'anonymous'}`, this.command, this.logger, () => {
+        if (this.shared.get(key) === created) this.shared.delete(key);
+      });
+      this.shared.set(key, created);
+      child = created;
+    }
+    return child;
+  }
+
+  private forget(session: ProxySession | SharedSession): void {
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
   }
 

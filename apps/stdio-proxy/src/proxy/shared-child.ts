@@ -1,0 +1,199 @@
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { Logger } from '@nestjs/common';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+  type ProgressToken,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { ChildCommand } from './child-command';
+
+interface Pending {
+  readonly session: SharedSession;
+  /** The client's own request id and progress token, restored on the way back. */
+  readonly id: RequestId;
+  readonly token: ProgressToken | undefined;
+  readonly initialize: boolean;
+}
+
+type Params = Record<string, unknown> & { _meta?: Record<string, unknown> };
+
+/**
+ * One child shared by all sessions of one user (STDIO_CHILD_PER=user), for clients that open a session
+ * per call. Sessions share one id space towards the child, so request ids and progress tokens are
+ * rewritten to child-unique numbers and restored on the way back; the child is initialized once and
+ * later sessions get its recorded InitializeResult; a child's request or notification goes to the
+ * session whose request is newest in flight (else notifications go to every session's GET stream).
+ */
+export class SharedChild {
+  private readonly child: StdioClientTransport;
+  private readonly members = new Set<SharedSession>();
+  private readonly pending = new Map<number, Pending>();
+  /** The child's own requests (sampling, elicitation, roots) → the session asked to answer. */
+  private readonly asked = new Map<RequestId, SharedSession>();
+  private nextId = 0;
+  private initializeResult: Record<string, unknown> | undefined;
+  private initializedSent = false;
+  private starting: Promise<void> | undefined;
+  private stopped = false;
+
+  public constructor(
+    private readonly label: string,
+    command: ChildCommand,
+    private readonly logger: Logger,
+    onEnded: () => void,
+  ) {
+    this.child = new StdioClientTransport({ command: command.command, args: [...command.args], env: { ...command.env }, cwd: command.cwd, stderr: 'pipe' });
+    this.child.onmessage = (message) => this.fromChild(message);
+    this.child.onerror = (error) => this.logger.warn(`shared child ${label}: ${error.message}`);
+    this.child.onclose = () => {
+      this.stopped = true;
+      onEnded();
+      for (const session of this.members) void session.close();
+    };
+  }
+
+  public start(): Promise<void> {
+    this.starting ??= this.child.start().then(
+      () => {
+        const stderr = this.child.stderr; // a PassThrough (stderr: 'pipe')
+        if (stderr) createInterface({ input: stderr as Readable }).on('line', (line) => this.logger.log(`[${this.label} pid ${this.child.pid}] ${line}`));
+      },
+      (error: unknown) => {
+        this.stopped = true; // the next session gets a new child
+        throw error;
+      },
+    );
+    return this.starting;
+  }
+
+  public attach(session: SharedSession): void {
+    this.members.add(session);
+  }
+
+  /** The last session gone stops the child. */
+  public async detach(session: SharedSession): Promise<void> {
+    this.members.delete(session);
+    for (const [id, pending] of this.pending) if (pending.session === session) this.pending.delete(id);
+    if (this.members.size === 0) await this.close();
+  }
+
+  /** True once the child is stopping: new sessions need a new child. */
+  public get closed(): boolean {
+    return this.stopped;
+  }
+
+  public async close(): Promise<void> {
+    this.stopped = true;
+    await this.child.close().catch(() => undefined);
+  }
+
+  public fromClient(session: SharedSession, message: JSONRPCMessage): void {
+    if (isJSONRPCRequest(message)) {
+      if (message.method === 'initialize' && this.initializeResult) {
+        void session.deliver({ jsonrpc: '2.0', id: message.id, result: this.initializeResult });
+        return;
+      }
+      const id = ++this.nextId;
+      const params = message.params as Params | undefined;
+      const token = params?._meta?.['progressToken'] as ProgressToken | undefined;
+      this.pending.set(id, { session, id: message.id, token, initialize: message.method === 'initialize' });
+      const rewritten = token === undefined ? params : { ...params, _meta: { ...params?._meta, progressToken: id } };
+      return this.toChild({ ...message, id, ...(rewritten ? { params: rewritten } : {}) });
+    }
+    if (isJSONRPCNotification(message)) {
+      if (message.method === 'notifications/initialized') {
+        if (this.initializedSent) return; // the child was initialized by an earlier session
+        this.initializedSent = true;
+      }
+      if (message.method === 'notifications/cancelled') {
+        const requestId = (message.params as Params | undefined)?.['requestId'];
+        const id = [...this.pending].find(([, pending]) => pending.session === session && pending.id === requestId)?.[0];
+        if (id === undefined) return; // about a request the child never saw
+        return this.toChild({ ...message, params: { ...message.params, requestId: id } });
+      }
+      return this.toChild(message);
+    }
+    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+      if (message.id !== undefined) this.asked.delete(message.id);
+    }
+    this.toChild(message);
+  }
+
+  private fromChild(message: JSONRPCMessage): void {
+    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+      const pending = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
+      if (!pending) return this.logger.warn(`shared child ${this.label}: response to an unknown request ${String(message.id)}`);
+      this.pending.delete(message.id as number);
+      if (pending.initialize && isJSONRPCResultResponse(message)) this.initializeResult = message.result;
+      return void pending.session.deliver({ ...message, id: pending.id });
+    }
+    if (isJSONRPCNotification(message) && message.method === 'notifications/progress') {
+      const token = (message.params as Params | undefined)?.['progressToken'];
+      const pending = typeof token === 'number' ? this.pending.get(token) : undefined;
+      if (!pending) return;
+      return void pending.session.deliver({ ...message, params: { ...message.params, progressToken: pending.token } }, pending.id);
+    }
+    const newest = [...this.pending.values()].pop();
+    if (isJSONRPCRequest(message)) {
+      const session = newest?.session ?? [...this.members].pop();
+      if (!session) return;
+      this.asked.set(message.id, session);
+      return void session.deliver(message, newest?.id);
+    }
+    if (newest) return void newest.session.deliver(message, newest.id);
+    for (const session of this.members) void session.deliver(message);
+  }
+
+  private toChild(message: JSONRPCMessage): void {
+    this.child.send(message).catch((error: unknown) => this.logger.warn(`shared child ${this.label}: write failed: ${String(error)}`));
+  }
+}
+
+/** An MCP session attached to a user's shared child. */
+export class SharedSession {
+  public readonly http: StreamableHTTPServerTransport;
+  public lastSeen = Date.now();
+  private closing: Promise<void> | undefined;
+
+  public constructor(
+    public readonly id: string,
+    public readonly userId: string | null,
+    private readonly child: SharedChild,
+    private readonly logger: Logger,
+    private readonly onEnded: () => void,
+  ) {
+    this.http = new StreamableHTTPServerTransport({ sessionIdGenerator: () => id, onsessionclosed: () => this.close() });
+    this.http.onclose = () => void this.close();
+  }
+
+  public async start(): Promise<void> {
+    await this.child.start();
+    this.http.onmessage = (message) => this.child.fromClient(this, message);
+    this.http.onerror = (error) => this.logger.debug(`session ${this.id.slice(0, 8)} http: ${error.message}`);
+    await this.http.start();
+    this.child.attach(this);
+  }
+
+  public deliver(message: JSONRPCMessage, relatedRequestId?: RequestId): Promise<void> {
+    return this.http
+      .send(message, relatedRequestId === undefined ? undefined : { relatedRequestId })
+      .catch((error: unknown) => this.logger.warn(`session ${this.id.slice(0, 8)}: cannot deliver a child message: ${String(error)}`));
+  }
+
+  /** Ends the session; the child stops with the last of its user's sessions. Idempotent. */
+  public close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.onEnded();
+      await this.http.close();
+      await this.child.detach(this);
+    })();
+    return this.closing;
+  }
+}
