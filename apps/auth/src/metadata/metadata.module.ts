@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { topologyProvider } from '../topology.provider';
 import { MetadataController } from './metadata.controller';
 
-@Module({ controllers: [MetadataController], providers: [topologyProvider] })
+/** RFC 8414 and RFC 9728 documents. */
+@Module({ controllers: [MetadataController] })
 export class MetadataModule {}

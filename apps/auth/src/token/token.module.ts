@@ -1,3 +1,4 @@
+import { Module } from '@nestjs/common';
 import { AuditLog } from '../audit/audit-log';
 import { IntrospectionController } from '../introspection/introspection.controller';
 import { JwksController } from '../keys/jwks.controller';
@@ -12,6 +13,9 @@ import { TokenController } from './token.controller';
 import { TokenFamilies } from './token-families';
 import { TokenService } from './token.service';
 
-/** The token side of auth (/token, /jwks, /verify, /revoke, /introspect), registered in AppModule. */
-export const TOKEN_CONTROLLERS = [TokenController, JwksController, VerifyController, RevocationController, IntrospectionController];
-export const TOKEN_PROVIDERS = [AuditLog, SigningKeys, RevokedTokens, TokenFamilies, AccessTokenIssuer, AccessTokenVerifier, ClientAuthenticator, TokenService];
+/** The token side: /token, /jwks, /verify, /revoke, /introspect. */
+@Module({
+  controllers: [TokenController, JwksController, VerifyController, RevocationController, IntrospectionController],
+  providers: [AuditLog, SigningKeys, RevokedTokens, TokenFamilies, AccessTokenIssuer, AccessTokenVerifier, ClientAuthenticator, TokenService],
+})
+export class TokenModule {}

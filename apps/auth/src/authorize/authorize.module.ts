@@ -1,3 +1,4 @@
+import { Module } from '@nestjs/common';
 import { ConsentController } from '../consent/consent.controller';
 import { ConsentStore } from '../consent/consent.store';
 import { CallbackController } from '../login/callback.controller';
@@ -8,5 +9,8 @@ import { AuthorizationFlow } from './authorization-flow.service';
 import { AuthorizeController } from './authorize.controller';
 
 /** The authorization side: /authorize, the upstream login (/callback, /login/dev) and consent. */
-export const AUTHORIZE_CONTROLLERS = [AuthorizeController, CallbackController, DevLoginController, ConsentController];
-export const AUTHORIZE_PROVIDERS = [loginProvider, LoginStateStore, ConsentStore, AuthorizationFlow];
+@Module({
+  controllers: [AuthorizeController, CallbackController, DevLoginController, ConsentController],
+  providers: [loginProvider, LoginStateStore, ConsentStore, AuthorizationFlow],
+})
+export class AuthorizeModule {}
