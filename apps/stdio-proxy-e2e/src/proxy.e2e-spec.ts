@@ -226,21 +226,28 @@ describe('stdio-proxy with one child per user (STDIO_CHILD_PER=user)', () => {
 
 describe('stdio-proxy conformance: the stdio fixture through the proxy vs the fixture served directly', () => {
   let proxy: ServiceProcess;
+  let sharing: ServiceProcess;
   let direct: ServiceProcess;
 
   beforeAll(async () => {
-    const [proxyPort, directPort] = [await freePort(), await freePort()];
-    [proxy, direct] = await Promise.all([
-      startService('stdio-proxy', {
-        // The suite opens ~35 sessions and never ends them.
-        env: { ...FIXTURE_STDIO, PORT: String(proxyPort), MCP_ALLOWED_ORIGINS: `http://localhost:${proxyPort}`, STDIO_MAX_CHILDREN: '100', STDIO_MAX_CHILDREN_PER_USER: '100' },
-      }),
+    const [proxyPort, sharingPort, directPort] = [await freePort(), await freePort(), await freePort()];
+    const proxyEnv = (port: number): Record<string, string> => ({
+      ...FIXTURE_STDIO,
+      PORT: String(port),
+      MCP_ALLOWED_ORIGINS: `http://localhost:${port}`,
+      // The suite opens ~35 sessions and never ends them.
+      STDIO_MAX_CHILDREN: '100',
+      STDIO_MAX_CHILDREN_PER_USER: '100',
+    });
+    [proxy, sharing, direct] = await Promise.all([
+      startService('stdio-proxy', { env: proxyEnv(proxyPort) }),
+      startService('stdio-proxy', { env: { ...proxyEnv(sharingPort), STDIO_CHILD_PER: 'user' } }),
       startService('tools/conformance-fixture', { env: { PORT: String(directPort), MCP_ALLOWED_ORIGINS: `http://localhost:${directPort}` } }),
     ]);
   });
 
   afterAll(async () => {
-    await Promise.all([proxy?.stop(), direct?.stop()]);
+    await Promise.all([proxy?.stop(), sharing?.stop(), direct?.stop()]);
   });
 
   it('passes the same scenarios (sampling, elicitation and progress included)', async () => {
@@ -252,5 +259,11 @@ describe('stdio-proxy conformance: the stdio fixture through the proxy vs the fi
     expect(verdicts(viaProxy)).toEqual(verdicts(served));
     expect({ passed: viaProxy.passed, failed: viaProxy.failed }).toEqual({ passed: 40, failed: 0 });
     for (const scenario of ['tools-call-sampling', 'tools-call-elicitation', 'tools-call-with-progress']) expect(viaProxy.failedScenarios).not.toContain(scenario);
-  }, 240_000);
+
+    // STDIO_CHILD_PER=user: every session of the suite (one anonymous user) shares one child.
+    const viaSharedChild = await runConformance(`http://localhost:${sharing.port}/mcp`);
+    process.stdout.write(`[stdio-proxy-e2e] conformance, stdio fixture through the proxy, one shared child:\n${viaSharedChild.summary}\n`);
+    expect(verdicts(viaSharedChild)).toEqual(verdicts(served));
+    expect(childrenOf(sharing.child.pid)).toHaveLength(1);
+  }, 300_000);
 });
