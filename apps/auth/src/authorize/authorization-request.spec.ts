@@ -8,7 +8,7 @@ const client = (metadata: Partial<ClientRecord['metadata']> = {}): ClientRecord 
   registrationTokenHash: 'x',
   issuedAt: 0,
   expiresAt: 0,
-  metadata: { redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], ...metadata },
+  metadata: { redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], scope: 'mcp', ...metadata },
 });
 const valid = {
   client_id: 'c1',

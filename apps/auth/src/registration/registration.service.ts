@@ -121,7 +121,7 @@ export class RegistrationService {
   private information(client: ClientRecord, registrationToken: string, clientSecret?: string): ClientInformation {
     const confidential = client.metadata.token_endpoint_auth_method !== 'none';
     return {
-      ...(client.metadata as ValidClientMetadata),
+      ...client.metadata,
       client_id: client.clientId,
       client_id_issued_at: client.issuedAt,
       // A stored secret exists only as a hash: it is returned when issued, never again (docs/auth.md).

@@ -1,3 +1,5 @@
+import type { ValidClientMetadata } from '@gateway/oauth';
+
 /**
  * What auth keeps in storage, by key family. Both the authorization side (registration, /authorize,
  * login, consent) and the token side (/token, /revoke, /introspect, /verify) read these shapes, so they
@@ -21,25 +23,9 @@ export interface UserIdentity {
   readonly teams?: readonly string[];
 }
 
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic';
-
-/** RFC 7591 §2 client metadata as registered (validated, normalised). */
-export interface ClientMetadata {
-  readonly redirect_uris: readonly string[];
-  readonly token_endpoint_auth_method: TokenEndpointAuthMethod;
-  readonly grant_types: readonly ('authorization_code' | 'refresh_token')[];
-  readonly response_types: readonly 'code'[];
-  readonly client_name?: string;
-  readonly client_uri?: string;
-  readonly logo_uri?: string;
-  readonly scope?: string;
-  readonly contacts?: readonly string[];
-  readonly tos_uri?: string;
-  readonly policy_uri?: string;
-  readonly software_id?: string;
-  readonly software_version?: string;
-  readonly application_type?: 'web' | 'native';
-}
+/** RFC 7591 §2 client metadata as registered (validated and normalised by `validateClientMetadata`). */
+export type ClientMetadata = Readonly<ValidClientMetadata>;
+export type TokenEndpointAuthMethod = ClientMetadata['token_endpoint_auth_method'];
 
 /** Key `client:{client_id}`; TTL = CLIENT_LIFETIME (none when 0). */
 export interface ClientRecord {
