@@ -14,7 +14,7 @@ import { TokenModule } from './token/token.module';
 @Module({
   imports: [
     ConfigModule.forRoot(AuthEnv, 'auth'),
-    PlatformModule.forRoot({ envClass: AuthEnv, readiness: { storage: KeyValueStore } }),
+    PlatformModule.forRoot({ envClass: AuthEnv, readiness: { storage: KeyValueStore }, quietPaths: ['/verify'] }),
     StorageModule.forRoot(AuthEnv),
     CoreModule,
     MetadataModule,

@@ -16,12 +16,18 @@ export interface PlatformOptions {
   readonly envClass: Type<BaseEnv>;
   /** What `/readyz` pings, by name. */
   readonly readiness?: ReadinessChecks;
+  /**
+   * Paths whose requests get no per-request log line (besides /healthz and /readyz): hot paths that
+   * log what matters themselves, such as auth's /verify (its refusals are audited).
+   */
+  readonly quietPaths?: readonly string[];
 }
 
 /** What every service has: pino logging (JSON, or pretty for people), `/healthz` and `/readyz`. */
 @Module({})
 export class PlatformModule {
-  public static forRoot({ envClass, readiness = {} }: PlatformOptions): DynamicModule {
+  public static forRoot({ envClass, readiness = {}, quietPaths = [] }: PlatformOptions): DynamicModule {
+    const quiet = new Set(['/healthz', '/readyz', ...quietPaths]);
     return {
       module: PlatformModule,
       imports: [
@@ -31,7 +37,7 @@ export class PlatformModule {
             pinoHttp: {
               level: env.LOG_LEVEL,
               redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-              autoLogging: { ignore: (req) => /^\/(healthz|readyz)$/.test(req.url ?? '') },
+              autoLogging: { ignore: (req) => quiet.has((req.url ?? '').split('?', 1)[0] ?? '') },
               ...(logFormat(env) === 'pretty'
                 ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'HH:MM:ss.l' } } }
                 : {}),
