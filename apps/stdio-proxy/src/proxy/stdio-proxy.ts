@@ -14,8 +14,9 @@ const RETRY_AFTER_SECONDS = 30;
 
 /**
  * `/mcp` of the stdio proxy: the mcp-session route checks (Origin, versions, JSON, 4xx with JSON-RPC
- * bodies), then one child process per session, bound to the user who opened it. Sessions live in
- * this process (a child cannot move), so replicas need sticky routing by `Mcp-Session-Id`.
+ * bodies), then one child process per session (or per user, STDIO_CHILD_PER=user), each session bound
+ * to the user who opened it. Sessions live in this process (a child cannot move), so replicas need
+ * sticky routing by `Mcp-Session-Id`.
  */
 @Injectable()
 export class StdioProxy implements OnModuleInit, OnModuleDestroy {
@@ -73,7 +74,8 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     const owned = [...this.sessions.values()].filter((session) => session.userId === userId).length;
     const perUser = this.env.STDIO_CHILD_PER === 'user';
     const existing = perUser ? this.shared.get(userId ?? '') : undefined;
-    const children = perUser ? this.shared.size + (existing && !existing.closed ? 0 : 1) : this.sessions.size + 1;
+    const running = [...this.shared.values()].filter((child) => !child.closed).length;
+    const children = perUser ? running + (existing && !existing.closed ? 0 : 1) : this.sessions.size + 1;
     if (children > this.env.STDIO_MAX_CHILDREN || owned >= this.env.STDIO_MAX_CHILDREN_PER_USER) {
       const which = children > this.env.STDIO_MAX_CHILDREN ? 'the proxy runs its maximum of child processes' : 'you have the maximum number of sessions';
       return refuse(exchange.reply, 503, `Server busy: ${which}; end a session (DELETE) or retry later`, -32000, {
