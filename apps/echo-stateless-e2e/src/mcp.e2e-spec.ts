@@ -118,6 +118,8 @@ describe('echo-stateless over MCP Streamable HTTP', () => {
     expect(foreign.status).toBe(403);
     expect(await foreign.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 } });
     expect((await postMcp(mcpUrl, initializeRequest('2025-11-25'), { origin: ALLOWED_ORIGIN })).status).toBe(200);
+    // The gateway's own public origin (PUBLIC_URL, default http://localhost:8080) is always allowed.
+    expect((await postMcp(mcpUrl, initializeRequest('2025-11-25'), { origin: 'http://localhost:8080' })).status).toBe(200);
     const browser = await connectMcp(mcpUrl, { origin: ALLOWED_ORIGIN });
     expect(await browser.client.callTool({ name: 'corsAnalysis', arguments: {} }).then(textOf)).toContain('allowed (listed in MCP_ALLOWED_ORIGINS)');
     await browser.client.close();

@@ -118,9 +118,9 @@ export function buildEchoServer(context: McpServerContext, options: EchoOptions)
       ? 'no Origin header: a non-browser client, allowed'
       : options.allowedOrigins.includes(origin)
         ? 'allowed (listed in MCP_ALLOWED_ORIGINS)'
-        : 'NOT allowed (this request would have been refused with 403)';
+        : "allowed (the gateway's own public origin, or * in MCP_ALLOWED_ORIGINS)"; // foreign origins never get here: 403
     return [
-      section('Origin', [['origin', origin ?? '-'], ['verdict', verdict], ['allow-list', options.allowedOrigins.join(', ') || '(empty: browsers refused)']]),
+      section('Origin', [['origin', origin ?? '-'], ['verdict', verdict], ['allow-list', options.allowedOrigins.join(', ') || "(empty: only the gateway's own origins)"]]),
       section('Browser request context', ['sec-fetch-site', 'sec-fetch-mode', 'sec-fetch-dest', 'access-control-request-method', 'access-control-request-headers'].map((name) => [name, first(headers[name]) ?? '-'] as const)),
       'CORS response headers and preflights are the edge\'s job (DESIGN: one place), not this service\'s.',
     ].join('\n\n');

@@ -4,8 +4,9 @@ import { StorageEnv } from '@gateway/storage';
 /** Keys of a stateless MCP service (see .env.example). */
 export class McpEnv extends BaseEnv {
   /**
-   * Browser origins allowed to call `/mcp` (exact `scheme://host[:port]`). Requests without `Origin`
-   * pass; any other origin gets 403 (MCP 2025-11-25 basic/transports "Security Warning": DNS rebinding).
+   * Browser origins allowed to call `/mcp` (exact `scheme://host[:port]`), besides the gateway's own public
+   * origins; `*` allows every origin. Requests without `Origin` pass; any other origin gets 403
+   * (MCP 2025-11-25 basic/transports "Security Warning": DNS rebinding).
    */
   @EnvList()
   public MCP_ALLOWED_ORIGINS: string[] = [];

@@ -7,6 +7,8 @@ import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/se
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setJsonResponses } from './sdk-session';
+import { resolveTopology } from '@gateway/catalog';
+import { loadRawEnv } from '@gateway/config';
 
 /** One request to `/mcp` that passed the transport-level checks. */
 export interface McpExchange {
@@ -38,11 +40,14 @@ type RawRequest = IncomingMessage & { auth?: AuthInfo };
  */
 export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOptions): void {
   const path = options.path ?? '/mcp';
-  const allowedOrigins = new Set(options.allowedOrigins);
+  // The gateway's own public origins are always allowed (a page served by the gateway may call it);
+  // `*` in the list allows every origin (then the bearer token alone protects the service).
+  const allowedOrigins = new Set([...options.allowedOrigins, ...gatewayOrigins()]);
+  const anyOrigin = allowedOrigins.has('*');
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const origin = request.headers.origin;
     // basic/transports "Security Warning": servers MUST validate Origin; an invalid one gets 403.
-    if (origin !== undefined && !allowedOrigins.has(origin)) return refuse(reply, 403, `Origin ${origin} is not allowed`);
+    if (origin !== undefined && !anyOrigin && !allowedOrigins.has(origin)) return refuse(reply, 403, `Origin ${origin} is not allowed`);
     const version = headerOf(request, 'mcp-protocol-version');
     // basic/transports "Protocol Version Header": an unsupported version gets 400.
     if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
@@ -149,3 +154,10 @@ function acceptsJsonOnly(request: FastifyRequest): boolean {
 function jsonRpcError(code: number, message: string): object {
   return { jsonrpc: '2.0', error: { code, message }, id: null };
 }
+
+/** The public origins of this deployment (issuer and every service), from the catalog. */
+function gatewayOrigins(): string[] {
+  const topology = resolveTopology(loadRawEnv());
+  return [new URL(topology.issuer).origin, ...topology.services.map((service) => service.origin)];
+}
+
