@@ -1,4 +1,4 @@
-import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { type DynamicModule, Module, RequestMethod, type Type } from '@nestjs/common';
 import type { BaseEnv } from '@gateway/config';
 import { LoggerModule } from 'nestjs-pino';
 import { HealthController, READINESS_CHECKS, type ReadinessChecks } from './health.controller';
@@ -27,17 +27,18 @@ export interface PlatformOptions {
 @Module({})
 export class PlatformModule {
   public static forRoot({ envClass, readiness = {}, quietPaths = [] }: PlatformOptions): DynamicModule {
-    const quiet = new Set(['/healthz', '/readyz', ...quietPaths]);
+    // Quiet paths skip the pino-http middleware entirely (no per-request logger, no access line).
+    const quiet = ['/healthz', '/readyz', ...quietPaths].map((path) => ({ method: RequestMethod.ALL, path: path.replace(/^\//, '') }));
     return {
       module: PlatformModule,
       imports: [
         LoggerModule.forRootAsync({
           inject: [envClass],
           useFactory: (env: BaseEnv) => ({
+            exclude: quiet,
             pinoHttp: {
               level: env.LOG_LEVEL,
               redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-              autoLogging: { ignore: (req) => quiet.has((req.url ?? '').split('?', 1)[0] ?? '') },
               ...(logFormat(env) === 'pretty'
                 ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'HH:MM:ss.l' } } }
                 : {}),
