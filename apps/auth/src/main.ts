@@ -5,6 +5,7 @@ import { runService } from '@gateway/platform';
 import { AuthEnv } from './auth.env';
 import { BODY_LIMIT_BYTES, CORS_OPTIONS, CORS_ON_ROUTER_ERRORS } from './http/http-policy';
 import { sendOAuthError } from './http/oauth-exception.filter';
+import { VerifyHandler } from './verify/verify.handler';
 
 void runService({
   name: 'auth',
@@ -18,6 +19,9 @@ void runService({
   configure: async (app) => {
     app.enableCors(CORS_OPTIONS);
     await app.register(fastifyCookie);
+    // ForwardAuth's hot path, outside Nest's router and middleware (verify/verify.handler.ts).
+    const verify = app.get(VerifyHandler);
+    app.getHttpAdapter().getInstance().all('/verify', (request, reply) => verify.handle(request, reply));
   },
   // Requests Fastify's router rejects skip every hook and filter: same RFC 6749 JSON and CORS headers.
   frameworkErrors: (error, request, reply) => sendOAuthError(error, request, reply.headers(CORS_ON_ROUTER_ERRORS)),

@@ -6,16 +6,16 @@ import { SigningKeys } from '../keys/signing-keys';
 import { RevocationController } from '../revocation/revocation.controller';
 import { RevokedTokens } from '../revocation/revoked-tokens';
 import { AccessTokenVerifier } from '../verify/access-token-verifier';
-import { VerifyController } from '../verify/verify.controller';
+import { VerifyHandler } from '../verify/verify.handler';
 import { AccessTokenIssuer } from './access-token-issuer';
 import { ClientAuthenticator } from './client-authenticator';
 import { TokenController } from './token.controller';
 import { TokenFamilies } from './token-families';
 import { TokenService } from './token.service';
 
-/** The token side: /token, /jwks, /verify, /revoke, /introspect. */
+/** The token side: /token, /jwks, /verify (a plain Fastify route, see main.ts), /revoke, /introspect. */
 @Module({
-  controllers: [TokenController, JwksController, VerifyController, RevocationController, IntrospectionController],
-  providers: [AuditLog, SigningKeys, RevokedTokens, TokenFamilies, AccessTokenIssuer, AccessTokenVerifier, ClientAuthenticator, TokenService],
+  controllers: [TokenController, JwksController, RevocationController, IntrospectionController],
+  providers: [VerifyHandler, AuditLog, SigningKeys, RevokedTokens, TokenFamilies, AccessTokenIssuer, AccessTokenVerifier, ClientAuthenticator, TokenService],
 })
 export class TokenModule {}

@@ -1,9 +1,10 @@
-import { All, Controller, Inject, Logger, Req, Res } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type GatewayTopology, type ResolvedService, serviceForRequest } from '@gateway/catalog';
 import { identityToHeaders } from '@gateway/contracts';
 import { OAuthError, RESOURCE_SCOPES } from '@gateway/oauth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditLog } from '../audit/audit-log';
+import { sendOAuthError } from '../http/oauth-exception.filter';
 import { AccessPolicy } from '../policy/access-policy';
 import { RevokedTokens } from '../revocation/revoked-tokens';
 import { TOPOLOGY } from '../topology.provider';
@@ -16,10 +17,13 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
  * Traefik's ForwardAuth target (also Caddy's forward_auth): decides whether the request described by
  * X-Forwarded-Method/-Proto/-Host/-Uri may reach its MCP service. 200 with the identity headers, or the
  * RFC 6750 §3 challenge that MCP clients need to discover the authorization server (RFC 9728 §5.1).
+ *
+ * It is the hot path (every MCP request), so main.ts serves it as a plain Fastify route: no Nest router,
+ * middleware or per-request logger (refusals are audited); errors go through the one OAuth serializer.
  */
-@Controller()
-export class VerifyController {
-  private readonly logger = new Logger(VerifyController.name);
+@Injectable()
+export class VerifyHandler {
+  private readonly logger = new Logger(VerifyHandler.name);
   private readonly headersByToken = new WeakMap<VerifiedAccessToken, Record<string, string>>();
   private readonly services = new Map<string, ResolvedService | undefined>();
 
@@ -31,8 +35,17 @@ export class VerifyController {
     @Inject(TOPOLOGY) private readonly topology: GatewayTopology,
   ) {}
 
-  @All('verify')
-  public async verify(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+  /** The Fastify handler of `/verify` (any method). */
+  public async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    try {
+      await reply.headers(await this.decide(request)).status(200).send('');
+    } catch (error) {
+      sendOAuthError(error, request, reply);
+    }
+  }
+
+  /** The identity headers of an allowed request; throws the OAuthError of a refused one. */
+  private async decide(request: FastifyRequest): Promise<Record<string, string>> {
     const headers = request.headers;
     const host = single(headers['x-forwarded-host']) ?? single(headers.host) ?? '';
     const uri = single(headers['x-forwarded-uri']) ?? '/';
@@ -69,8 +82,7 @@ export class VerifyController {
     const decision = this.policy.check(claims.user, service);
     if (!decision.allowed) throw this.refuse(service, 403, 'access_denied', 'this user may not use this service', { claims, reason: decision.reason });
 
-    void reply.headers(this.identityHeaders(claims));
-    return '';
+    return this.identityHeaders(claims);
   }
 
   /** The identity headers of a verified token, built once per cached token. */
