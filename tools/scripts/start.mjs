@@ -4,6 +4,8 @@
 // or MCP_<NAME>_UPSTREAM / AUTH_UPSTREAM); the edge on the port of PUBLIC_URL. Ctrl-C stops everything.
 // `--no-build` skips the build (the e2e test builds through Nx first). `--skip a,b` leaves those services to you
 // (run one under a debugger, or another server at its MCP_<NAME>_UPSTREAM): the edge still routes to them.
+// `--stdio-only` runs just the enabled stdio servers, one stdio-proxy each: stdio-proxy's `serve` target, so that
+// `npx nx run-many -t serve` runs the same processes as `npm start`.
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
@@ -33,21 +35,25 @@ try {
   process.exit(1);
 }
 
+const stdioOnly = process.argv.includes('--stdio-only');
+const publicUrl = new URL(topology.issuer);
 // The dev edge reads the same Traefik dynamic configuration the generator writes, for this environment.
 // One file per public port, so that several gateways (a developer's, an e2e test's) can run side by side.
-const publicUrl = new URL(topology.issuer);
 const dynamicConfig = join(root, 'tmp/gateway', publicUrl.port || publicUrl.protocol.slice(0, -1), 'dynamic.yml');
-const generate = spawnSync(process.execPath, [join(root, 'dist/tools/gateway-config/src/main.js'), '--out', dynamicConfig], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-if (generate.status !== 0) process.exit(generate.status ?? 1);
-process.on('exit', () => rmSync(dirname(dynamicConfig), { recursive: true, force: true }));
+if (!stdioOnly) {
+  const generate = spawnSync(process.execPath, [join(root, 'dist/tools/gateway-config/src/main.js'), '--out', dynamicConfig], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (generate.status !== 0) process.exit(generate.status ?? 1);
+  process.on('exit', () => rmSync(dirname(dynamicConfig), { recursive: true, force: true }));
+}
 
 const skipIndex = process.argv.indexOf('--skip');
 const skipped = new Set(skipIndex > 0 ? (process.argv[skipIndex + 1] ?? '').split(',') : []);
 const portOf = (url) => Number(new URL(url).port);
 const authUrl = env.AUTH_UPSTREAM || 'http://127.0.0.1:3000';
 // The dev edge on loopback is auth's proxy: its X-Forwarded-For names the client (registration rate limits).
-const processes = [{ name: 'auth', main: 'dist/apps/auth/src/main.js', port: portOf(authUrl), env: { TRUSTED_PROXIES: env.TRUSTED_PROXIES || '127.0.0.1' } }];
-for (const service of topology.enabled.filter((candidate) => !skipped.has(candidate.name))) {
+const processes = stdioOnly ? [] : [{ name: 'auth', main: 'dist/apps/auth/src/main.js', port: portOf(authUrl), env: { TRUSTED_PROXIES: env.TRUSTED_PROXIES || '127.0.0.1' } }];
+const services = topology.enabled.filter((candidate) => !skipped.has(candidate.name) && (!stdioOnly || candidate.kind === 'stdio'));
+for (const service of services) {
   processes.push({
     name: service.name,
     main: `dist/apps/${service.app}/src/main.js`,
@@ -55,7 +61,7 @@ for (const service of topology.enabled.filter((candidate) => !skipped.has(candid
     env: service.kind === 'stdio' ? { MCP_SERVICE: service.name } : {},
   });
 }
-processes.push({ name: 'dev-edge', main: 'dist/tools/dev-edge/src/main.js', args: ['--config', dynamicConfig] });
+if (!stdioOnly) processes.push({ name: 'dev-edge', main: 'dist/tools/dev-edge/src/main.js', args: ['--config', dynamicConfig] });
 
 let stopping = false;
 const children = processes.map(({ name, main, port, args = [], env: extra = {} }) => {
@@ -91,7 +97,7 @@ process.on('SIGTERM', () => {
 const edgePort = publicUrl.port || (publicUrl.protocol === 'https:' ? '443' : '80');
 const probes = [
   ...processes.filter((entry) => entry.port).map((entry) => ({ url: `http://127.0.0.1:${entry.port}/readyz`, ok: (response) => response.ok })),
-  { url: `http://127.0.0.1:${edgePort}/`, ok: () => true },
+  ...(stdioOnly ? [] : [{ url: `http://127.0.0.1:${edgePort}/`, ok: () => true }]),
 ];
 const deadline = Date.now() + 150_000;
 for (const probe of probes) {
@@ -106,7 +112,9 @@ for (const probe of probes) {
     await new Promise((resolveWait) => setTimeout(resolveWait, 200));
   }
 }
-if (!stopping) {
+if (!stopping && stdioOnly) {
+  for (const service of services) console.log(`stdio-proxy for ${service.name} ready on ${service.upstreamUrl}`);
+} else if (!stopping) {
   const login = env.LOGIN_PROVIDER || (env.GITHUB_CLIENT_ID ? 'github' : env.OIDC_ISSUER ? 'oidc' : 'dev');
   console.log(`\nMCP OAuth Gateway ready (${topology.mode} routing), issuer ${topology.issuer}`);
   console.log(`  storage: ${env.REDIS_URL ? `Redis ${env.REDIS_URL.replace(/\/\/[^@]*@/, '//***@')}` : 'memory (lost on restart; set REDIS_URL to keep it)'}`);
