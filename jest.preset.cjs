@@ -10,7 +10,32 @@ const moduleNameMapper = Object.fromEntries(
   Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, join(__dirname, target)]),
 );
 
-const ESM_ONLY = ['jose', 'openid-client', 'oauth4webapi', 'oidc-provider', 'pkce-challenge', 'ipaddr.js', 'robots-parser', 'turndown', 'linkedom', 'undici', 'eventsource', 'eventsource-parser', 'yaml', 'lru-cache', 'css-select', 'css-what', 'nth-check', 'domutils', 'domhandler', 'dom-serializer', 'entities', 'boolbase', 'domelementtype', 'cssomnom'];
+const ESM_ONLY = [
+  'jose',
+  'openid-client',
+  'oauth4webapi',
+  'oidc-provider',
+  'pkce-challenge',
+  'ipaddr.js',
+  'robots-parser',
+  'turndown',
+  'linkedom',
+  'undici',
+  'eventsource',
+  'eventsource-parser',
+  'yaml',
+  'lru-cache',
+  'css-select',
+  'css-what',
+  'nth-check',
+  'domutils',
+  'domhandler',
+  'dom-serializer',
+  'entities',
+  'boolbase',
+  'domelementtype',
+  'cssomnom',
+];
 
 const preset = {
   testEnvironment: 'node',

@@ -72,16 +72,43 @@ const bridges = {
   'stdio-proxy (ours)': (port) => [
     process.execPath,
     [join(root, 'dist/apps/stdio-proxy/src/main.js')],
-    { PORT: String(port), MCP_SERVICE: 'everything', LOG_LEVEL: 'warn', NODE_ENV: 'production', STDIO_MAX_CHILDREN: '100', STDIO_MAX_CHILDREN_PER_USER: '100' },
+    {
+      PORT: String(port),
+      MCP_SERVICE: 'everything',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      STDIO_MAX_CHILDREN: '100',
+      STDIO_MAX_CHILDREN_PER_USER: '100',
+    },
   ],
   'supergateway --stateful': (port) => [
     process.execPath,
-    [join(root, 'node_modules/supergateway/dist/index.js'), '--stdio', `${process.execPath} ${everything.join(' ')}`, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(port), '--logLevel', 'none'],
+    [
+      join(root, 'node_modules/supergateway/dist/index.js'),
+      '--stdio',
+      `${process.execPath} ${everything.join(' ')}`,
+      '--outputTransport',
+      'streamableHttp',
+      '--stateful',
+      '--port',
+      String(port),
+      '--logLevel',
+      'none',
+    ],
     {},
   ],
   'mcp-proxy (npm)': (port) => [
     process.execPath,
-    [join(root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs'), '--port', String(port), '--host', '127.0.0.1', '--', process.execPath, ...everything],
+    [
+      join(root, 'node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs'),
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--',
+      process.execPath,
+      ...everything,
+    ],
     {},
   ],
 };
@@ -94,7 +121,9 @@ async function openHttp(url) {
 
 async function openStdio() {
   const client = new Client({ name: 'bench', version: '1.0.0' });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: everything, cwd: root, stderr: 'ignore' }));
+  await client.connect(
+    new StdioClientTransport({ command: process.execPath, args: everything, cwd: root, stderr: 'ignore' }),
+  );
   return client;
 }
 
@@ -136,21 +165,37 @@ const rows = [];
 for (const [name, command] of Object.entries(bridges)) {
   const port = await freePort();
   const [bin, binArgs, env] = command(port);
-  const child = spawn(bin, binArgs, { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(bin, binArgs, {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   spawned.push(child);
   await waitForPort(port);
   await new Promise((resolve) => setTimeout(resolve, 500));
-  rows.push([name, await measure(() => openHttp(`http://127.0.0.1:${port}/mcp`), () => treeRss(child.pid))]);
+  rows.push([
+    name,
+    await measure(
+      () => openHttp(`http://127.0.0.1:${port}/mcp`),
+      () => treeRss(child.pid),
+    ),
+  ]);
   console.error(`measured ${name}`);
   child.kill('SIGTERM');
 }
 rows.push(['direct stdio (no bridge)', await measure(openStdio, () => treeRss(process.pid) - rssOf(process.pid))]);
 
 const mib = (bytes) => (bytes / 1024 / 1024).toFixed(1);
-console.log(`\n${sequentialCalls} sequential calls on 1 session; ${sessionCount} sessions × ${perSession} calls concurrently (node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`);
-console.log('| target | 1 session calls/s | p50 ms | p99 ms | 16 sessions calls/s | p50 ms | p99 ms | RSS per session MiB |');
+console.log(
+  `\n${sequentialCalls} sequential calls on 1 session; ${sessionCount} sessions × ${perSession} calls concurrently (node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`,
+);
+console.log(
+  '| target | 1 session calls/s | p50 ms | p99 ms | 16 sessions calls/s | p50 ms | p99 ms | RSS per session MiB |',
+);
 console.log('|---|---|---|---|---|---|---|---|');
 for (const [name, { single, many, rssPerSession }] of rows) {
-  console.log(`| ${name} | ${single.rate} | ${single.p50} | ${single.p99} | ${many.rate} | ${many.p50} | ${many.p99} | ${mib(rssPerSession)} |`);
+  console.log(
+    `| ${name} | ${single.rate} | ${single.p50} | ${single.p99} | ${many.rate} | ${many.p50} | ${many.p99} | ${mib(rssPerSession)} |`,
+  );
 }
 process.exit(0);

@@ -41,7 +41,11 @@ const publicUrl = new URL(topology.issuer);
 // One file per public port, so that several gateways (a developer's, an e2e test's) can run side by side.
 const dynamicConfig = join(root, 'tmp/gateway', publicUrl.port || publicUrl.protocol.slice(0, -1), 'dynamic.yml');
 if (!stdioOnly) {
-  const generate = spawnSync(process.execPath, [join(root, 'dist/tools/gateway-config/src/main.js'), '--out', dynamicConfig], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const generate = spawnSync(
+    process.execPath,
+    [join(root, 'dist/tools/gateway-config/src/main.js'), '--out', dynamicConfig],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   if (generate.status !== 0) process.exit(generate.status ?? 1);
   process.on('exit', () => rmSync(dirname(dynamicConfig), { recursive: true, force: true }));
 }
@@ -51,8 +55,19 @@ const skipped = new Set(skipIndex > 0 ? (process.argv[skipIndex + 1] ?? '').spli
 const portOf = (url) => Number(new URL(url).port);
 const authUrl = env.AUTH_UPSTREAM || 'http://127.0.0.1:3000';
 // The dev edge on loopback is auth's proxy: its X-Forwarded-For names the client (registration rate limits).
-const processes = stdioOnly ? [] : [{ name: 'auth', main: 'dist/apps/auth/src/main.js', port: portOf(authUrl), env: { TRUSTED_PROXIES: env.TRUSTED_PROXIES || '127.0.0.1' } }];
-const services = topology.enabled.filter((candidate) => !skipped.has(candidate.name) && (!stdioOnly || candidate.kind === 'stdio'));
+const processes = stdioOnly
+  ? []
+  : [
+      {
+        name: 'auth',
+        main: 'dist/apps/auth/src/main.js',
+        port: portOf(authUrl),
+        env: { TRUSTED_PROXIES: env.TRUSTED_PROXIES || '127.0.0.1' },
+      },
+    ];
+const services = topology.enabled.filter(
+  (candidate) => !skipped.has(candidate.name) && (!stdioOnly || candidate.kind === 'stdio'),
+);
 for (const service of services) {
   processes.push({
     name: service.name,
@@ -61,7 +76,8 @@ for (const service of services) {
     env: service.kind === 'stdio' ? { MCP_SERVICE: service.name } : {},
   });
 }
-if (!stdioOnly) processes.push({ name: 'dev-edge', main: 'dist/tools/dev-edge/src/main.js', args: ['--config', dynamicConfig] });
+if (!stdioOnly)
+  processes.push({ name: 'dev-edge', main: 'dist/tools/dev-edge/src/main.js', args: ['--config', dynamicConfig] });
 
 let stopping = false;
 const children = processes.map(({ name, main, port, args = [], env: extra = {} }) => {
@@ -96,7 +112,9 @@ process.on('SIGTERM', () => {
 // The edge counts as up when it answers at all (the public names may not resolve here, e.g. *.localhost).
 const edgePort = publicUrl.port || (publicUrl.protocol === 'https:' ? '443' : '80');
 const probes = [
-  ...processes.filter((entry) => entry.port).map((entry) => ({ url: `http://127.0.0.1:${entry.port}/readyz`, ok: (response) => response.ok })),
+  ...processes
+    .filter((entry) => entry.port)
+    .map((entry) => ({ url: `http://127.0.0.1:${entry.port}/readyz`, ok: (response) => response.ok })),
   ...(stdioOnly ? [] : [{ url: `http://127.0.0.1:${edgePort}/`, ok: () => true }]),
 ];
 const deadline = Date.now() + 150_000;
@@ -117,7 +135,9 @@ if (!stopping && stdioOnly) {
 } else if (!stopping) {
   const login = env.LOGIN_PROVIDER || (env.GITHUB_CLIENT_ID ? 'github' : env.OIDC_ISSUER ? 'oidc' : 'dev');
   console.log(`\nMCP OAuth Gateway ready (${topology.mode} routing), issuer ${topology.issuer}`);
-  console.log(`  storage: ${env.REDIS_URL ? `Redis ${env.REDIS_URL.replace(/\/\/[^@]*@/, '//***@')}` : 'memory (lost on restart; set REDIS_URL to keep it)'}`);
+  console.log(
+    `  storage: ${env.REDIS_URL ? `Redis ${env.REDIS_URL.replace(/\/\/[^@]*@/, '//***@')}` : 'memory (lost on restart; set REDIS_URL to keep it)'}`,
+  );
   console.log(`  login:   ${login}${login === 'dev' ? ' (any username, no password: for this machine only)' : ''}`);
   console.log('  MCP servers (connect with the MCP Inspector: Transport "Streamable HTTP", the URL, then "Connect"):');
   for (const service of topology.enabled) console.log(`    ${service.name.padEnd(22)} ${service.mcpUrl}`);

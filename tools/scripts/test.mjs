@@ -12,7 +12,11 @@ rmSync(countsDir, { recursive: true, force: true });
 
 const nx = (args) => {
   console.log(`\n$ nx ${args.join(' ')}`);
-  const run = spawnSync(process.execPath, [join(root, 'node_modules/nx/dist/bin/nx.js'), ...args], { cwd: root, stdio: 'inherit', env: { ...process.env, NX_NO_CLOUD: 'true', NX_TUI: 'false' } });
+  const run = spawnSync(process.execPath, [join(root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+  });
   return run.status ?? 1;
 };
 
@@ -28,10 +32,23 @@ for (const step of steps) {
 
 if (existsSync(countsDir)) {
   const rows = readdirSync(countsDir).map((file) => JSON.parse(readFileSync(join(countsDir, file), 'utf8')));
-  const total = (kind) => rows.filter((row) => row.kind === kind).reduce((sum, row) => ({ passed: sum.passed + row.passed, failed: sum.failed + row.failed, skipped: sum.skipped + row.skipped, suites: sum.suites + row.suites }), { passed: 0, failed: 0, skipped: 0, suites: 0 });
+  const total = (kind) =>
+    rows
+      .filter((row) => row.kind === kind)
+      .reduce(
+        (sum, row) => ({
+          passed: sum.passed + row.passed,
+          failed: sum.failed + row.failed,
+          skipped: sum.skipped + row.skipped,
+          suites: sum.suites + row.suites,
+        }),
+        { passed: 0, failed: 0, skipped: 0, suites: 0 },
+      );
   console.log('\nTest counts');
   for (const row of rows.sort((a, b) => a.kind.localeCompare(b.kind) || a.project.localeCompare(b.project))) {
-    console.log(`  ${row.kind.padEnd(4)} ${row.project.padEnd(24)} ${String(row.passed).padStart(4)} passed ${String(row.failed).padStart(3)} failed ${String(row.skipped).padStart(3)} skipped`);
+    console.log(
+      `  ${row.kind.padEnd(4)} ${row.project.padEnd(24)} ${String(row.passed).padStart(4)} passed ${String(row.failed).padStart(3)} failed ${String(row.skipped).padStart(3)} skipped`,
+    );
   }
   for (const kind of ['unit', 'e2e']) {
     const t = total(kind);

@@ -50,14 +50,22 @@ describe('authorization endpoint with the dev login', () => {
     expect(afterLogin.status).toBe(303);
     const page = await browser.get(afterLogin.location as string);
     expect(page.status).toBe(200);
-    return browser.post(`${t.issuer}/consent`, { request: formValue(page.text, 'request'), csrf: formValue(page.text, 'csrf'), decision });
+    return browser.post(`${t.issuer}/consent`, {
+      request: formValue(page.text, 'request'),
+      csrf: formValue(page.text, 'csrf'),
+      decision,
+    });
   }
 
   beforeAll(async () => {
     t = await startAuth('authorize', { MCP_FILESYSTEM_ALLOWED_USERS: 'alice' });
     memory = `${t.issuer}/memory/mcp`;
     echo = `${t.issuer}/echo-stateless/mcp`;
-    clientId = await registerClient(t.issuer, { redirect_uris: [REDIRECT, WEB_REDIRECT], client_name: '<img src=x onerror=alert(1)>', client_uri: 'https://app.example.com' });
+    clientId = await registerClient(t.issuer, {
+      redirect_uris: [REDIRECT, WEB_REDIRECT],
+      client_name: '<img src=x onerror=alert(1)>',
+      client_uri: 'https://app.example.com',
+    });
   });
   afterAll(() => t.stop());
 
@@ -105,7 +113,10 @@ describe('authorization endpoint with the dev login', () => {
     };
 
     it('requires PKCE (anchor §1.6: it was optional)', async () => {
-      await expectRedirectError(request({ code_challenge: undefined, code_challenge_method: undefined }), 'invalid_request');
+      await expectRedirectError(
+        request({ code_challenge: undefined, code_challenge_method: undefined }),
+        'invalid_request',
+      );
       await expectRedirectError(request({ code_challenge_method: undefined }), 'invalid_request');
     });
 
@@ -139,11 +150,18 @@ describe('authorization endpoint with the dev login', () => {
       await expectRedirectError(request({ scope: 'mcp admin' }), 'invalid_scope');
     });
 
-    it('keeps the redirect URI\'s own query and encodes state', async () => {
-      const res = await new Browser().get(request({ redirect_uri: WEB_REDIRECT, state: 'a b&c=d', code_challenge_method: 'plain' }));
+    it("keeps the redirect URI's own query and encodes state", async () => {
+      const res = await new Browser().get(
+        request({ redirect_uri: WEB_REDIRECT, state: 'a b&c=d', code_challenge_method: 'plain' }),
+      );
       const url = new URL(res.location as string);
       expect(url.origin + url.pathname).toBe('https://app.example.com/cb');
-      expect(Object.fromEntries(url.searchParams)).toMatchObject({ tenant: '7', error: 'invalid_request', state: 'a b&c=d', iss: t.issuer });
+      expect(Object.fromEntries(url.searchParams)).toMatchObject({
+        tenant: '7',
+        error: 'invalid_request',
+        state: 'a b&c=d',
+        iss: t.issuer,
+      });
     });
   });
 
@@ -168,7 +186,11 @@ describe('authorization endpoint with the dev login', () => {
       expect(page.text).toMatch(/<button[^>]*name="decision" value="allow"/);
       expect(page.text).toMatch(/<button[^>]*name="decision" value="deny"/);
 
-      const answer = await browser.post(`${t.issuer}/consent`, { request: formValue(page.text, 'request'), csrf: formValue(page.text, 'csrf'), decision: 'allow' });
+      const answer = await browser.post(`${t.issuer}/consent`, {
+        request: formValue(page.text, 'request'),
+        csrf: formValue(page.text, 'csrf'),
+        decision: 'allow',
+      });
       expect(answer.status).toBe(303);
       const params = query(answer.location);
       expect(answer.location?.startsWith(`${PRESENTED}?`)).toBe(true);
@@ -192,15 +214,29 @@ describe('authorization endpoint with the dev login', () => {
         fetch(`${t.issuer}/token`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ grant_type: 'authorization_code', code: params['code'] as string, client_id: clientId, redirect_uri: PRESENTED, code_verifier: verifier, resource: memory }),
+          body: new URLSearchParams({
+            grant_type: 'authorization_code',
+            code: params['code'] as string,
+            client_id: clientId,
+            redirect_uri: PRESENTED,
+            code_verifier: verifier,
+            resource: memory,
+          }),
         });
       const token = await redeem();
       expect(token.status).toBe(200);
-      expect(await token.json()).toMatchObject({ token_type: expect.stringMatching(/^bearer$/i), access_token: expect.any(String) });
+      expect(await token.json()).toMatchObject({
+        token_type: expect.stringMatching(/^bearer$/i),
+        access_token: expect.any(String),
+      });
       expect((await redeem()).status).toBe(400);
 
       // the same consent form cannot be answered twice
-      const again = await browser.post(`${t.issuer}/consent`, { request: formValue(page.text, 'request'), csrf: formValue(page.text, 'csrf'), decision: 'allow' });
+      const again = await browser.post(`${t.issuer}/consent`, {
+        request: formValue(page.text, 'request'),
+        csrf: formValue(page.text, 'csrf'),
+        decision: 'allow',
+      });
       expect(again.status).toBe(400);
       expect(again.location).toBeUndefined();
     });
@@ -208,17 +244,29 @@ describe('authorization endpoint with the dev login', () => {
     it('denial ends at the client with access_denied, state and iss', async () => {
       const answer = await consent(new Browser(), request(), 'dave', 'deny');
       expect(answer.status).toBe(303);
-      expect(query(answer.location)).toEqual({ error: 'access_denied', error_description: expect.any(String), state: 'st-123', iss: t.issuer });
+      expect(query(answer.location)).toEqual({
+        error: 'access_denied',
+        error_description: expect.any(String),
+        state: 'st-123',
+        iss: t.issuer,
+      });
     });
 
     it('remembers consent per user, client, scope set and service; asks again when they grow', async () => {
       const browser = new Browser();
-      expect(query((await consent(browser, request({ resource: echo }), 'erin', 'allow')).location)['code']).toBeDefined();
+      expect(
+        query((await consent(browser, request({ resource: echo }), 'erin', 'allow')).location)['code'],
+      ).toBeDefined();
       const returning = await signIn(browser, request({ resource: echo }), 'erin');
       expect(returning.status).toBe(303);
       expect(query(returning.location)['code']).toBeDefined();
       // a wider scope set, another service, another user, or prompt=consent: asked again
-      for (const [overrides, user] of [[{ resource: echo, scope: 'mcp offline_access' }, 'erin'], [{ resource: memory }, 'erin'], [{ resource: echo }, 'frank'], [{ resource: echo, prompt: 'consent' }, 'erin']] as const) {
+      for (const [overrides, user] of [
+        [{ resource: echo, scope: 'mcp offline_access' }, 'erin'],
+        [{ resource: memory }, 'erin'],
+        [{ resource: echo }, 'frank'],
+        [{ resource: echo, prompt: 'consent' }, 'erin'],
+      ] as const) {
         const hop = await signIn(browser, request(overrides), user);
         expect(hop.location).toContain('/consent?request=');
       }
@@ -232,7 +280,11 @@ describe('authorization endpoint with the dev login', () => {
       const forged = await browser.post(`${t.issuer}/consent`, { request: id, csrf: 'guessed', decision: 'allow' });
       expect(forged.status).toBe(403);
       expect(forged.location).toBeUndefined();
-      const elsewhere = await new Browser().post(`${t.issuer}/consent`, { request: id, csrf: formValue(page.text, 'csrf'), decision: 'allow' });
+      const elsewhere = await new Browser().post(`${t.issuer}/consent`, {
+        request: id,
+        csrf: formValue(page.text, 'csrf'),
+        decision: 'allow',
+      });
       expect(elsewhere.status).toBe(400);
       expect(elsewhere.location).toBeUndefined();
       expect((await new Browser().get(afterLogin.location as string)).status).toBe(400);
@@ -288,10 +340,21 @@ describe('authorization endpoint with the dev login', () => {
       try {
         const id = await registerClient(only.issuer, { redirect_uris: [REDIRECT] });
         const browser = new Browser();
-        const start = await browser.get(authorizeUrl(only.issuer, { client_id: id, redirect_uri: REDIRECT, response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256' }));
+        const start = await browser.get(
+          authorizeUrl(only.issuer, {
+            client_id: id,
+            redirect_uri: REDIRECT,
+            response_type: 'code',
+            code_challenge: pkce().challenge,
+            code_challenge_method: 'S256',
+          }),
+        );
         expect(start.status).toBe(302);
         const login = await browser.get(start.location as string);
-        const hop = await browser.post(`${only.issuer}/login/dev`, { state: formValue(login.text, 'state'), username: 'ivy' });
+        const hop = await browser.post(`${only.issuer}/login/dev`, {
+          state: formValue(login.text, 'state'),
+          username: 'ivy',
+        });
         const page = await browser.get(hop.location as string);
         expect(page.text).toContain(`${only.issuer}/echo-stateless/mcp`);
       } finally {
@@ -300,9 +363,15 @@ describe('authorization endpoint with the dev login', () => {
     });
 
     it('refuses to start the dev login with NODE_ENV=production', async () => {
-      const result = await runUntilExit('auth', { NODE_ENV: 'production', REDIS_URL: process.env['REDIS_URL'] ?? '', PORT: '0' });
+      const result = await runUntilExit('auth', {
+        NODE_ENV: 'production',
+        REDIS_URL: process.env['REDIS_URL'] ?? '',
+        PORT: '0',
+      });
       expect(result.code).toBe(1);
-      expect(result.output).toContain('LOGIN_PROVIDER=dev: the dev login (no password) refuses to run with NODE_ENV=production');
+      expect(result.output).toContain(
+        'LOGIN_PROVIDER=dev: the dev login (no password) refuses to run with NODE_ENV=production',
+      );
     });
 
     it('warns about the dev login at start', () => {

@@ -11,7 +11,11 @@ describe('authorization in a browser (dev login)', () => {
 
   beforeAll(async () => {
     [t, chromium, client] = await Promise.all([startAuth('browser'), launchChromium(), new RedirectCatcher().start()]);
-    clientId = await registerClient(t.issuer, { redirect_uris: [client.url], client_name: 'Browser e2e client', client_uri: 'https://client.example' });
+    clientId = await registerClient(t.issuer, {
+      redirect_uris: [client.url],
+      client_name: 'Browser e2e client',
+      client_uri: 'https://client.example',
+    });
   });
   afterAll(async () => {
     await chromium?.close();
@@ -23,16 +27,18 @@ describe('authorization in a browser (dev login)', () => {
     const context = await chromium.newContext();
     try {
       const page = await context.newPage();
-      const login = await page.goto(authorizeUrl(t.issuer, {
-        client_id: clientId,
-        redirect_uri: client.url,
-        response_type: 'code',
-        code_challenge: pkce().challenge,
-        code_challenge_method: 'S256',
-        state: `browser-${decision}`,
-        resource: `${t.issuer}/echo-stateless/mcp`,
-        scope: 'mcp offline_access',
-      }));
+      const login = await page.goto(
+        authorizeUrl(t.issuer, {
+          client_id: clientId,
+          redirect_uri: client.url,
+          response_type: 'code',
+          code_challenge: pkce().challenge,
+          code_challenge_method: 'S256',
+          state: `browser-${decision}`,
+          resource: `${t.issuer}/echo-stateless/mcp`,
+          scope: 'mcp offline_access',
+        }),
+      );
       expect(login?.status()).toBe(200);
       expect(login?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
       await page.fill('input[name="username"]', username);
@@ -43,7 +49,10 @@ describe('authorization in a browser (dev login)', () => {
       expect(text).toContain('https://client.example');
       expect(text).toContain(new URL(client.url).host);
       expect(text).toContain('offline_access');
-      await Promise.all([page.waitForURL((url) => url.href.startsWith(client.url)), page.click(`button[name="decision"][value="${decision}"]`)]);
+      await Promise.all([
+        page.waitForURL((url) => url.href.startsWith(client.url)),
+        page.click(`button[name="decision"][value="${decision}"]`),
+      ]);
       await expect(page.locator('#done').innerText()).resolves.toBe('back at the client');
       return new URL(page.url());
     } finally {
@@ -75,7 +84,16 @@ describe('authorization in a browser (dev login)', () => {
         if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
       });
       await page.goto(authorizeUrl(t.issuer, { client_id: 'nope' }));
-      await page.goto(authorizeUrl(t.issuer, { client_id: clientId, redirect_uri: client.url, response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256', resource: `${t.issuer}/memory/mcp` }));
+      await page.goto(
+        authorizeUrl(t.issuer, {
+          client_id: clientId,
+          redirect_uri: client.url,
+          response_type: 'code',
+          code_challenge: pkce().challenge,
+          code_challenge_method: 'S256',
+          resource: `${t.issuer}/memory/mcp`,
+        }),
+      );
       expect(await page.locator('input[name="username"]').count()).toBe(1);
       // the stylesheet applied: the page is not unstyled
       expect(await page.evaluate('getComputedStyle(document.querySelector("main")).maxWidth')).toBe('512px');

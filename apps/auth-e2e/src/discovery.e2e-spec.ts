@@ -1,16 +1,25 @@
 import { freePort, type ServiceProcess, startService } from '@gateway/testing';
-import { discoverAuthorizationServerMetadata, discoverOAuthProtectedResourceMetadata, registerClient } from '@modelcontextprotocol/sdk/client/auth.js';
+import {
+  discoverAuthorizationServerMetadata,
+  discoverOAuthProtectedResourceMetadata,
+  registerClient,
+} from '@modelcontextprotocol/sdk/client/auth.js';
 import * as oauth from 'oauth4webapi';
 import { http } from './support/http';
 
 const AS_PATH = '/.well-known/oauth-authorization-server';
 const PRM_PATH = '/.well-known/oauth-protected-resource';
-const redisEnv = (): Record<string, string> => ({ REDIS_URL: process.env['REDIS_URL'] ?? '', STORAGE_PREFIX: `e2e-discovery-${process.pid}:` });
+const redisEnv = (): Record<string, string> => ({
+  REDIS_URL: process.env['REDIS_URL'] ?? '',
+  STORAGE_PREFIX: `e2e-discovery-${process.pid}:`,
+});
 
 describe('discovery metadata, path routing (one origin)', () => {
   let auth: ServiceProcess;
   beforeAll(async () => {
-    auth = await startService('auth', { env: { ...redisEnv(), PUBLIC_URL: 'http://gateway.test:8080', MCP_FETCHS_ENABLED: 'false' } });
+    auth = await startService('auth', {
+      env: { ...redisEnv(), PUBLIC_URL: 'http://gateway.test:8080', MCP_FETCHS_ENABLED: 'false' },
+    });
   });
   afterAll(() => auth.stop());
 
@@ -52,7 +61,10 @@ describe('discovery metadata, path routing (one origin)', () => {
     const unserved: string[] = [];
     for (const [method, url] of endpoints) {
       const path = new URL(url).pathname;
-      const res = await http(`${auth.url}${path}`, { method, ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}) });
+      const res = await http(`${auth.url}${path}`, {
+        method,
+        ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
+      });
       if (res.status === 404 || res.status === 405) unserved.push(`${method} ${path}`);
     }
     expect(unserved).toEqual([]);
@@ -95,24 +107,40 @@ describe('discovery metadata, path routing (one origin)', () => {
   });
 
   it('is accepted by a strict client library (oauth4webapi processDiscoveryResponse, processResourceDiscoveryResponse)', async () => {
-    const as = await oauth.processDiscoveryResponse(new URL('http://gateway.test:8080'), (await http(`${auth.url}${AS_PATH}`)).toResponse());
+    const as = await oauth.processDiscoveryResponse(
+      new URL('http://gateway.test:8080'),
+      (await http(`${auth.url}${AS_PATH}`)).toResponse(),
+    );
     expect(as.issuer).toBe('http://gateway.test:8080');
     const resource = new URL('http://gateway.test:8080/echo-stateful/mcp');
-    const prm = await oauth.processResourceDiscoveryResponse(resource, (await http(`${auth.url}${PRM_PATH}/echo-stateful/mcp`)).toResponse());
+    const prm = await oauth.processResourceDiscoveryResponse(
+      resource,
+      (await http(`${auth.url}${PRM_PATH}/echo-stateful/mcp`)).toResponse(),
+    );
     expect(prm.authorization_servers).toEqual([as.issuer]);
   });
 
   it('answers CORS preflights and adds CORS headers to documents and errors, exposing WWW-Authenticate', async () => {
     const preflight = await http(`${auth.url}/register`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://localhost:6274', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, mcp-protocol-version' },
+      headers: {
+        origin: 'http://localhost:6274',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type, mcp-protocol-version',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe('*');
     expect(preflight.headers['access-control-allow-methods']).toContain('POST');
     expect(String(preflight.headers['access-control-allow-headers']).toLowerCase()).toContain('mcp-protocol-version');
 
-    for (const path of [AS_PATH, `${PRM_PATH}/echo-stateless/mcp`, `${PRM_PATH}/nope/mcp`, '/no-such-endpoint', '/register/unknown-client']) {
+    for (const path of [
+      AS_PATH,
+      `${PRM_PATH}/echo-stateless/mcp`,
+      `${PRM_PATH}/nope/mcp`,
+      '/no-such-endpoint',
+      '/register/unknown-client',
+    ]) {
       const res = await http(`${auth.url}${path}`, { headers: { origin: 'http://localhost:6274' } });
       expect(res.headers['access-control-allow-origin']).toBe('*');
       expect(res.headers['access-control-expose-headers']).toContain('WWW-Authenticate');
@@ -123,7 +151,9 @@ describe('discovery metadata, path routing (one origin)', () => {
 describe('discovery metadata, subdomain routing (Host: NAME.example.com)', () => {
   let auth: ServiceProcess;
   beforeAll(async () => {
-    auth = await startService('auth', { env: { ...redisEnv(), ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'example.com' } });
+    auth = await startService('auth', {
+      env: { ...redisEnv(), ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'example.com' },
+    });
   });
   afterAll(() => auth.stop());
 
@@ -185,7 +215,12 @@ describe('the MCP TypeScript SDK client discovers and registers (real-client int
     expect(metadata?.issuer).toBe(origin);
     const client = await registerClient(issuer, {
       metadata,
-      clientMetadata: { redirect_uris: ['http://localhost:6274/oauth/callback'], token_endpoint_auth_method: 'none', client_name: 'sdk e2e', scope: 'mcp' },
+      clientMetadata: {
+        redirect_uris: ['http://localhost:6274/oauth/callback'],
+        token_endpoint_auth_method: 'none',
+        client_name: 'sdk e2e',
+        scope: 'mcp',
+      },
     });
     expect(client.client_id).toEqual(expect.any(String));
     expect(client.client_secret).toBeUndefined();

@@ -14,7 +14,9 @@ describe('full flow: register → authorize → token → verify → refresh →
   });
   afterAll(() => t?.stop());
 
-  async function register(method: 'none' | 'client_secret_basic'): Promise<{ client_id: string; client_secret?: string }> {
+  async function register(
+    method: 'none' | 'client_secret_basic',
+  ): Promise<{ client_id: string; client_secret?: string }> {
     const response = await fetch(`${t.issuer}/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -24,16 +26,33 @@ describe('full flow: register → authorize → token → verify → refresh →
     return (await response.json()) as { client_id: string; client_secret?: string };
   }
 
-  async function authorize(clientId: string, resource: string, username: string): Promise<{ code: string; verifier: string }> {
+  async function authorize(
+    clientId: string,
+    resource: string,
+    username: string,
+  ): Promise<{ code: string; verifier: string }> {
     const browser = new Browser();
     const { verifier, challenge } = pkce();
     const start = await browser.get(
-      authorizeUrl(t.issuer, { client_id: clientId, redirect_uri: PRESENTED, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256', state: 's1', resource, scope: 'mcp' }),
+      authorizeUrl(t.issuer, {
+        client_id: clientId,
+        redirect_uri: PRESENTED,
+        response_type: 'code',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        state: 's1',
+        resource,
+        scope: 'mcp',
+      }),
     );
     const login = await browser.get(start.location as string);
     const afterLogin = await browser.post(`${t.issuer}/login/dev`, { state: formValue(login.text, 'state'), username });
     const page = await browser.get(afterLogin.location as string);
-    const answer = await browser.post(`${t.issuer}/consent`, { request: formValue(page.text, 'request'), csrf: formValue(page.text, 'csrf'), decision: 'allow' });
+    const answer = await browser.post(`${t.issuer}/consent`, {
+      request: formValue(page.text, 'request'),
+      csrf: formValue(page.text, 'csrf'),
+      decision: 'allow',
+    });
     const params = query(answer.location);
     expect(params).toMatchObject({ state: 's1', iss: t.issuer, code: expect.any(String) });
     return { code: params['code'] as string, verifier };
@@ -41,14 +60,22 @@ describe('full flow: register → authorize → token → verify → refresh →
 
   function token(form: Record<string, string>, basic?: { id: string; secret: string }): Promise<Response> {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-    if (basic) headers['authorization'] = `Basic ${Buffer.from(`${encodeURIComponent(basic.id)}:${encodeURIComponent(basic.secret)}`).toString('base64')}`;
+    if (basic)
+      headers['authorization'] =
+        `Basic ${Buffer.from(`${encodeURIComponent(basic.id)}:${encodeURIComponent(basic.secret)}`).toString('base64')}`;
     return fetch(`${t.issuer}/token`, { method: 'POST', headers, body: new URLSearchParams(form).toString() });
   }
 
   function verify(accessToken: string, service: string): Promise<Response> {
     const issuer = new URL(t.issuer);
     return fetch(`${t.issuer}/verify`, {
-      headers: { authorization: `Bearer ${accessToken}`, 'x-forwarded-method': 'POST', 'x-forwarded-proto': 'http', 'x-forwarded-host': issuer.host, 'x-forwarded-uri': `/${service}/mcp` },
+      headers: {
+        authorization: `Bearer ${accessToken}`,
+        'x-forwarded-method': 'POST',
+        'x-forwarded-proto': 'http',
+        'x-forwarded-host': issuer.host,
+        'x-forwarded-uri': `/${service}/mcp`,
+      },
     });
   }
 
@@ -56,7 +83,14 @@ describe('full flow: register → authorize → token → verify → refresh →
     const client = await register('none');
     const resource = `${t.issuer}/echo-stateless/mcp`;
     const { code, verifier } = await authorize(client.client_id, resource, 'carol');
-    const issued = await token({ grant_type: 'authorization_code', client_id: client.client_id, code, redirect_uri: PRESENTED, code_verifier: verifier, resource });
+    const issued = await token({
+      grant_type: 'authorization_code',
+      client_id: client.client_id,
+      code,
+      redirect_uri: PRESENTED,
+      code_verifier: verifier,
+      resource,
+    });
     expect(issued.status).toBe(200);
     const tokens = (await issued.json()) as { access_token: string; refresh_token: string; scope: string };
     expect(tokens.scope).toBe('mcp');
@@ -67,7 +101,11 @@ describe('full flow: register → authorize → token → verify → refresh →
     expect(allowed.headers.get('x-client-id')).toBe(client.client_id);
     expect((await verify(tokens.access_token, 'echo-stateful')).status).toBe(401);
 
-    const refreshed = await token({ grant_type: 'refresh_token', client_id: client.client_id, refresh_token: tokens.refresh_token });
+    const refreshed = await token({
+      grant_type: 'refresh_token',
+      client_id: client.client_id,
+      refresh_token: tokens.refresh_token,
+    });
     expect(refreshed.status).toBe(200);
     const next = (await refreshed.json()) as { access_token: string; refresh_token: string };
     expect((await verify(next.access_token, 'echo-stateless')).status).toBe(200);
@@ -86,7 +124,12 @@ describe('full flow: register → authorize → token → verify → refresh →
     expect(client.client_secret).toEqual(expect.any(String));
     const resource = `${t.issuer}/echo-stateful/mcp`;
     const grant = await authorize(client.client_id, resource, 'dave');
-    const form = { grant_type: 'authorization_code', code: grant.code, redirect_uri: PRESENTED, code_verifier: grant.verifier };
+    const form = {
+      grant_type: 'authorization_code',
+      code: grant.code,
+      redirect_uri: PRESENTED,
+      code_verifier: grant.verifier,
+    };
     const withoutSecret = await token({ ...form, client_id: client.client_id });
     expect(withoutSecret.status).toBe(401);
     const issued = await token(form, { id: client.client_id, secret: client.client_secret as string });

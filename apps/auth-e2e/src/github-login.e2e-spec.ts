@@ -26,7 +26,13 @@ const octocat: FakeGithubUser = {
   orgs: ['Acme', 'github'],
   teams: [{ org: 'Acme', slug: 'ops' }],
 };
-const mallory: FakeGithubUser = { id: 666, login: 'mallory', emails: [], orgs: ['evil-corp'], teams: [{ org: 'Acme', slug: 'interns' }] };
+const mallory: FakeGithubUser = {
+  id: 666,
+  login: 'mallory',
+  emails: [],
+  orgs: ['evil-corp'],
+  teams: [{ org: 'Acme', slug: 'interns' }],
+};
 
 /** GitHub (Enterprise layout) login end to end against a GitHub-compatible server started here. */
 describe('GitHub login', () => {
@@ -49,11 +55,24 @@ describe('GitHub login', () => {
   }
 
   /** authorize → GitHub → our /callback; returns the answer of /callback. */
-  async function viaGithub(t: AuthUnderTest, clientId: string, user: FakeGithubUser | undefined, browser = new Browser()): Promise<Hop> {
+  async function viaGithub(
+    t: AuthUnderTest,
+    clientId: string,
+    user: FakeGithubUser | undefined,
+    browser = new Browser(),
+  ): Promise<Hop> {
     github.nextUser = user;
     github.deny = !user;
     const start = await browser.get(
-      authorizeUrl(t.issuer, { client_id: clientId, redirect_uri: REDIRECT, response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256', state: 'gh-state', resource: `${t.issuer}/memory/mcp` }),
+      authorizeUrl(t.issuer, {
+        client_id: clientId,
+        redirect_uri: REDIRECT,
+        response_type: 'code',
+        code_challenge: pkce().challenge,
+        code_challenge_method: 'S256',
+        state: 'gh-state',
+        resource: `${t.issuer}/memory/mcp`,
+      }),
     );
     expect(start.status).toBe(302);
     expect(start.location?.startsWith(`${github.url}/login/oauth/authorize?`)).toBe(true);
@@ -79,11 +98,23 @@ describe('GitHub login', () => {
       expect(callback.status).toBe(302);
       const page = await browser.get(callback.location as string);
       expect(page.text).toContain('octocat');
-      const answer = await browser.post(`${t.issuer}/consent`, { request: formValue(page.text, 'request'), csrf: formValue(page.text, 'csrf'), decision: 'allow' });
+      const answer = await browser.post(`${t.issuer}/consent`, {
+        request: formValue(page.text, 'request'),
+        csrf: formValue(page.text, 'csrf'),
+        decision: 'allow',
+      });
       const params = query(answer.location);
       expect(params).toMatchObject({ state: 'gh-state', iss: t.issuer });
-      const record = JSON.parse((await t.redis.get(`${t.prefix}code:${sha256hex(params['code'] as string)}`)) as string);
-      expect(record.user).toEqual({ sub: 'github:583231', provider: 'github', login: 'octocat', name: 'The Octocat', email: 'octo@example.com' });
+      const record = JSON.parse(
+        (await t.redis.get(`${t.prefix}code:${sha256hex(params['code'] as string)}`)) as string,
+      );
+      expect(record.user).toEqual({
+        sub: 'github:583231',
+        provider: 'github',
+        login: 'octocat',
+        name: 'The Octocat',
+        email: 'octo@example.com',
+      });
     });
 
     it('sends a user outside ALLOWED_GITHUB_USERS back to the client with access_denied', async () => {
@@ -93,7 +124,7 @@ describe('GitHub login', () => {
       expect(callback.location?.startsWith(`${REDIRECT}?`)).toBe(true);
     });
 
-    it('sends GitHub\'s own denial back to the client, not to a dead end (anchor §1.7)', async () => {
+    it("sends GitHub's own denial back to the client, not to a dead end (anchor §1.7)", async () => {
       const callback = await viaGithub(t, clientId, undefined);
       expect(callback.status).toBe(302);
       expect(query(callback.location)).toMatchObject({ error: 'access_denied', state: 'gh-state', iss: t.issuer });
@@ -102,7 +133,15 @@ describe('GitHub login', () => {
     it('reports a failed code exchange to the client as server_error', async () => {
       const browser = new Browser();
       const start = await browser.get(
-        authorizeUrl(t.issuer, { client_id: clientId, redirect_uri: REDIRECT, response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256', state: 'x', resource: `${t.issuer}/memory/mcp` }),
+        authorizeUrl(t.issuer, {
+          client_id: clientId,
+          redirect_uri: REDIRECT,
+          response_type: 'code',
+          code_challenge: pkce().challenge,
+          code_challenge_method: 'S256',
+          state: 'x',
+          resource: `${t.issuer}/memory/mcp`,
+        }),
       );
       const state = new URL(start.location as string).searchParams.get('state') as string;
       const callback = await browser.get(`${t.issuer}/callback?code=forged&state=${state}`);
@@ -113,7 +152,14 @@ describe('GitHub login', () => {
       github.nextUser = octocat;
       github.deny = false;
       const start = await new Browser().get(
-        authorizeUrl(t.issuer, { client_id: clientId, redirect_uri: REDIRECT, response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256', resource: `${t.issuer}/memory/mcp` }),
+        authorizeUrl(t.issuer, {
+          client_id: clientId,
+          redirect_uri: REDIRECT,
+          response_type: 'code',
+          code_challenge: pkce().challenge,
+          code_challenge_method: 'S256',
+          resource: `${t.issuer}/memory/mcp`,
+        }),
       );
       const upstream = await new Browser().get(start.location as string);
       const callback = await new Browser().get(upstream.location as string);
@@ -125,7 +171,10 @@ describe('GitHub login', () => {
   describe('with an organisation rule', () => {
     let t: AuthUnderTest;
     let clientId: string;
-    beforeAll(async () => ({ t, clientId } = await setup('github-org', { ALLOWED_GITHUB_USERS: '*', ALLOWED_GITHUB_ORGS: 'acme' })));
+    beforeAll(
+      async () =>
+        ({ t, clientId } = await setup('github-org', { ALLOWED_GITHUB_USERS: '*', ALLOWED_GITHUB_ORGS: 'acme' })),
+    );
     afterAll(() => t.stop());
 
     it('asks GitHub for read:org and lets a member in', async () => {
@@ -143,7 +192,10 @@ describe('GitHub login', () => {
   describe('with a team rule', () => {
     let t: AuthUnderTest;
     let clientId: string;
-    beforeAll(async () => ({ t, clientId } = await setup('github-team', { ALLOWED_GITHUB_USERS: '*', ALLOWED_GITHUB_TEAMS: 'acme/ops' })));
+    beforeAll(
+      async () =>
+        ({ t, clientId } = await setup('github-team', { ALLOWED_GITHUB_USERS: '*', ALLOWED_GITHUB_TEAMS: 'acme/ops' })),
+    );
     afterAll(() => t.stop());
 
     it('lets a team member in and sends others back with access_denied', async () => {
@@ -159,7 +211,10 @@ describe('GitHub login', () => {
     afterAll(() => t.stop());
 
     it('lets nobody in and says so at start', async () => {
-      expect(query((await viaGithub(t, clientId, octocat)).location)).toMatchObject({ error: 'access_denied', iss: t.issuer });
+      expect(query((await viaGithub(t, clientId, octocat)).location)).toMatchObject({
+        error: 'access_denied',
+        iss: t.issuer,
+      });
       expect(t.auth.output()).toContain('ALLOWED_GITHUB_USERS is empty');
     });
   });

@@ -17,9 +17,19 @@ describe('OIDC login', () => {
   beforeAll(async () => {
     const [idpPort, authPort] = [await freePort(), await freePort()];
     idpUrl = `http://127.0.0.1:${idpPort}`;
-    idp = spawn(process.execPath, [join(__dirname, 'support/oidc-provider-server.mjs'), String(idpPort), 'gateway', 'gateway-secret', `http://127.0.0.1:${authPort}/callback`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    idp = spawn(
+      process.execPath,
+      [
+        join(__dirname, 'support/oidc-provider-server.mjs'),
+        String(idpPort),
+        'gateway',
+        'gateway-secret',
+        `http://127.0.0.1:${authPort}/callback`,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       let output = '';
       const onData = (chunk: Buffer): void => {
@@ -53,7 +63,17 @@ describe('OIDC login', () => {
   /** authorize → the IdP's login form; returns the page there. */
   async function toIdp(state: string): Promise<Page> {
     const page = await (await chromium.newContext()).newPage();
-    await page.goto(authorizeUrl(t.issuer, { client_id: clientId, redirect_uri: client.url, response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256', state, resource: `${t.issuer}/memory/mcp` }));
+    await page.goto(
+      authorizeUrl(t.issuer, {
+        client_id: clientId,
+        redirect_uri: client.url,
+        response_type: 'code',
+        code_challenge: pkce().challenge,
+        code_challenge_method: 'S256',
+        state,
+        resource: `${t.issuer}/memory/mcp`,
+      }),
+    );
     expect(page.url().startsWith(`${idpUrl}/interaction/`)).toBe(true);
     return page;
   }
@@ -72,12 +92,23 @@ describe('OIDC login', () => {
     const page = await toIdp('oidc-ok');
     await signInAtIdp(page, 'alice');
     await page.waitForURL(/\/consent\?/);
-    await Promise.all([page.waitForURL((url) => url.href.startsWith(client.url)), page.click('button[name="decision"][value="allow"]')]);
+    await Promise.all([
+      page.waitForURL((url) => url.href.startsWith(client.url)),
+      page.click('button[name="decision"][value="allow"]'),
+    ]);
     const back = new URL(page.url());
     expect(back.searchParams.get('state')).toBe('oidc-ok');
     expect(back.searchParams.get('iss')).toBe(t.issuer);
-    const record = JSON.parse((await t.redis.get(`${t.prefix}code:${sha256hex(back.searchParams.get('code') as string)}`)) as string);
-    expect(record.user).toEqual({ sub: 'oidc:alice', provider: 'oidc', login: 'alice', name: 'Alice Corp', email: 'alice@corp.example' });
+    const record = JSON.parse(
+      (await t.redis.get(`${t.prefix}code:${sha256hex(back.searchParams.get('code') as string)}`)) as string,
+    );
+    expect(record.user).toEqual({
+      sub: 'oidc:alice',
+      provider: 'oidc',
+      login: 'alice',
+      name: 'Alice Corp',
+      email: 'alice@corp.example',
+    });
     await page.context().close();
   });
 
@@ -86,7 +117,11 @@ describe('OIDC login', () => {
     await signInAtIdp(page, 'bob');
     await page.waitForURL((url) => url.href.startsWith(client.url));
     const back = new URL(page.url());
-    expect(Object.fromEntries(back.searchParams)).toMatchObject({ error: 'access_denied', state: 'oidc-outsider', iss: t.issuer });
+    expect(Object.fromEntries(back.searchParams)).toMatchObject({
+      error: 'access_denied',
+      state: 'oidc-outsider',
+      iss: t.issuer,
+    });
     await page.context().close();
   });
 
@@ -98,11 +133,15 @@ describe('OIDC login', () => {
     await page.context().close();
   });
 
-  it('sends the IdP\'s own cancellation back to the client with access_denied', async () => {
+  it("sends the IdP's own cancellation back to the client with access_denied", async () => {
     const page = await toIdp('oidc-cancel');
     await page.click('text=[ Cancel ]');
     await page.waitForURL((url) => url.href.startsWith(client.url));
-    expect(Object.fromEntries(new URL(page.url()).searchParams)).toMatchObject({ error: 'access_denied', state: 'oidc-cancel', iss: t.issuer });
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).toMatchObject({
+      error: 'access_denied',
+      state: 'oidc-cancel',
+      iss: t.issuer,
+    });
     await page.context().close();
   });
 });

@@ -8,16 +8,29 @@ const PREFIX = `e2e-registration-${process.pid}:`;
 const LIFETIME = 86_400;
 const loopback = { redirect_uris: ['http://localhost:3000/callback'] };
 
-type Info = Record<string, unknown> & { client_id: string; registration_access_token: string; registration_client_uri: string };
+type Info = Record<string, unknown> & {
+  client_id: string;
+  registration_access_token: string;
+  registration_client_uri: string;
+};
 
 describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () => {
   let auth: ServiceProcess;
   let redis: Redis;
-  const register = (body: unknown, headers?: Record<string, string>): Promise<HttpResult> => postJson(`${auth.url}/register`, body, headers);
-  const manage = (info: Info, method: string, token = info.registration_access_token, body?: unknown): Promise<HttpResult> =>
+  const register = (body: unknown, headers?: Record<string, string>): Promise<HttpResult> =>
+    postJson(`${auth.url}/register`, body, headers);
+  const manage = (
+    info: Info,
+    method: string,
+    token = info.registration_access_token,
+    body?: unknown,
+  ): Promise<HttpResult> =>
     http(`${auth.url}/register/${info.client_id}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   const registered = async (body: unknown = loopback): Promise<Info> => {
@@ -34,7 +47,13 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
   beforeAll(async () => {
     redis = new Redis(process.env['REDIS_URL'] ?? '');
     auth = await startService('auth', {
-      env: { REDIS_URL: process.env['REDIS_URL'] ?? '', STORAGE_PREFIX: PREFIX, CLIENT_LIFETIME: String(LIFETIME), PUBLIC_URL: 'http://gateway.test:8080', REGISTRATION_RATE_LIMIT: '0' },
+      env: {
+        REDIS_URL: process.env['REDIS_URL'] ?? '',
+        STORAGE_PREFIX: PREFIX,
+        CLIENT_LIFETIME: String(LIFETIME),
+        PUBLIC_URL: 'http://gateway.test:8080',
+        REGISTRATION_RATE_LIMIT: '0',
+      },
     });
   });
   afterAll(async () => {
@@ -46,7 +65,13 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
 
   describe('POST /register', () => {
     it('answers 201 with everything registered, the credentials and no-store, accepted by oauth4webapi', async () => {
-      const res = await register({ ...loopback, client_name: 'Inspector', token_endpoint_auth_method: 'client_secret_post', software_id: 'inspector', contacts: ['ops@example.com'] });
+      const res = await register({
+        ...loopback,
+        client_name: 'Inspector',
+        token_endpoint_auth_method: 'client_secret_post',
+        software_id: 'inspector',
+        contacts: ['ops@example.com'],
+      });
       expect(res.status).toBe(201);
       expect(res.headers['cache-control']).toBe('no-store');
       const info = res.json<Info>();
@@ -80,15 +105,31 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
     });
 
     it('returns grant_types, response_types and token_endpoint_auth_method (original: left out of the response)', async () => {
-      const info = await registered({ ...loopback, grant_types: ['authorization_code'], token_endpoint_auth_method: 'client_secret_basic' });
-      expect(info).toMatchObject({ grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' });
+      const info = await registered({
+        ...loopback,
+        grant_types: ['authorization_code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      });
+      expect(info).toMatchObject({
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      });
     });
 
     it('validates grant_types, response_types and token_endpoint_auth_method (original: ignored them)', async () => {
-      expectOAuthError(await register({ ...loopback, grant_types: ['client_credentials'] }), 400, 'invalid_client_metadata');
+      expectOAuthError(
+        await register({ ...loopback, grant_types: ['client_credentials'] }),
+        400,
+        'invalid_client_metadata',
+      );
       expectOAuthError(await register({ ...loopback, grant_types: ['refresh_token'] }), 400, 'invalid_client_metadata');
       expectOAuthError(await register({ ...loopback, response_types: ['token'] }), 400, 'invalid_client_metadata');
-      expectOAuthError(await register({ ...loopback, token_endpoint_auth_method: 'private_key_jwt' }), 400, 'invalid_client_metadata');
+      expectOAuthError(
+        await register({ ...loopback, token_endpoint_auth_method: 'private_key_jwt' }),
+        400,
+        'invalid_client_metadata',
+      );
     });
 
     it('validates scope and returns the registered scope (original: "openid profile email" stored, null returned)', async () => {
@@ -129,7 +170,11 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
     });
 
     it('refuses the whole registration when one of several redirect URIs is bad', async () => {
-      expectOAuthError(await register({ redirect_uris: ['https://ok.example/cb', 'javascript:alert(1)'] }), 400, 'invalid_redirect_uri');
+      expectOAuthError(
+        await register({ redirect_uris: ['https://ok.example/cb', 'javascript:alert(1)'] }),
+        400,
+        'invalid_redirect_uri',
+      );
     });
 
     it.each([
@@ -146,7 +191,12 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
     });
 
     it('ignores metadata it does not understand (RFC 7591 §2) and never echoes it', async () => {
-      const info = await registered({ ...loopback, favourite_colour: 'blue', jwks_uri: 'https://a.example/jwks', software_statement: 'eyJ.x.y' });
+      const info = await registered({
+        ...loopback,
+        favourite_colour: 'blue',
+        jwks_uri: 'https://a.example/jwks',
+        software_statement: 'eyJ.x.y',
+      });
       expect(info).not.toHaveProperty('favourite_colour');
       expect(info).not.toHaveProperty('jwks_uri');
     });
@@ -157,14 +207,22 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       ['a form body', 'redirect_uris=https%3A%2F%2Fa.example%2Fcb', 'application/x-www-form-urlencoded', 415],
       ['a text body', 'hello', 'text/plain', 415],
       ['an unknown media type', '<x/>', 'application/xml', 415],
-      ['a prototype-poisoning body', '{"redirect_uris":["https://a.example/cb"],"__proto__":{"admin":true}}', 'application/json', 400],
+      [
+        'a prototype-poisoning body',
+        '{"redirect_uris":["https://a.example/cb"],"__proto__":{"admin":true}}',
+        'application/json',
+        400,
+      ],
     ])('answers %s with a 4xx RFC 6749 error, never a 5xx', async (_case, body, type, status) => {
       const res = await http(`${auth.url}/register`, { method: 'POST', headers: { 'content-type': type }, body });
       expectOAuthError(res, status, 'invalid_request');
     });
 
     it('answers URLs the router rejects (bad percent-encoding, over-long client_id) in RFC 6749 JSON with CORS', async () => {
-      for (const [path, status] of [['/register/%ff', 400], [`/register/${'a'.repeat(5000)}`, 414]] as const) {
+      for (const [path, status] of [
+        ['/register/%ff', 400],
+        [`/register/${'a'.repeat(5000)}`, 414],
+      ] as const) {
         const res = await http(`${auth.url}${path}`, { headers: { origin: 'http://localhost:6274' } });
         expectOAuthError(res, status, 'invalid_request');
         expect(res.headers['access-control-allow-origin']).toBe('*');
@@ -194,25 +252,40 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
 
   describe('/register/{client_id}', () => {
     it('GET returns the registration with registration_access_token and registration_client_uri, never the secret (original: plaintext secret, no token)', async () => {
-      const info = await registered({ ...loopback, client_name: 'Reader', token_endpoint_auth_method: 'client_secret_post' });
+      const info = await registered({
+        ...loopback,
+        client_name: 'Reader',
+        token_endpoint_auth_method: 'client_secret_post',
+      });
       const res = await manage(info, 'GET');
       expect(res.status).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
       const read = res.json<Info>();
-      expect(read).toMatchObject({ client_id: info.client_id, client_name: 'Reader', registration_access_token: info.registration_access_token, registration_client_uri: info.registration_client_uri });
+      expect(read).toMatchObject({
+        client_id: info.client_id,
+        client_name: 'Reader',
+        registration_access_token: info.registration_access_token,
+        registration_client_uri: info.registration_client_uri,
+      });
       expect(read).not.toHaveProperty('client_secret');
       expect(read['client_secret_expires_at']).toBe(info['client_secret_expires_at']);
     });
 
     it('accepts the Bearer scheme case-insensitively (original: only exactly "Bearer ")', async () => {
       const info = await registered();
-      const res = await http(`${auth.url}/register/${info.client_id}`, { headers: { authorization: `bearer ${info.registration_access_token}` } });
+      const res = await http(`${auth.url}/register/${info.client_id}`, {
+        headers: { authorization: `bearer ${info.registration_access_token}` },
+      });
       expect(res.status).toBe(200);
     });
 
     it('answers a missing or wrong-scheme Authorization with 401, WWW-Authenticate: Bearer and RFC 6749 JSON (original: bare string)', async () => {
       const info = await registered();
-      const attempts: Record<string, string>[] = [{}, { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }, { authorization: info.registration_access_token }];
+      const attempts: Record<string, string>[] = [
+        {},
+        { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
+        { authorization: info.registration_access_token },
+      ];
       for (const headers of attempts) {
         const res = await http(`${auth.url}/register/${info.client_id}`, { headers });
         expectOAuthError(res, 401, 'invalid_token');
@@ -224,7 +297,12 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       const info = await registered();
       const other = await registered();
       for (const method of ['GET', 'PUT', 'DELETE']) {
-        const res = await manage(info, method, other.registration_access_token, method === 'PUT' ? { ...loopback, client_id: info.client_id } : undefined);
+        const res = await manage(
+          info,
+          method,
+          other.registration_access_token,
+          method === 'PUT' ? { ...loopback, client_id: info.client_id } : undefined,
+        );
         expectOAuthError(res, 401, 'invalid_token');
         expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
       }
@@ -241,8 +319,16 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
     });
 
     it('PUT replaces the whole registration, omitted fields fall back to defaults (original: partial update)', async () => {
-      const info = await registered({ ...loopback, client_name: 'Before', logo_uri: 'https://a.example/logo.png', scope: 'mcp' });
-      const res = await manage(info, 'PUT', undefined, { client_id: info.client_id, redirect_uris: ['https://app.example/cb'] });
+      const info = await registered({
+        ...loopback,
+        client_name: 'Before',
+        logo_uri: 'https://a.example/logo.png',
+        scope: 'mcp',
+      });
+      const res = await manage(info, 'PUT', undefined, {
+        client_id: info.client_id,
+        redirect_uris: ['https://app.example/cb'],
+      });
       expect(res.status).toBe(200);
       const updated = res.json<Info>();
       expect(updated['redirect_uris']).toEqual(['https://app.example/cb']);
@@ -254,8 +340,16 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
 
     it('PUT validates grant_types and redirect URIs like registration (original: grant_types unvalidated)', async () => {
       const info = await registered();
-      expectOAuthError(await manage(info, 'PUT', undefined, { ...loopback, client_id: info.client_id, grant_types: ['password'] }), 400, 'invalid_client_metadata');
-      expectOAuthError(await manage(info, 'PUT', undefined, { client_id: info.client_id, redirect_uris: ['javascript:alert(1)'] }), 400, 'invalid_redirect_uri');
+      expectOAuthError(
+        await manage(info, 'PUT', undefined, { ...loopback, client_id: info.client_id, grant_types: ['password'] }),
+        400,
+        'invalid_client_metadata',
+      );
+      expectOAuthError(
+        await manage(info, 'PUT', undefined, { client_id: info.client_id, redirect_uris: ['javascript:alert(1)'] }),
+        400,
+        'invalid_redirect_uri',
+      );
       expectOAuthError(await manage(info, 'PUT', undefined, { ...loopback }), 400, 'invalid_request');
       expectOAuthError(await manage(info, 'PUT', undefined, '{oops'), 400, 'invalid_request');
     });
@@ -273,7 +367,13 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       const info = await registered({ ...loopback, token_endpoint_auth_method: 'client_secret_basic' });
       const key = `${PREFIX}client:${info.client_id}`;
       await redis.expire(key, 5_000); // as if most of the lifetime had passed
-      const updated = (await manage(info, 'PUT', undefined, { ...loopback, client_id: info.client_id, token_endpoint_auth_method: 'client_secret_basic' })).json<Info>();
+      const updated = (
+        await manage(info, 'PUT', undefined, {
+          ...loopback,
+          client_id: info.client_id,
+          token_endpoint_auth_method: 'client_secret_basic',
+        })
+      ).json<Info>();
       expect(updated['client_secret_expires_at']).toBe(info['client_secret_expires_at']);
       expect(updated).not.toHaveProperty('client_secret');
       const ttl = await redis.ttl(key);
@@ -283,10 +383,19 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
 
     it('PUT from public to confidential issues a secret once; a wrong client_secret in the body is refused', async () => {
       const info = await registered({ ...loopback, token_endpoint_auth_method: 'none' });
-      const res = await manage(info, 'PUT', undefined, { ...loopback, client_id: info.client_id, token_endpoint_auth_method: 'client_secret_post' });
+      const res = await manage(info, 'PUT', undefined, {
+        ...loopback,
+        client_id: info.client_id,
+        token_endpoint_auth_method: 'client_secret_post',
+      });
       const updated = res.json<Info>();
       expect(typeof updated['client_secret']).toBe('string');
-      const wrong = await manage(updated, 'PUT', undefined, { ...loopback, client_id: info.client_id, token_endpoint_auth_method: 'client_secret_post', client_secret: 'guess' });
+      const wrong = await manage(updated, 'PUT', undefined, {
+        ...loopback,
+        client_id: info.client_id,
+        token_endpoint_auth_method: 'client_secret_post',
+        client_secret: 'guess',
+      });
       expectOAuthError(wrong, 400, 'invalid_request');
     });
 
@@ -298,14 +407,20 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       const res = await manage(info, 'DELETE');
       expect(res.status).toBe(204);
       expect(res.text).toBe('');
-      expect(await redis.exists(`${PREFIX}client:${info.client_id}`, `${PREFIX}client-keys:${info.client_id}`, `${PREFIX}refresh-family:test-${info.client_id}`)).toBe(0);
+      expect(
+        await redis.exists(
+          `${PREFIX}client:${info.client_id}`,
+          `${PREFIX}client-keys:${info.client_id}`,
+          `${PREFIX}refresh-family:test-${info.client_id}`,
+        ),
+      ).toBe(0);
       expectOAuthError(await manage(info, 'DELETE'), 401, 'invalid_token');
       expectOAuthError(await manage(info, 'GET'), 401, 'invalid_token');
     });
   });
 });
 
-describe('RFC 7592 DELETE ends the client\'s grants and tokens', () => {
+describe("RFC 7592 DELETE ends the client's grants and tokens", () => {
   const prefix = `e2e-delete-${process.pid}:`;
   let auth: ServiceProcess;
   let fixtures: TokenFixtures;
@@ -318,8 +433,10 @@ describe('RFC 7592 DELETE ends the client\'s grants and tokens', () => {
     fixtures.close();
   });
 
-  it('refuses the deleted client\'s refresh token and access token (original: refresh tokens and codes survived DELETE)', async () => {
-    const info = (await postJson(`${auth.url}/register`, { redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' })).json<Info>();
+  it("refuses the deleted client's refresh token and access token (original: refresh tokens and codes survived DELETE)", async () => {
+    const info = (
+      await postJson(`${auth.url}/register`, { redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' })
+    ).json<Info>();
     const client = { clientId: info.client_id, method: 'none' as const };
     const tokens = await redeem(auth.url, client, await fixtures.code(client));
     expect(tokens.status).toBe(200);
@@ -330,7 +447,10 @@ describe('RFC 7592 DELETE ends the client\'s grants and tokens', () => {
     expect(deleted.status).toBe(204);
     expect((await verify(auth.url, String(tokens.body['access_token']))).status).toBe(401);
     const refreshed = await refresh(auth.url, client, String(tokens.body['refresh_token']));
-    expect({ status: refreshed.status, error: refreshed.body['error'] }).toEqual({ status: 401, error: 'invalid_client' });
+    expect({ status: refreshed.status, error: refreshed.body['error'] }).toEqual({
+      status: 401,
+      error: 'invalid_client',
+    });
   });
 });
 
@@ -338,7 +458,12 @@ describe('registration rate limits', () => {
   let auth: ServiceProcess;
   beforeAll(async () => {
     auth = await startService('auth', {
-      env: { REDIS_URL: process.env['REDIS_URL'] ?? '', STORAGE_PREFIX: `e2e-ratelimit-${process.pid}-${Date.now()}:`, REGISTRATION_RATE_LIMIT: '3', REGISTRATION_RATE_WINDOW: '600' },
+      env: {
+        REDIS_URL: process.env['REDIS_URL'] ?? '',
+        STORAGE_PREFIX: `e2e-ratelimit-${process.pid}-${Date.now()}:`,
+        REGISTRATION_RATE_LIMIT: '3',
+        REGISTRATION_RATE_WINDOW: '600',
+      },
     });
   });
   afterAll(() => auth.stop());
@@ -360,7 +485,10 @@ describe('registration rate limits', () => {
 
   it('locks out repeated wrong registration tokens (original: no brute-force lockout on RFC 7592)', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await http(`${auth.url}/register/some-client`, { headers: { authorization: `Bearer guess${i}` } })).status);
+    for (let i = 0; i < 5; i++)
+      statuses.push(
+        (await http(`${auth.url}/register/some-client`, { headers: { authorization: `Bearer guess${i}` } })).status,
+      );
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
   });
 });
@@ -369,13 +497,19 @@ describe('registration rate limits behind a trusted proxy', () => {
   let auth: ServiceProcess;
   beforeAll(async () => {
     auth = await startService('auth', {
-      env: { REDIS_URL: process.env['REDIS_URL'] ?? '', STORAGE_PREFIX: `e2e-proxy-${process.pid}-${Date.now()}:`, REGISTRATION_RATE_LIMIT: '1', TRUSTED_PROXIES: '127.0.0.1/8, ::1' },
+      env: {
+        REDIS_URL: process.env['REDIS_URL'] ?? '',
+        STORAGE_PREFIX: `e2e-proxy-${process.pid}-${Date.now()}:`,
+        REGISTRATION_RATE_LIMIT: '1',
+        TRUSTED_PROXIES: '127.0.0.1/8, ::1',
+      },
     });
   });
   afterAll(() => auth.stop());
 
   it('counts per client address from X-Forwarded-For when the peer is a trusted proxy', async () => {
-    const from = (xff: string): Promise<HttpResult> => postJson(`${auth.url}/register`, loopback, { 'x-forwarded-for': xff });
+    const from = (xff: string): Promise<HttpResult> =>
+      postJson(`${auth.url}/register`, loopback, { 'x-forwarded-for': xff });
     expect((await from('198.51.100.1')).status).toBe(201);
     expect((await from('198.51.100.1')).status).toBe(429);
     // A client-supplied hop on the left does not help: the right-most untrusted address counts.

@@ -1,7 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { type ServiceProcess, startService } from '@gateway/testing';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { alice, ECHO, logged, PUBLIC_URL, postForm, redeem, refresh, STATEFUL, TokenFixtures, verify } from './support/token-fixtures';
+import {
+  alice,
+  ECHO,
+  logged,
+  PUBLIC_URL,
+  postForm,
+  redeem,
+  refresh,
+  STATEFUL,
+  TokenFixtures,
+  verify,
+} from './support/token-fixtures';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? '';
 
@@ -36,7 +47,11 @@ describe('POST /token', () => {
       const token = result.body['access_token'] as string;
       const header = decodeProtectedHeader(token);
       expect(header).toEqual({ alg: 'RS256', kid: expect.any(String), typ: 'at+jwt' });
-      const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${auth.url}/jwks`)), { issuer: PUBLIC_URL, audience: ECHO, typ: 'at+jwt' });
+      const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${auth.url}/jwks`)), {
+        issuer: PUBLIC_URL,
+        audience: ECHO,
+        typ: 'at+jwt',
+      });
       expect(payload).toEqual({
         iss: PUBLIC_URL,
         sub: alice.sub,
@@ -83,7 +98,11 @@ describe('POST /token', () => {
     it('refuses a method other than the registered one, unknown clients and expired clients', async () => {
       const basic = await fixtures.client('client_secret_basic');
       const asPost = await redeem(auth.url, { ...basic, method: 'client_secret_post' }, await fixtures.code(basic));
-      expect([asPost.status, asPost.body['error'], asPost.headers.get('www-authenticate')]).toEqual([401, 'invalid_client', null]);
+      expect([asPost.status, asPost.body['error'], asPost.headers.get('www-authenticate')]).toEqual([
+        401,
+        'invalid_client',
+        null,
+      ]);
 
       const unknown = await redeem(auth.url, { clientId: 'c-nobody', method: 'none' }, { code: 'x', verifier: 'y' });
       expect([unknown.status, unknown.body['error']]).toEqual([401, 'invalid_client']);
@@ -103,15 +122,24 @@ describe('POST /token', () => {
 
     it('checks redirect_uri, the PKCE verifier and the resource', async () => {
       const client = await fixtures.client('none');
-      const wrongRedirect = await redeem(auth.url, client, await fixtures.code(client), { redirect_uri: 'http://127.0.0.1:33418/other' });
+      const wrongRedirect = await redeem(auth.url, client, await fixtures.code(client), {
+        redirect_uri: 'http://127.0.0.1:33418/other',
+      });
       expect([wrongRedirect.status, wrongRedirect.body['error']]).toEqual([400, 'invalid_grant']);
 
       const grant = await fixtures.code(client);
-      const wrongVerifier = await redeem(auth.url, client, { ...grant, verifier: randomBytes(40).toString('base64url') });
+      const wrongVerifier = await redeem(auth.url, client, {
+        ...grant,
+        verifier: randomBytes(40).toString('base64url'),
+      });
       expect([wrongVerifier.status, wrongVerifier.body['error']]).toEqual([400, 'invalid_grant']);
       expect(wrongVerifier.body['error_description']).toMatch(/PKCE/);
 
-      const noVerifier = await postForm(auth.url, '/token', client, { grant_type: 'authorization_code', code: (await fixtures.code(client)).code, redirect_uri: 'http://127.0.0.1:33418/callback' });
+      const noVerifier = await postForm(auth.url, '/token', client, {
+        grant_type: 'authorization_code',
+        code: (await fixtures.code(client)).code,
+        redirect_uri: 'http://127.0.0.1:33418/callback',
+      });
       expect([noVerifier.status, noVerifier.body['error']]).toEqual([400, 'invalid_request']);
 
       const otherResource = await redeem(auth.url, client, await fixtures.code(client), { resource: STATEFUL });
@@ -123,7 +151,10 @@ describe('POST /token', () => {
 
     it('refuses a code older than 10 minutes even if storage kept it (anchor §8.1 #4)', async () => {
       const client = await fixtures.client('none');
-      const yearOld = await fixtures.code(client, { issuedAt: Math.floor(Date.now() / 1000) - 365 * 24 * 3600, ttl: 0 });
+      const yearOld = await fixtures.code(client, {
+        issuedAt: Math.floor(Date.now() / 1000) - 365 * 24 * 3600,
+        ttl: 0,
+      });
       const result = await redeem(auth.url, client, yearOld);
       expect([result.status, result.body['error']]).toEqual([400, 'invalid_grant']);
       expect(result.body['error_description']).toMatch(/expired/);
@@ -147,7 +178,11 @@ describe('POST /token', () => {
     it('lets exactly one of concurrent redemptions succeed, and revokes what it got', async () => {
       const client = await fixtures.client('none');
       const grant = await fixtures.code(client);
-      const results = await Promise.all([redeem(auth.url, client, grant), redeem(auth.url, client, grant), redeem(auth.url, client, grant)]);
+      const results = await Promise.all([
+        redeem(auth.url, client, grant),
+        redeem(auth.url, client, grant),
+        redeem(auth.url, client, grant),
+      ]);
       // Under any interleaving at most one redemption issues tokens, and the replays revoke them.
       expect(results.filter((result) => result.status === 200).length).toBeLessThanOrEqual(1);
       expect(results.filter((result) => result.status === 400).length).toBeGreaterThanOrEqual(2);
@@ -165,7 +200,9 @@ describe('POST /token', () => {
   });
 
   describe('refresh_token', () => {
-    async function grantFor(client: Awaited<ReturnType<TokenFixtures['client']>>): Promise<{ access: string; refresh: string }> {
+    async function grantFor(
+      client: Awaited<ReturnType<TokenFixtures['client']>>,
+    ): Promise<{ access: string; refresh: string }> {
       const result = await redeem(auth.url, client, await fixtures.code(client));
       return { access: result.body['access_token'] as string, refresh: result.body['refresh_token'] as string };
     }
@@ -187,7 +224,11 @@ describe('POST /token', () => {
     it('gives concurrent refreshes of one token the same successor (grace window)', async () => {
       const client = await fixtures.client('none');
       const { refresh: token } = await grantFor(client);
-      const results = await Promise.all([refresh(auth.url, client, token), refresh(auth.url, client, token), refresh(auth.url, client, token)]);
+      const results = await Promise.all([
+        refresh(auth.url, client, token),
+        refresh(auth.url, client, token),
+        refresh(auth.url, client, token),
+      ]);
       expect(results.map((result) => result.status)).toEqual([200, 200, 200]);
       expect(new Set(results.map((result) => result.body['refresh_token'])).size).toBe(1);
       expect((await refresh(auth.url, client, results[0]?.body['refresh_token'] as string)).status).toBe(200);
@@ -253,9 +294,17 @@ describe('POST /token', () => {
     const client = await fixtures.client('client_secret_post');
     for (const grant of ['client_credentials', 'password', 'urn:ietf:params:oauth:grant-type:device_code']) {
       const result = await postForm(auth.url, '/token', client, { grant_type: grant });
-      expect({ grant, status: result.status, error: result.body['error'] }).toEqual({ grant, status: 400, error: 'unsupported_grant_type' });
+      expect({ grant, status: result.status, error: result.body['error'] }).toEqual({
+        grant,
+        status: 400,
+        error: 'unsupported_grant_type',
+      });
     }
-    const json = await fetch(`${auth.url}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"grant_type":"authorization_code"}' });
+    const json = await fetch(`${auth.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"grant_type":"authorization_code"}',
+    });
     expect(json.status).toBe(400);
     const repeated = await fetch(`${auth.url}/token`, {
       method: 'POST',

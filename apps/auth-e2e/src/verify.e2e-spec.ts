@@ -2,7 +2,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { freePort, type ServiceProcess, startService, WORKSPACE_ROOT } from '@gateway/testing';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
-import { ECHO, logged, PUBLIC_URL, postForm, redeem, refresh, STATEFUL, TokenFixtures, type TestClient, verify } from './support/token-fixtures';
+import {
+  ECHO,
+  logged,
+  PUBLIC_URL,
+  postForm,
+  redeem,
+  refresh,
+  STATEFUL,
+  TokenFixtures,
+  type TestClient,
+  verify,
+} from './support/token-fixtures';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? '';
 
@@ -23,7 +34,10 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
     fixtures?.close();
   });
 
-  async function tokensFor(client: TestClient, options: Parameters<TokenFixtures['code']>[1] = {}): Promise<{ access: string; refresh: string }> {
+  async function tokensFor(
+    client: TestClient,
+    options: Parameters<TokenFixtures['code']>[1] = {},
+  ): Promise<{ access: string; refresh: string }> {
     const result = await redeem(auth.url, client, await fixtures.code(client, options));
     expect(result.status).toBe(200);
     return { access: result.body['access_token'] as string, refresh: result.body['refresh_token'] as string };
@@ -56,13 +70,27 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
     it('answers a bad or tampered token with error="invalid_token"', async () => {
       const { access } = await tokensFor(await fixtures.client('none'));
       const [header, payload, signature] = access.split('.') as [string, string, string];
-      const forgedPayload = Buffer.from(JSON.stringify({ ...decodeJwt(access), sub: 'dev:mallory' })).toString('base64url');
-      for (const token of ['not-a-jwt', `${header}.${forgedPayload}.${signature}`, `${header}.${payload}.${signature.slice(0, -4)}AAAA`]) {
+      const forgedPayload = Buffer.from(JSON.stringify({ ...decodeJwt(access), sub: 'dev:mallory' })).toString(
+        'base64url',
+      );
+      for (const token of [
+        'not-a-jwt',
+        `${header}.${forgedPayload}.${signature}`,
+        `${header}.${payload}.${signature.slice(0, -4)}AAAA`,
+      ]) {
         const response = await verify(auth.url, token);
         expect(response.status).toBe(401);
-        expect(response.headers.get('www-authenticate')).toMatch(new RegExp(`^Bearer error="invalid_token", .*resource_metadata="${ECHO_PRM}"$`));
+        expect(response.headers.get('www-authenticate')).toMatch(
+          new RegExp(`^Bearer error="invalid_token", .*resource_metadata="${ECHO_PRM}"$`),
+        );
       }
-      const basic = await fetch(`${auth.url}/verify`, { headers: { authorization: 'Basic Zm9vOmJhcg==', 'x-forwarded-host': 'localhost:8080', 'x-forwarded-uri': '/echo-stateless/mcp' } });
+      const basic = await fetch(`${auth.url}/verify`, {
+        headers: {
+          authorization: 'Basic Zm9vOmJhcg==',
+          'x-forwarded-host': 'localhost:8080',
+          'x-forwarded-uri': '/echo-stateless/mcp',
+        },
+      });
       expect(basic.status).toBe(401);
     });
 
@@ -70,7 +98,9 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       const { access } = await tokensFor(await fixtures.client('none'), { resource: ECHO });
       const response = await verify(auth.url, access, `${PUBLIC_URL}/fetchs/mcp`);
       expect(response.status).toBe(401);
-      expect(response.headers.get('www-authenticate')).toContain(`resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/fetchs/mcp"`);
+      expect(response.headers.get('www-authenticate')).toContain(
+        `resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/fetchs/mcp"`,
+      );
     });
 
     it('answers 403 insufficient_scope when the token lacks the mcp scope', async () => {
@@ -103,16 +133,27 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
     it('finds the service by host in subdomain mode', async () => {
       const sub = `e2e-sub-${randomBytes(4).toString('hex')}:`;
       const subFixtures = new TokenFixtures(REDIS_URL, sub);
-      const service = await startService('auth', { env: { ...env, STORAGE_PREFIX: sub, ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'example.test' } });
+      const service = await startService('auth', {
+        env: { ...env, STORAGE_PREFIX: sub, ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'example.test' },
+      });
       try {
         const client = await subFixtures.client('none');
-        const result = await redeem(service.url, client, await subFixtures.code(client, { resource: 'https://echo-stateless.example.test/mcp' }));
+        const result = await redeem(
+          service.url,
+          client,
+          await subFixtures.code(client, { resource: 'https://echo-stateless.example.test/mcp' }),
+        );
         const token = result.body['access_token'] as string;
-        expect(decodeJwt(token)).toMatchObject({ iss: 'https://auth.example.test', aud: 'https://echo-stateless.example.test/mcp' });
+        expect(decodeJwt(token)).toMatchObject({
+          iss: 'https://auth.example.test',
+          aud: 'https://echo-stateless.example.test/mcp',
+        });
         expect((await verify(service.url, token, 'https://echo-stateless.example.test/mcp')).status).toBe(200);
         const elsewhere = await verify(service.url, token, 'https://fetchs.example.test/mcp');
         expect(elsewhere.status).toBe(401);
-        expect(elsewhere.headers.get('www-authenticate')).toContain('resource_metadata="https://fetchs.example.test/.well-known/oauth-protected-resource/mcp"');
+        expect(elsewhere.headers.get('www-authenticate')).toContain(
+          'resource_metadata="https://fetchs.example.test/.well-known/oauth-protected-resource/mcp"',
+        );
       } finally {
         await service.stop();
         subFixtures.close();
@@ -171,7 +212,12 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       const anonymous = await postForm(auth.url, '/revoke', undefined, { token: 'no-such-token' });
       expect([anonymous.status, anonymous.body['error']]).toEqual([401, 'invalid_client']);
       const confidential = await fixtures.client('client_secret_post');
-      const withoutSecret = await postForm(auth.url, '/revoke', { clientId: confidential.clientId, method: 'none' }, { token: 'x' });
+      const withoutSecret = await postForm(
+        auth.url,
+        '/revoke',
+        { clientId: confidential.clientId, method: 'none' },
+        { token: 'x' },
+      );
       expect(withoutSecret.status).toBe(401);
     });
   });
@@ -197,7 +243,12 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
         jti: expect.any(String),
       });
       const forRefresh = await postForm(auth.url, '/introspect', client, { token: refreshToken });
-      expect(forRefresh.body).toMatchObject({ active: true, token_type: 'refresh_token', client_id: client.clientId, sub: 'dev:alice' });
+      expect(forRefresh.body).toMatchObject({
+        active: true,
+        token_type: 'refresh_token',
+        client_id: client.clientId,
+        sub: 'dev:alice',
+      });
     });
 
     it("answers {active:false} for another client's, revoked and unknown tokens (anchor §8.1 #10)", async () => {
@@ -217,7 +268,9 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
     it('publishes the signing key in /jwks; the rotation command adds a key and keeps the old one', async () => {
       const { access } = await tokensFor(await fixtures.client('none'));
       const oldKid = decodeProtectedHeader(access).kid;
-      const jwks = (await (await fetch(`${auth.url}/jwks`)).json()) as { keys: { kid: string; kty: string; alg: string; use: string; d?: string }[] };
+      const jwks = (await (await fetch(`${auth.url}/jwks`)).json()) as {
+        keys: { kid: string; kty: string; alg: string; use: string; d?: string }[];
+      };
       expect(jwks.keys).toEqual([expect.objectContaining({ kid: oldKid, kty: 'RSA', alg: 'RS256', use: 'sig' })]);
       expect(jwks.keys[0]).not.toHaveProperty('d');
 
@@ -234,7 +287,9 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
         expect(decodeProtectedHeader(newToken).kid).toBe(added);
         expect((await verify(auth.url, newToken)).status).toBe(200);
         expect((await verify(replica.url, access)).status).toBe(200);
-        const kids = ((await (await fetch(`${replica.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid);
+        const kids = ((await (await fetch(`${replica.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map(
+          (key) => key.kid,
+        );
         expect(kids).toEqual([added, oldKid]);
       } finally {
         await replica.stop();
@@ -262,7 +317,9 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
       const configured = `e2e-pem-${randomBytes(4).toString('hex')}:`;
       const pemFixtures = new TokenFixtures(REDIS_URL, configured);
-      const service = await startService('auth', { env: { ...env, STORAGE_PREFIX: configured, JWT_PRIVATE_KEY: Buffer.from(pem).toString('base64') } });
+      const service = await startService('auth', {
+        env: { ...env, STORAGE_PREFIX: configured, JWT_PRIVATE_KEY: Buffer.from(pem).toString('base64') },
+      });
       try {
         const client = await pemFixtures.client('none');
         const result = await redeem(service.url, client, await pemFixtures.code(client));
@@ -271,13 +328,16 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
         // Re-signing the same claims with the configured key: only the changed claim decides.
         const claims = decodeJwt(token);
         const header = decodeProtectedHeader(token) as { alg: string; kid: string; typ: string };
-        const sign = (changes: Record<string, unknown>): Promise<string> => new SignJWT({ ...claims, ...changes }).setProtectedHeader(header).sign(privateKey);
+        const sign = (changes: Record<string, unknown>): Promise<string> =>
+          new SignJWT({ ...claims, ...changes }).setProtectedHeader(header).sign(privateKey);
         const now = Math.floor(Date.now() / 1000);
         expect((await verify(service.url, await sign({ jti: `${claims.jti as string}` }))).status).toBe(200);
         expect((await verify(service.url, await sign({ iat: now - 7200, exp: now - 3600 }))).status).toBe(401);
         expect((await verify(service.url, await sign({ iss: 'https://evil.example' }))).status).toBe(401);
         const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-        expect((await verify(service.url, await new SignJWT(claims).setProtectedHeader(header).sign(other))).status).toBe(401);
+        expect(
+          (await verify(service.url, await new SignJWT(claims).setProtectedHeader(header).sign(other))).status,
+        ).toBe(401);
         const unsigned = `${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${token.split('.')[1]}.`;
         expect((await verify(service.url, unsigned)).status).toBe(401);
       } finally {
@@ -292,10 +352,19 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
     const url = `redis://127.0.0.1:${port}`;
     const own = `e2e-outage-${randomBytes(4).toString('hex')}:`;
     // Redis is not there yet: auth starts (not ready) and loads its signing keys once storage answers.
-    const service = await startService('auth', { env: { ...env, REDIS_URL: url, STORAGE_PREFIX: own }, readyPath: '/healthz' });
+    const service = await startService('auth', {
+      env: { ...env, REDIS_URL: url, STORAGE_PREFIX: own },
+      readyPath: '/healthz',
+    });
     expect((await fetch(`${service.url}/readyz`)).status).toBe(503);
     let redis = startRedis(port);
-    expect(await poll(async () => (await fetch(`${service.url}/readyz`)).status, (status) => status === 200, 15_000)).toBe(200);
+    expect(
+      await poll(
+        async () => (await fetch(`${service.url}/readyz`)).status,
+        (status) => status === 200,
+        15_000,
+      ),
+    ).toBe(200);
     const ownFixtures = new TokenFixtures(url, own);
     try {
       const client = await ownFixtures.client('none');
@@ -311,7 +380,11 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
 
       // Redis is back (empty): the revocation check answers again and the cached verified token passes.
       redis = startRedis(port);
-      const recovered = await poll(async () => (await verify(service.url, token)).status, (status) => status !== 503, 15_000);
+      const recovered = await poll(
+        async () => (await verify(service.url, token)).status,
+        (status) => status !== 503,
+        15_000,
+      );
       expect(recovered).toBe(200);
       // /token works again too (the ioredis client reconnected by itself).
       const client2 = await ownFixtures.client('none');
@@ -339,7 +412,9 @@ function runRotateKeys(env: Record<string, string>): Promise<{ code: number | nu
 }
 
 function startRedis(port: number): ChildProcess {
-  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
 }
 
 async function stopRedis(child: ChildProcess): Promise<void> {

@@ -21,7 +21,10 @@ void runService({
     await app.register(fastifyCookie);
     // ForwardAuth's hot path, outside Nest's router and middleware (verify/verify.handler.ts).
     const verify = app.get(VerifyHandler);
-    app.getHttpAdapter().getInstance().all('/verify', (request, reply) => verify.handle(request, reply));
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .all('/verify', (request, reply) => verify.handle(request, reply));
   },
   // Requests Fastify's router rejects skip every hook and filter: same RFC 6749 JSON and CORS headers.
   frameworkErrors: (error, request, reply) => sendOAuthError(error, request, reply.headers(CORS_ON_ROUTER_ERRORS)),

@@ -1,4 +1,13 @@
-import { connectMcp, freePort, initializeRequest, type McpConnection, postMcp, runConformance, type ServiceProcess, startService } from '@gateway/testing';
+import {
+  connectMcp,
+  freePort,
+  initializeRequest,
+  type McpConnection,
+  postMcp,
+  runConformance,
+  type ServiceProcess,
+  startService,
+} from '@gateway/testing';
 
 /** What the edge adds after ForwardAuth (x-user-*, x-client-id, x-scope), plus a bearer JWT it forwards. */
 const b64 = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -15,7 +24,8 @@ const EDGE_HEADERS = {
 };
 const ALLOWED_ORIGIN = 'https://inspector.example';
 
-const textOf = (result: unknown): string => ((result as { content: { text: string }[] }).content ?? []).map((item) => item.text).join('\n');
+const textOf = (result: unknown): string =>
+  ((result as { content: { text: string }[] }).content ?? []).map((item) => item.text).join('\n');
 
 describe('echo-stateless over MCP Streamable HTTP', () => {
   let service: ServiceProcess;
@@ -47,7 +57,17 @@ describe('echo-stateless over MCP Streamable HTTP', () => {
   it('lists the nine tools, each with an input schema', async () => {
     const { tools } = await connection.client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(
-      ['authContext', 'bearerDecode', 'corsAnalysis', 'echo', 'environmentDump', 'healthProbe', 'printHeader', 'requestTiming', 'whoIStheGOAT'].sort(),
+      [
+        'authContext',
+        'bearerDecode',
+        'corsAnalysis',
+        'echo',
+        'environmentDump',
+        'healthProbe',
+        'printHeader',
+        'requestTiming',
+        'whoIStheGOAT',
+      ].sort(),
     );
     for (const tool of tools) expect(tool.inputSchema).toMatchObject({ type: 'object', additionalProperties: false });
     expect(connection.transport.sessionId).toBeUndefined();
@@ -108,9 +128,13 @@ describe('echo-stateless over MCP Streamable HTTP', () => {
     ]) {
       const response = await postMcp(mcpUrl, initializeRequest(asked as string), { accept: 'application/json' });
       expect(response.status).toBe(200);
-      expect(((await response.json()) as { result: { protocolVersion: string } }).result.protocolVersion).toBe(answered);
+      expect(((await response.json()) as { result: { protocolVersion: string } }).result.protocolVersion).toBe(
+        answered,
+      );
     }
-    expect((await postMcp(mcpUrl, initializeRequest('2025-11-25'), { 'mcp-protocol-version': '2023-01-01' })).status).toBe(400);
+    expect(
+      (await postMcp(mcpUrl, initializeRequest('2025-11-25'), { 'mcp-protocol-version': '2023-01-01' })).status,
+    ).toBe(400);
   });
 
   it('refuses a foreign Origin with 403 and accepts an allowed one', async () => {
@@ -119,9 +143,13 @@ describe('echo-stateless over MCP Streamable HTTP', () => {
     expect(await foreign.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 } });
     expect((await postMcp(mcpUrl, initializeRequest('2025-11-25'), { origin: ALLOWED_ORIGIN })).status).toBe(200);
     // The gateway's own public origin (PUBLIC_URL, default http://localhost:8080) is always allowed.
-    expect((await postMcp(mcpUrl, initializeRequest('2025-11-25'), { origin: 'http://localhost:8080' })).status).toBe(200);
+    expect((await postMcp(mcpUrl, initializeRequest('2025-11-25'), { origin: 'http://localhost:8080' })).status).toBe(
+      200,
+    );
     const browser = await connectMcp(mcpUrl, { origin: ALLOWED_ORIGIN });
-    expect(await browser.client.callTool({ name: 'corsAnalysis', arguments: {} }).then(textOf)).toContain('allowed (listed in MCP_ALLOWED_ORIGINS)');
+    expect(await browser.client.callTool({ name: 'corsAnalysis', arguments: {} }).then(textOf)).toContain(
+      'allowed (listed in MCP_ALLOWED_ORIGINS)',
+    );
     await browser.client.close();
   });
 
@@ -129,7 +157,9 @@ describe('echo-stateless over MCP Streamable HTTP', () => {
     const malformed = await postMcp(mcpUrl, '{"jsonrpc": "2.0", "id": 1,');
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ error: { code: -32700 } });
-    expect((await postMcp(mcpUrl, { jsonrpc: '2.0', id: 1, method: 'tools/list', pad: 'x'.repeat(70_000) })).status).toBe(413);
+    expect(
+      (await postMcp(mcpUrl, { jsonrpc: '2.0', id: 1, method: 'tools/list', pad: 'x'.repeat(70_000) })).status,
+    ).toBe(413);
     expect((await postMcp(mcpUrl, initializeRequest('2025-11-25'), { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await postMcp(mcpUrl, { not: 'json-rpc' })).status).toBe(400);
     const get = await fetch(mcpUrl, { headers: { accept: 'text/event-stream' } });
@@ -142,7 +172,9 @@ describe('echo-stateless over MCP Streamable HTTP', () => {
 
   it('passes the transport-level conformance scenarios (summary in the output)', async () => {
     const run = await runConformance(`http://localhost:${service.port}/mcp`);
-    process.stdout.write(`[echo-stateless-e2e] conformance suite against echo-stateless (no fixture tools):\n${run.summary}\n`);
+    process.stdout.write(
+      `[echo-stateless-e2e] conformance suite against echo-stateless (no fixture tools):\n${run.summary}\n`,
+    );
     for (const scenario of ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-protection']) {
       expect(run.scenarios.some((result) => result.scenario === scenario)).toBe(true);
       expect(run.failedScenarios).not.toContain(scenario);

@@ -17,7 +17,11 @@ export const ECHO_VERSION = '0.1.0';
       envClass: EchoStatelessEnv,
       inject: [EchoStatelessEnv],
       server: (context, env: EchoStatelessEnv) =>
-        buildEchoServer(context, { name: 'echo-stateless', version: ECHO_VERSION, allowedOrigins: env.MCP_ALLOWED_ORIGINS }),
+        buildEchoServer(context, {
+          name: 'echo-stateless',
+          version: ECHO_VERSION,
+          allowedOrigins: env.MCP_ALLOWED_ORIGINS,
+        }),
     }),
   ],
 })

@@ -27,7 +27,11 @@ describe('fetchs: MCP conformance suite (server mode)', () => {
     outputDir = mkdtempSync(join(tmpdir(), 'fetchs-conformance-'));
     service = await startService('fetchs', {
       // dns-rebinding-protection expects the localhost Origin of the URL it was given to be accepted.
-      env: { PORT: String(port), MCP_ALLOWED_ORIGINS: `http://127.0.0.1:${port}`, REDIS_URL: process.env['REDIS_URL'] ?? '' },
+      env: {
+        PORT: String(port),
+        MCP_ALLOWED_ORIGINS: `http://127.0.0.1:${port}`,
+        REDIS_URL: process.env['REDIS_URL'] ?? '',
+      },
     });
   });
 
@@ -38,31 +42,41 @@ describe('fetchs: MCP conformance suite (server mode)', () => {
 
   it('shows no transport-level failure', async () => {
     // The whole active suite exits 1 (fixture scenarios fail), so the exit code is not the verdict.
-    await promisify(execFile)(NODE_22, [CONFORMANCE, 'server', '--url', `${service.url}/mcp`, '-o', outputDir], { timeout: 120_000 }).catch(
-      (error: { code?: number; stdout?: string }) => {
-        if (typeof error.code !== 'number') throw error;
-      },
-    );
+    await promisify(execFile)(NODE_22, [CONFORMANCE, 'server', '--url', `${service.url}/mcp`, '-o', outputDir], {
+      timeout: 120_000,
+    }).catch((error: { code?: number; stdout?: string }) => {
+      if (typeof error.code !== 'number') throw error;
+    });
     const results = readdirSync(outputDir).map((dir) => ({
       scenario: /^server-(.+)-\d{4}-\d\d-\d\dT/.exec(dir)?.[1] ?? dir,
       checks: JSON.parse(readFileSync(join(outputDir, dir, 'checks.json'), 'utf8')) as Check[],
     }));
     const failed = (checks: readonly Check[]): Check[] => checks.filter((check) => check.status === 'FAILURE');
     const passed = results.flatMap((result) => result.checks).filter((check) => check.status === 'SUCCESS').length;
-    const failures = results.flatMap((result) => failed(result.checks).map((check) => `${result.scenario}: ${check.errorMessage ?? check.id}`));
+    const failures = results.flatMap((result) =>
+      failed(result.checks).map((check) => `${result.scenario}: ${check.errorMessage ?? check.id}`),
+    );
     process.stdout.write(
       `[fetchs-e2e] conformance: ${passed} checks passed, ${failures.length} failed (fixture features fetchs does not offer)\n` +
-        results.map((result) => `  ${failed(result.checks).length === 0 ? 'pass' : 'FAIL'} ${result.scenario}`).join('\n') +
+        results
+          .map((result) => `  ${failed(result.checks).length === 0 ? 'pass' : 'FAIL'} ${result.scenario}`)
+          .join('\n') +
         '\n',
     );
     for (const scenario of TRANSPORT_SCENARIOS) {
       const checks = results.find((candidate) => candidate.scenario === scenario)?.checks ?? [];
-      expect({ scenario, ran: checks.length > 0, failures: failed(checks) }).toEqual({ scenario, ran: true, failures: [] });
+      expect({ scenario, ran: checks.length > 0, failures: failed(checks) }).toEqual({
+        scenario,
+        ran: true,
+        failures: [],
+      });
     }
     // What fails is the absence of fixture features (prompts, resources, logging, sampling, the test_* tools),
     // never HTTP, session or connection trouble.
     for (const failure of failures) {
-      expect(failure).toMatch(/Method not found|No \w+ content found|did not request|No progress notifications|Expected multiple content items/);
+      expect(failure).toMatch(
+        /Method not found|No \w+ content found|did not request|No progress notifications|Expected multiple content items/,
+      );
       expect(failure).not.toMatch(/HTTP \d{3}|session|ECONN|fetch failed|socket|timed? ?out/i);
     }
   });

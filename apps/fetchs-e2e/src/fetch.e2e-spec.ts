@@ -3,12 +3,22 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type DnsStub, freePort, runUntilExit, type ServiceProcess, startDnsStub, startService } from '@gateway/testing';
+import {
+  type DnsStub,
+  freePort,
+  runUntilExit,
+  type ServiceProcess,
+  startDnsStub,
+  startService,
+} from '@gateway/testing';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { HUGE_BYTES, LONG_TEXT, PIXEL_PNG, startTestSite, type TestSite } from './support/test-site';
 
-type ToolResult = { isError?: boolean; content: Array<{ type: string; text?: string; data?: string; mimeType?: string }> };
+type ToolResult = {
+  isError?: boolean;
+  content: Array<{ type: string; text?: string; data?: string; mimeType?: string }>;
+};
 
 const MAX_BYTES = 1024 * 1024;
 /** A test CA and a certificate for `tls.test` only, signed by it (test fixtures, valid until 2126). */
@@ -16,7 +26,11 @@ const TLS_DIR = join(__dirname, 'support/tls');
 
 async function connect(service: ServiceProcess, userId: string): Promise<Client> {
   const client = new Client({ name: 'fetchs-e2e', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${service.url}/mcp`), { requestInit: { headers: { 'x-user-id': userId } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${service.url}/mcp`), {
+      requestInit: { headers: { 'x-user-id': userId } },
+    }),
+  );
   return client;
 }
 
@@ -43,8 +57,9 @@ describe('fetchs: the fetch tool over MCP', () => {
   beforeAll(async () => {
     internal = await startTestSite(); // an "internal" service fetchs must never reach
     site = await startTestSite(internal.origin); // the allow-listed "public web"
-    tls = createHttpsServer({ key: readFileSync(join(TLS_DIR, 'tls-test.key')), cert: readFileSync(join(TLS_DIR, 'tls-test.pem')) }, (_, response) =>
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('hello over TLS'),
+    tls = createHttpsServer(
+      { key: readFileSync(join(TLS_DIR, 'tls-test.key')), cert: readFileSync(join(TLS_DIR, 'tls-test.pem')) },
+      (_, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('hello over TLS'),
     );
     tls.listen(0, '127.0.0.1');
     await once(tls, 'listening');
@@ -100,7 +115,9 @@ describe('fetchs: the fetch tool over MCP', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const sent = site.hugeBytesSent();
     const growth = peakRss(pid) - before;
-    process.stdout.write(`[fetchs-e2e] /huge: server sent ${sent} of ${HUGE_BYTES} bytes; fetchs peak RSS grew ${growth} bytes\n`);
+    process.stdout.write(
+      `[fetchs-e2e] /huge: server sent ${sent} of ${HUGE_BYTES} bytes; fetchs peak RSS grew ${growth} bytes\n`,
+    );
     // Reading stops at 1 MB; what else left the server sat in socket buffers (a few MB on loopback).
     expect(sent).toBeLessThan(HUGE_BYTES / 10);
     // Buffering the body would grow the process by at least HUGE_BYTES; GC noise is tens of MB.
@@ -126,7 +143,11 @@ describe('fetchs: the fetch tool over MCP', () => {
     const pages: string[] = [];
     let startIndex = 0;
     for (;;) {
-      const { text, isError } = await fetchTool(client, { url: `${site.origin}/long`, max_length: 5000, start_index: startIndex });
+      const { text, isError } = await fetchTool(client, {
+        url: `${site.origin}/long`,
+        max_length: 5000,
+        start_index: startIndex,
+      });
       expect(isError).toBeFalsy();
       const next = /start_index=(\d+)/.exec(text)?.[1];
       pages.push(text.replace(/\n\n<note>[\s\S]*$/, ''));
@@ -136,7 +157,10 @@ describe('fetchs: the fetch tool over MCP', () => {
     expect(pages).toHaveLength(3);
     expect(pages.join('')).toBe(LONG_TEXT);
     const pastEnd = await fetchTool(client, { url: `${site.origin}/long`, start_index: LONG_TEXT.length });
-    expect(pastEnd).toMatchObject({ isError: true, text: `start_index ${LONG_TEXT.length} is past the end of the content (${LONG_TEXT.length} characters)` });
+    expect(pastEnd).toMatchObject({
+      isError: true,
+      text: `start_index ${LONG_TEXT.length} is past the end of the content (${LONG_TEXT.length} characters)`,
+    });
   });
 
   it('returns an image as image content', async () => {
@@ -150,7 +174,10 @@ describe('fetchs: the fetch tool over MCP', () => {
   });
 
   it('stops after FETCH_MAX_REDIRECTS', async () => {
-    expect(await fetchTool(client, { url: `${site.origin}/redirect-loop` })).toMatchObject({ isError: true, text: 'too many redirects (more than 3)' });
+    expect(await fetchTool(client, { url: `${site.origin}/redirect-loop` })).toMatchObject({
+      isError: true,
+      text: 'too many redirects (more than 3)',
+    });
   });
 
   it('honours robots.txt', async () => {
@@ -161,7 +188,10 @@ describe('fetchs: the fetch tool over MCP', () => {
   });
 
   it('gives up after FETCH_TIMEOUT_MS', async () => {
-    expect(await fetchTool(client, { url: `${site.origin}/never-answers` })).toMatchObject({ isError: true, text: 'timed out after 1500 ms (FETCH_TIMEOUT_MS)' });
+    expect(await fetchTool(client, { url: `${site.origin}/never-answers` })).toMatchObject({
+      isError: true,
+      text: 'timed out after 1500 ms (FETCH_TIMEOUT_MS)',
+    });
   });
 
   it('reaches an allow-listed host name through the DNS it resolved once', async () => {
@@ -188,7 +218,11 @@ describe('fetchs: the fetch tool over MCP', () => {
       ['loopback, decimal', 'http://2130706433/', /127\.0\.0\.1 is not public \(loopback address/],
       ['loopback, hex', 'http://0x7f.1/', /127\.0\.0\.1 is not public \(loopback address/],
       ['loopback, octal', 'http://0177.0.0.01/', /127\.0\.0\.1 is not public \(loopback address/],
-      ['loopback, not allow-listed port', 'http://127.0.0.1:{internal}/', /127\.0\.0\.1 is not public \(loopback address/],
+      [
+        'loopback, not allow-listed port',
+        'http://127.0.0.1:{internal}/',
+        /127\.0\.0\.1 is not public \(loopback address/,
+      ],
       ['loopback, IPv6', 'http://[::1]/', /::1 is not public \(loopback address/],
       ['loopback, IPv4-mapped IPv6', 'http://[::ffff:127.0.0.1]/', /127\.0\.0\.1\) is not public \(loopback address/],
       ['RFC 1918 10/8', 'http://10.0.0.1/', /private network \(RFC 1918\)/],
@@ -209,11 +243,31 @@ describe('fetchs: the fetch tool over MCP', () => {
       ['broadcast', 'http://255.255.255.255/', /broadcast address/],
       ['NAT64 of a private address', 'http://[64:ff9b::a00:1]/', /NAT64.*10\.0\.0\.1/],
       ['6to4 of a private address', 'http://[2002:c0a8:101::1]/', /6to4.*192\.168\.1\.1/],
-      ['a name resolving to a private address', 'http://private.test/', /private\.test \(10\.20\.30\.40\) is not public \(private network/],
-      ['a name resolving to loopback', 'http://loopback.test:{internal}/', /loopback\.test \(127\.0\.0\.1\) is not public \(loopback address/],
-      ['a name with one public and one private address', 'http://mixed.test/', /mixed\.test \(172\.16\.5\.5\) is not public \(private network/],
-      ['a name resolving to cloud metadata', 'http://metadata.test/', /metadata\.test \(169\.254\.169\.254\) is not public \(link-local/],
-      ['a redirect from an allowed host to 127.0.0.1', '{site}/redirect-to-internal', /127\.0\.0\.1 is not public \(loopback address/],
+      [
+        'a name resolving to a private address',
+        'http://private.test/',
+        /private\.test \(10\.20\.30\.40\) is not public \(private network/,
+      ],
+      [
+        'a name resolving to loopback',
+        'http://loopback.test:{internal}/',
+        /loopback\.test \(127\.0\.0\.1\) is not public \(loopback address/,
+      ],
+      [
+        'a name with one public and one private address',
+        'http://mixed.test/',
+        /mixed\.test \(172\.16\.5\.5\) is not public \(private network/,
+      ],
+      [
+        'a name resolving to cloud metadata',
+        'http://metadata.test/',
+        /metadata\.test \(169\.254\.169\.254\) is not public \(link-local/,
+      ],
+      [
+        'a redirect from an allowed host to 127.0.0.1',
+        '{site}/redirect-to-internal',
+        /127\.0\.0\.1 is not public \(loopback address/,
+      ],
     ])('%s: %s', async (_, template, reason) => {
       const url = template.replace('{internal}', String(internal.port)).replace('{site}', site.origin);
       const result = await fetchTool(client, { url });
@@ -223,9 +277,15 @@ describe('fetchs: the fetch tool over MCP', () => {
       expect(internal.requests).toEqual([]);
     });
 
-    it.each(['file:///etc/passwd', 'ftp://example.com/', 'gopher://127.0.0.1/'])('refuses the scheme of %s', async (url) => {
-      expect(await fetchTool(client, { url })).toMatchObject({ isError: true, text: expect.stringMatching(/^refused: scheme/) });
-    });
+    it.each(['file:///etc/passwd', 'ftp://example.com/', 'gopher://127.0.0.1/'])(
+      'refuses the scheme of %s',
+      async (url) => {
+        expect(await fetchTool(client, { url })).toMatchObject({
+          isError: true,
+          text: expect.stringMatching(/^refused: scheme/),
+        });
+      },
+    );
   });
 
   it('writes one audit line per fetch: user, host, status, bytes', async () => {
@@ -235,8 +295,12 @@ describe('fetchs: the fetch tool over MCP', () => {
       .split('\n')
       .filter((line) => line.includes('"context":"FetchAudit"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(audit).toContainEqual(expect.objectContaining({ user: 'alice', host: `127.0.0.1:${site.port}`, status: 200, bytes: LONG_TEXT.length }));
-    expect(audit).toContainEqual(expect.objectContaining({ user: 'alice', host: '10.0.0.1', status: 'refused', bytes: 0 }));
+    expect(audit).toContainEqual(
+      expect.objectContaining({ user: 'alice', host: `127.0.0.1:${site.port}`, status: 200, bytes: LONG_TEXT.length }),
+    );
+    expect(audit).toContainEqual(
+      expect.objectContaining({ user: 'alice', host: '10.0.0.1', status: 'refused', bytes: 0 }),
+    );
   });
 });
 
@@ -270,7 +334,10 @@ describe('fetchs: rate limit, robots.txt switch, conversion deadline', () => {
       expect((await fetchTool(bob, { url: `${site.origin}/long`, max_length: 10 })).isError).toBeFalsy();
       expect((await fetchTool(bob, { url: `${site.origin}/long`, max_length: 10 })).isError).toBeFalsy();
       const third = await fetchTool(bob, { url: `${site.origin}/long`, max_length: 10 });
-      expect(third).toMatchObject({ isError: true, text: expect.stringMatching(/^rate limit: at most 2 fetches per minute per user .*retry in \d+ s$/) });
+      expect(third).toMatchObject({
+        isError: true,
+        text: expect.stringMatching(/^rate limit: at most 2 fetches per minute per user .*retry in \d+ s$/),
+      });
       expect((await fetchTool(carol, { url: `${site.origin}/long`, max_length: 10 })).isError).toBeFalsy();
     } finally {
       await Promise.all([bob.close(), carol.close()]);
@@ -293,7 +360,9 @@ describe('fetchs: rate limit, robots.txt switch, conversion deadline', () => {
   it('ignores robots.txt with FETCH_ROBOTS=false', async () => {
     const dave = await connect(service, 'dave');
     try {
-      expect(await fetchTool(dave, { url: `${site.origin}/private/page` })).toMatchObject({ text: 'robots.txt keeps crawlers out of here' });
+      expect(await fetchTool(dave, { url: `${site.origin}/private/page` })).toMatchObject({
+        text: 'robots.txt keeps crawlers out of here',
+      });
       expect(site.requests).not.toContain('GET /robots.txt');
     } finally {
       await dave.close();
@@ -305,6 +374,8 @@ describe('fetchs: configuration', () => {
   it('refuses to start with a bad FETCH_ALLOW entry, naming it', async () => {
     const { code, output } = await runUntilExit('fetchs', { FETCH_ALLOW: '127.0.0.1:8080,ftp://intranet' });
     expect(code).toBe(1);
-    expect(output).toContain('FETCH_ALLOW entry "ftp://intranet": not a host name, IP address or CIDR range (no scheme or path)');
+    expect(output).toContain(
+      'FETCH_ALLOW entry "ftp://intranet": not a host name, IP address or CIDR range (no scheme or path)',
+    );
   });
 });

@@ -19,7 +19,10 @@ export class FetchsEnv extends McpSessionEnv {
 
   /** DNS servers (`ip` or `ip:port`) asked directly instead of the system resolver; empty = system resolver. */
   @EnvList()
-  @Matches(/^(\d{1,3}(\.\d{1,3}){3}(:\d+)?|\[?[0-9a-f:]+\]?(:\d+)?)$/i, { each: true, message: 'entries must be ip or ip:port' })
+  @Matches(/^(\d{1,3}(\.\d{1,3}){3}(:\d+)?|\[?[0-9a-f:]+\]?(:\d+)?)$/i, {
+    each: true,
+    message: 'entries must be ip or ip:port',
+  })
   public FETCH_DNS_SERVERS: string[] = [];
 
   /** Largest response body read (decoded bytes); the rest is never downloaded. */

@@ -13,7 +13,8 @@ const NEEDS_NO_TOKEN = ['dns-rebinding-protection'];
 /** The fixture stands behind a catalog entry, since /verify only admits tokens for catalog resources. */
 const SLOT = 'echo-stateless';
 
-const passedScenarios = (run: ConformanceRun) => run.scenarios.map((result) => result.scenario).filter((scenario) => !run.failedScenarios.includes(scenario));
+const passedScenarios = (run: ConformanceRun) =>
+  run.scenarios.map((result) => result.scenario).filter((scenario) => !run.failedScenarios.includes(scenario));
 
 describe('conformance server: the fixture directly and behind the gateway', () => {
   let fixture: ServiceProcess;
@@ -23,9 +24,15 @@ describe('conformance server: the fixture directly and behind the gateway', () =
     const fixturePort = await freePort();
     const edgePort = await freePort();
     fixture = await startService('tools/conformance-fixture', {
-      env: { PORT: String(fixturePort), MCP_ALLOWED_ORIGINS: `http://localhost:${fixturePort},http://127.0.0.1:${edgePort}` },
+      env: {
+        PORT: String(fixturePort),
+        MCP_ALLOWED_ORIGINS: `http://localhost:${fixturePort},http://127.0.0.1:${edgePort}`,
+      },
     });
-    gateway = await startGateway({ ...enableOnly(SLOT), MCP_ECHO_STATELESS_UPSTREAM: fixture.url }, { edgePort, skip: [SLOT] });
+    gateway = await startGateway(
+      { ...enableOnly(SLOT), MCP_ECHO_STATELESS_UPSTREAM: fixture.url },
+      { edgePort, skip: [SLOT] },
+    );
   }, 240_000);
 
   afterAll(async () => {
@@ -42,7 +49,9 @@ describe('conformance server: the fixture directly and behind the gateway', () =
       nodeArgs: ['--import', join(__dirname, 'support/inject-bearer.mjs')],
       env: { MCP_BEARER: provider.tokens()?.access_token ?? '', MCP_BEARER_PREFIX: gateway.url },
     });
-    process.stdout.write(`[gateway-e2e] conformance, fixture directly:\n${direct.summary}\n[gateway-e2e] conformance, fixture behind the dev edge + ForwardAuth:\n${behind.summary}\n`);
+    process.stdout.write(
+      `[gateway-e2e] conformance, fixture directly:\n${direct.summary}\n[gateway-e2e] conformance, fixture behind the dev edge + ForwardAuth:\n${behind.summary}\n`,
+    );
 
     expect(direct.failedScenarios).toEqual([]);
     const expected = passedScenarios(direct).filter((scenario) => !NEEDS_NO_TOKEN.includes(scenario));

@@ -22,28 +22,45 @@ let pageUrl: string;
 const tokens = new Map<string, string>();
 
 /** A real tool call per service: the tool and arguments, and what its text must contain. */
-function callFor(service: string, tools: readonly string[]): { name: string; arguments: Record<string, unknown>; text: RegExp } {
+function callFor(
+  service: string,
+  tools: readonly string[],
+): { name: string; arguments: Record<string, unknown>; text: RegExp } {
   if (tools.includes('echo')) return { name: 'echo', arguments: { message: MESSAGE }, text: new RegExp(MESSAGE) };
   switch (service) {
     case 'fetchs':
       return { name: 'fetch', arguments: { url: `${pageUrl}/page` }, text: /Served to the gateway/ };
     case 'memory':
-      return { name: 'create_entities', arguments: { entities: [{ name: 'gateway', entityType: 'software', observations: ['runs MCP'] }] }, text: /gateway/ };
+      return {
+        name: 'create_entities',
+        arguments: { entities: [{ name: 'gateway', entityType: 'software', observations: ['runs MCP'] }] },
+        text: /gateway/,
+      };
     case 'filesystem':
       return { name: 'list_allowed_directories', arguments: {}, text: /gateway-e2e-/ };
     case 'sequential-thinking':
-      return { name: 'sequentialthinking', arguments: { thought: 'one step', thoughtNumber: 1, totalThoughts: 1, nextThoughtNeeded: false }, text: /thoughtNumber/ };
+      return {
+        name: 'sequentialthinking',
+        arguments: { thought: 'one step', thoughtNumber: 1, totalThoughts: 1, nextThoughtNeeded: false },
+        text: /thoughtNumber/,
+      };
     default:
       throw new Error(`no known tool call for ${service}: ${tools.join(', ')}`);
   }
 }
 
 const textOf = (result: unknown) =>
-  ((result as { content?: Array<{ type: string; text?: string }> }).content ?? []).map((item) => item.text ?? '').join('\n');
+  ((result as { content?: Array<{ type: string; text?: string }> }).content ?? [])
+    .map((item) => item.text ?? '')
+    .join('\n');
 
 beforeAll(async () => {
   // A local page for fetchs (no test touches the internet); FETCH_ALLOW lets fetchs reach this loopback port.
-  page = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body><h1>Served to the gateway</h1><p>Local page.</p></body></html>'));
+  page = createServer((_req, res) =>
+    res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end('<html><body><h1>Served to the gateway</h1><p>Local page.</p></body></html>'),
+  );
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
   pageUrl = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
   gateway = await startGateway({ FETCH_ALLOW: pageUrl.replace('http://', ''), FETCH_ROBOTS: 'false' });
@@ -60,29 +77,45 @@ describe('npm start', () => {
     for (const [name, url] of gateway.mcpUrls) expect(url).toBe(`${gateway.url}/${name}/mcp`);
   });
 
-  it('keeps auth\'s ForwardAuth endpoint and health probes off the edge', async () => {
-    for (const path of ['/verify', '/healthz', '/readyz']) expect((await fetch(`${gateway.url}${path}`)).status).toBe(404);
+  it("keeps auth's ForwardAuth endpoint and health probes off the edge", async () => {
+    for (const path of ['/verify', '/healthz', '/readyz'])
+      expect((await fetch(`${gateway.url}${path}`)).status).toBe(404);
   });
 });
 
 describe('browser clients (the MCP Inspector runs in a page on another origin)', () => {
   const origin = 'http://localhost:6274';
 
-  it.each(['/echo-stateless/mcp', '/register', '/token'])('answers the CORS preflight of %s without a token', async (path) => {
-    const response = await fetch(`${gateway.url}${path}`, {
-      method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,mcp-protocol-version' },
-    });
-    expect(response.status).toBe(200);
-    expect(response.headers.get('access-control-allow-origin')).toBe('*');
-    expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toEqual(expect.stringContaining('mcp-protocol-version'));
-  });
+  it.each(['/echo-stateless/mcp', '/register', '/token'])(
+    'answers the CORS preflight of %s without a token',
+    async (path) => {
+      const response = await fetch(`${gateway.url}${path}`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,mcp-protocol-version',
+        },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe('*');
+      expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toEqual(
+        expect.stringContaining('mcp-protocol-version'),
+      );
+    },
+  );
 
   it('lets the page read the challenge of a 401 and the discovery documents', async () => {
-    const refused = await fetch(gateway.mcpUrls.get('echo-stateless') ?? '', { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: '{}' });
+    const refused = await fetch(gateway.mcpUrls.get('echo-stateless') ?? '', {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(refused.status).toBe(401);
     expect(refused.headers.get('access-control-expose-headers')).toEqual(expect.stringContaining('WWW-Authenticate'));
-    const metadata = await fetch(`${gateway.url}/.well-known/oauth-protected-resource/echo-stateless/mcp`, { headers: { origin } });
+    const metadata = await fetch(`${gateway.url}/.well-known/oauth-protected-resource/echo-stateless/mcp`, {
+      headers: { origin },
+    });
     expect(metadata.headers.get('access-control-allow-origin')).toBe('*');
   });
 });
@@ -124,9 +157,15 @@ describe('the MCP Inspector CLI with the obtained token', () => {
   const inspector = (url: string, ...args: string[]) =>
     // cwd: inspector-cli 1.0.3 tests `existsSync('../package.json')` against the working directory but imports
     // it relative to its module; from its build directory both agree.
-    promisify(execFile)(process.execPath, [INSPECTOR, url, '--transport', 'http', ...args], { timeout: 60_000, cwd: dirname(INSPECTOR) }).then(
+    promisify(execFile)(process.execPath, [INSPECTOR, url, '--transport', 'http', ...args], {
+      timeout: 60_000,
+      cwd: dirname(INSPECTOR),
+    }).then(
       ({ stdout }) => ({ ok: true, stdout }),
-      (error: { stdout?: string; stderr?: string }) => ({ ok: false, stdout: `${error.stdout ?? ''}${error.stderr ?? ''}` }),
+      (error: { stdout?: string; stderr?: string }) => ({
+        ok: false,
+        stdout: `${error.stdout ?? ''}${error.stderr ?? ''}`,
+      }),
     );
 
   it('calls a tool through the edge', async () => {
@@ -139,7 +178,16 @@ describe('the MCP Inspector CLI with the obtained token', () => {
     const tools = (JSON.parse(listed.stdout) as { tools: Array<{ name: string }> }).tools.map((tool) => tool.name);
     const call = callFor(service, tools);
     const args = Object.entries(call.arguments).flatMap(([key, value]) => ['--tool-arg', `${key}=${String(value)}`]);
-    const called = await inspector(url, '--method', 'tools/call', '--tool-name', call.name, ...args, '--header', `Authorization: Bearer ${token}`);
+    const called = await inspector(
+      url,
+      '--method',
+      'tools/call',
+      '--tool-name',
+      call.name,
+      ...args,
+      '--header',
+      `Authorization: Bearer ${token}`,
+    );
     expect(called).toEqual({ ok: true, stdout: expect.any(String) });
     expect(textOf(JSON.parse(called.stdout))).toMatch(call.text);
   });
@@ -184,9 +232,17 @@ ${caddyUrl} {
 }
 `,
     );
-    caddy = spawn('caddy', ['run', '--config', join(configDir, 'Caddyfile'), '--adapter', 'caddyfile'], { stdio: 'ignore', env: { ...process.env, HOME: configDir, XDG_DATA_HOME: configDir, XDG_CONFIG_HOME: configDir } });
+    caddy = spawn('caddy', ['run', '--config', join(configDir, 'Caddyfile'), '--adapter', 'caddyfile'], {
+      stdio: 'ignore',
+      env: { ...process.env, HOME: configDir, XDG_DATA_HOME: configDir, XDG_CONFIG_HOME: configDir },
+    });
     const deadline = Date.now() + 20_000;
-    while (!(await fetch(`${caddyUrl}/echo-stateless/mcp`).then(() => true, () => false))) {
+    while (
+      !(await fetch(`${caddyUrl}/echo-stateless/mcp`).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       if (Date.now() > deadline || caddy.exitCode !== null) throw new Error('caddy did not start');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -208,10 +264,12 @@ ${caddyUrl} {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
     });
 
-  it('passes /verify\'s 401 and challenge through for a missing or bad token', async () => {
+  it("passes /verify's 401 and challenge through for a missing or bad token", async () => {
     const missing = await post({});
     expect(missing.status).toBe(401);
-    expect(missing.headers.get('www-authenticate')).toContain(`resource_metadata="${gateway.url}/.well-known/oauth-protected-resource/echo-stateless/mcp"`);
+    expect(missing.headers.get('www-authenticate')).toContain(
+      `resource_metadata="${gateway.url}/.well-known/oauth-protected-resource/echo-stateless/mcp"`,
+    );
     const bad = await post({ authorization: 'Bearer not-a-token' });
     expect(bad.status).toBe(401);
     expect(bad.headers.get('www-authenticate')).toContain('error="invalid_token"');
@@ -221,7 +279,11 @@ ${caddyUrl} {
     const token = tokens.get('echo-stateless');
     expect(token).toBeTruthy();
     const client = new Client({ name: 'gateway-e2e-caddy', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${caddyUrl}/echo-stateless/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${caddyUrl}/echo-stateless/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
     try {
       const tools = (await client.listTools()).tools.map((tool) => tool.name);
       const call = callFor('echo-stateless', tools);

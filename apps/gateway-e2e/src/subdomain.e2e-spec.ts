@@ -10,7 +10,10 @@ const SERVICE = 'echo-stateless';
 
 /** `*.localhost` names do not resolve everywhere (glibc without nss-myhostname): connect to 127.0.0.1 for them. */
 const lookup: LookupFunction = (_hostname, options, callback) => {
-  if (options.all) (callback as unknown as (error: null, addresses: Array<{ address: string; family: number }>) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
+  if (options.all)
+    (callback as unknown as (error: null, addresses: Array<{ address: string; family: number }>) => void)(null, [
+      { address: '127.0.0.1', family: 4 },
+    ]);
   else callback(null, '127.0.0.1', 4);
 };
 const loopback = new Agent({ connect: { lookup } });
@@ -23,7 +26,10 @@ describe('subdomain routing through the dev edge', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    gateway = await startGateway({ ...enableOnly(SERVICE), ROUTING_MODE: 'subdomain', BASE_DOMAIN: `localhost:${port}`, PUBLIC_SCHEME: 'http' }, { edgePort: port });
+    gateway = await startGateway(
+      { ...enableOnly(SERVICE), ROUTING_MODE: 'subdomain', BASE_DOMAIN: `localhost:${port}`, PUBLIC_SCHEME: 'http' },
+      { edgePort: port },
+    );
   }, 200_000);
 
   afterAll(async () => {

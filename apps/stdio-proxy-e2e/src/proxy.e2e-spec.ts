@@ -2,7 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectMcp, freePort, initializeRequest, postMcp, runConformance, type ServiceProcess, startService } from '@gateway/testing';
+import {
+  connectMcp,
+  freePort,
+  initializeRequest,
+  postMcp,
+  runConformance,
+  type ServiceProcess,
+  startService,
+} from '@gateway/testing';
 
 const ALICE = { 'x-user-id': 'github:1' };
 const BOB = { 'x-user-id': 'github:2' };
@@ -12,7 +20,10 @@ const FIXTURE_STDIO = { STDIO_COMMAND: 'node', STDIO_ARGS: 'dist/tools/conforman
 /** Child processes of a process, from the OS (`ps --ppid`). */
 function childrenOf(pid: number | undefined): number[] {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter(Boolean);
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map(Number)
+      .filter(Boolean);
   } catch {
     return []; // ps exits 1 when there is none
   }
@@ -35,27 +46,46 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
   }
 }
 
-const textOf = (result: unknown): string => ((result as { content: { text: string }[] }).content ?? []).map((item) => item.text).join('\n');
+const textOf = (result: unknown): string =>
+  ((result as { content: { text: string }[] }).content ?? []).map((item) => item.text).join('\n');
 
 /** Opens a session with a raw initialize (+ initialized); returns its id, or the refusing response. */
-async function openSession(url: string, identity: Record<string, string>): Promise<{ sessionId: string | null; response: Response }> {
+async function openSession(
+  url: string,
+  identity: Record<string, string>,
+): Promise<{ sessionId: string | null; response: Response }> {
   const response = await postMcp(url, initializeRequest('2025-11-25'), { ...identity, accept: 'application/json' });
   const sessionId = response.headers.get('mcp-session-id');
   if (sessionId) {
-    await postMcp(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { ...identity, 'mcp-session-id': sessionId });
+    await postMcp(
+      url,
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { ...identity, 'mcp-session-id': sessionId },
+    );
   }
   return { sessionId, response };
 }
 
-const ping = (url: string, sessionId: string, identity: Record<string, string>, id: string | number = 'ping-1'): Promise<Response> =>
-  postMcp(url, { jsonrpc: '2.0', id, method: 'ping' }, { ...identity, accept: 'application/json', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' });
+const ping = (
+  url: string,
+  sessionId: string,
+  identity: Record<string, string>,
+  id: string | number = 'ping-1',
+): Promise<Response> =>
+  postMcp(
+    url,
+    { jsonrpc: '2.0', id, method: 'ping' },
+    { ...identity, accept: 'application/json', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
+  );
 
 describe('stdio-proxy wrapping the four official servers', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'proxy-data-'));
   const workspaceDir = mkdtempSync(join(tmpdir(), 'proxy-workspace-'));
   const proxies: ServiceProcess[] = [];
   const start = async (service: string): Promise<string> => {
-    const proxy = await startService('stdio-proxy', { env: { MCP_SERVICE: service, MCP_DATA_DIR: dataDir, MCP_WORKSPACE_DIR: workspaceDir } });
+    const proxy = await startService('stdio-proxy', {
+      env: { MCP_SERVICE: service, MCP_DATA_DIR: dataDir, MCP_WORKSPACE_DIR: workspaceDir },
+    });
     proxies.push(proxy);
     return `${proxy.url}/mcp`;
   };
@@ -68,14 +98,19 @@ describe('stdio-proxy wrapping the four official servers', () => {
 
   it("everything: echo, with the child's stderr in the proxy's log", async () => {
     const { client } = await connectMcp(await start('everything'), ALICE);
-    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'through the proxy' } }))).toBe('Echo: through the proxy');
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'through the proxy' } }))).toBe(
+      'Echo: through the proxy',
+    );
     await client.close();
     expect(proxies[0]?.output()).toMatch(/pid \d+\] Starting default \(STDIO\) server/);
   });
 
   it('memory: entities land in the data file under MCP_DATA_DIR', async () => {
     const { client } = await connectMcp(await start('memory'), ALICE);
-    await client.callTool({ name: 'create_entities', arguments: { entities: [{ name: 'gateway', entityType: 'project', observations: ['wraps stdio'] }] } });
+    await client.callTool({
+      name: 'create_entities',
+      arguments: { entities: [{ name: 'gateway', entityType: 'project', observations: ['wraps stdio'] }] },
+    });
     expect(textOf(await client.callTool({ name: 'read_graph', arguments: {} }))).toContain('wraps stdio');
     expect(readFileSync(join(dataDir, 'memory.jsonl'), 'utf8')).toContain('gateway');
     await client.close();
@@ -84,7 +119,9 @@ describe('stdio-proxy wrapping the four official servers', () => {
   it('filesystem: reads inside MCP_WORKSPACE_DIR and refuses outside it', async () => {
     writeFileSync(join(workspaceDir, 'note.txt'), 'hello from the workspace');
     const { client } = await connectMcp(await start('filesystem'), ALICE);
-    expect(textOf(await client.callTool({ name: 'read_text_file', arguments: { path: join(workspaceDir, 'note.txt') } }))).toBe('hello from the workspace');
+    expect(
+      textOf(await client.callTool({ name: 'read_text_file', arguments: { path: join(workspaceDir, 'note.txt') } })),
+    ).toBe('hello from the workspace');
     const outside = await client.callTool({ name: 'read_text_file', arguments: { path: '/etc/hostname' } });
     expect(outside.isError).toBe(true);
     await client.close();
@@ -94,7 +131,12 @@ describe('stdio-proxy wrapping the four official servers', () => {
     const { client } = await connectMcp(await start('sequential-thinking'), ALICE);
     const result = await client.callTool({
       name: 'sequentialthinking',
-      arguments: { thought: 'The proxy passes this through.', thoughtNumber: 1, totalThoughts: 1, nextThoughtNeeded: false },
+      arguments: {
+        thought: 'The proxy passes this through.',
+        thoughtNumber: 1,
+        totalThoughts: 1,
+        nextThoughtNeeded: false,
+      },
     });
     expect(textOf(result)).toContain('"thoughtNumber": 1');
     await client.close();
@@ -107,7 +149,12 @@ describe('stdio-proxy process model', () => {
 
   beforeEach(async () => {
     proxy = await startService('stdio-proxy', {
-      env: { ...FIXTURE_STDIO, STDIO_MAX_CHILDREN: '2', STDIO_MAX_CHILDREN_PER_USER: '1', MCP_SESSION_IDLE_TIMEOUT: '2' },
+      env: {
+        ...FIXTURE_STDIO,
+        STDIO_MAX_CHILDREN: '2',
+        STDIO_MAX_CHILDREN_PER_USER: '1',
+        MCP_SESSION_IDLE_TIMEOUT: '2',
+      },
     });
     url = `${proxy.url}/mcp`;
   });
@@ -123,7 +170,11 @@ describe('stdio-proxy process model', () => {
     expect(childrenOf(proxy.child.pid)).toHaveLength(1);
     const answer = await ping(url, sessionId as string, ALICE, 'client-chosen-id-42');
     expect(await answer.json()).toEqual({ jsonrpc: '2.0', id: 'client-chosen-id-42', result: {} });
-    const notification = await postMcp(url, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'x' } }, { ...ALICE, 'mcp-session-id': sessionId as string });
+    const notification = await postMcp(
+      url,
+      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'x' } },
+      { ...ALICE, 'mcp-session-id': sessionId as string },
+    );
     expect(notification.status).toBe(202);
     expect((await ping(url, sessionId as string, BOB)).status).toBe(404);
   });
@@ -137,7 +188,9 @@ describe('stdio-proxy process model', () => {
     expect((await openSession(url, BOB)).sessionId).toBeTruthy();
     const third = await openSession(url, CAROL);
     expect(third.response.status).toBe(503);
-    expect(await third.response.json()).toMatchObject({ error: { message: expect.stringContaining('maximum of child processes') } });
+    expect(await third.response.json()).toMatchObject({
+      error: { message: expect.stringContaining('maximum of child processes') },
+    });
     expect(childrenOf(proxy.child.pid)).toHaveLength(2);
   });
 
@@ -161,7 +214,9 @@ describe('stdio-proxy process model', () => {
   it('DELETE ends the session and its child', async () => {
     const { sessionId } = await openSession(url, ALICE);
     const [child] = childrenOf(proxy.child.pid);
-    expect((await fetch(url, { method: 'DELETE', headers: { ...ALICE, 'mcp-session-id': sessionId as string } })).status).toBe(200);
+    expect(
+      (await fetch(url, { method: 'DELETE', headers: { ...ALICE, 'mcp-session-id': sessionId as string } })).status,
+    ).toBe(200);
     await waitFor(() => !isRunning(child as number));
     expect((await ping(url, sessionId as string, ALICE)).status).toBe(404);
   });
@@ -182,7 +237,9 @@ describe('stdio-proxy with one child per user (STDIO_CHILD_PER=user)', () => {
   let url: string;
 
   beforeAll(async () => {
-    proxy = await startService('stdio-proxy', { env: { MCP_SERVICE: 'memory', MCP_DATA_DIR: dataDir, STDIO_CHILD_PER: 'user' } });
+    proxy = await startService('stdio-proxy', {
+      env: { MCP_SERVICE: 'memory', MCP_DATA_DIR: dataDir, STDIO_CHILD_PER: 'user' },
+    });
     url = `${proxy.url}/mcp`;
   });
 
@@ -195,7 +252,10 @@ describe('stdio-proxy with one child per user (STDIO_CHILD_PER=user)', () => {
     const first = await connectMcp(url, ALICE);
     const second = await connectMcp(url, ALICE);
     expect(childrenOf(proxy.child.pid)).toHaveLength(1);
-    const entity = (name: string) => ({ name: 'create_entities', arguments: { entities: [{ name, entityType: 'test', observations: [`made by ${name}`] }] } });
+    const entity = (name: string) => ({
+      name: 'create_entities',
+      arguments: { entities: [{ name, entityType: 'test', observations: [`made by ${name}`] }] },
+    });
     // One after the other: server-memory itself does not serialize concurrent writes to its file.
     expect(textOf(await first.client.callTool(entity('first-session')))).toContain('first-session');
     expect(textOf(await second.client.callTool(entity('second-session')))).toContain('second-session');
@@ -242,7 +302,9 @@ describe('stdio-proxy conformance: the stdio fixture through the proxy vs the fi
     [proxy, sharing, direct] = await Promise.all([
       startService('stdio-proxy', { env: proxyEnv(proxyPort) }),
       startService('stdio-proxy', { env: { ...proxyEnv(sharingPort), STDIO_CHILD_PER: 'user' } }),
-      startService('tools/conformance-fixture', { env: { PORT: String(directPort), MCP_ALLOWED_ORIGINS: `http://localhost:${directPort}` } }),
+      startService('tools/conformance-fixture', {
+        env: { PORT: String(directPort), MCP_ALLOWED_ORIGINS: `http://localhost:${directPort}` },
+      }),
     ]);
   });
 
@@ -255,14 +317,20 @@ describe('stdio-proxy conformance: the stdio fixture through the proxy vs the fi
     const served = await runConformance(`http://localhost:${direct.port}/mcp`);
     process.stdout.write(`[stdio-proxy-e2e] conformance, stdio fixture through the proxy:\n${viaProxy.summary}\n`);
     process.stdout.write(`[stdio-proxy-e2e] conformance, fixture served directly by mcp-session:\n${served.summary}\n`);
-    const verdicts = (run: typeof served): string[] => run.scenarios.map((result) => `${result.scenario}: ${run.failedScenarios.includes(result.scenario) ? 'FAIL' : 'pass'}`);
+    const verdicts = (run: typeof served): string[] =>
+      run.scenarios.map(
+        (result) => `${result.scenario}: ${run.failedScenarios.includes(result.scenario) ? 'FAIL' : 'pass'}`,
+      );
     expect(verdicts(viaProxy)).toEqual(verdicts(served));
     expect({ passed: viaProxy.passed, failed: viaProxy.failed }).toEqual({ passed: 40, failed: 0 });
-    for (const scenario of ['tools-call-sampling', 'tools-call-elicitation', 'tools-call-with-progress']) expect(viaProxy.failedScenarios).not.toContain(scenario);
+    for (const scenario of ['tools-call-sampling', 'tools-call-elicitation', 'tools-call-with-progress'])
+      expect(viaProxy.failedScenarios).not.toContain(scenario);
 
     // STDIO_CHILD_PER=user: every session of the suite (one anonymous user) shares one child.
     const viaSharedChild = await runConformance(`http://localhost:${sharing.port}/mcp`);
-    process.stdout.write(`[stdio-proxy-e2e] conformance, stdio fixture through the proxy, one shared child:\n${viaSharedChild.summary}\n`);
+    process.stdout.write(
+      `[stdio-proxy-e2e] conformance, stdio fixture through the proxy, one shared child:\n${viaSharedChild.summary}\n`,
+    );
     expect(verdicts(viaSharedChild)).toEqual(verdicts(served));
     expect(childrenOf(sharing.child.pid)).toHaveLength(1);
   }, 300_000);

@@ -32,6 +32,13 @@ export { McpEnv, McpSessionEnv } from './lib/mcp-env';
 export { type McpServerContext, type McpSession } from './lib/mcp-endpoint';
 export { McpHttpModule, type McpHttpOptions } from './lib/mcp-http.module';
 /** Lower level, for services that bridge rather than host an McpServer (stdio-proxy). */
-export { headerOf, type McpExchange, type McpRouteOptions, refuse, registerMcpRoute, serveTransport } from './lib/mcp-route';
+export {
+  headerOf,
+  type McpExchange,
+  type McpRouteOptions,
+  refuse,
+  registerMcpRoute,
+  serveTransport,
+} from './lib/mcp-route';
 export { type McpRequestContext, requestContextOf } from './lib/request-context';
 export { type SessionRecord } from './lib/session-store';

@@ -1,6 +1,12 @@
 export { freePort } from './lib/free-port';
 export { REDIS_INSTALL_HINT, startTestRedis, type TestRedis } from './lib/redis-server';
-export { runUntilExit, type ServiceProcess, startService, type StartOptions, WORKSPACE_ROOT } from './lib/service-process';
+export {
+  runUntilExit,
+  type ServiceProcess,
+  startService,
+  type StartOptions,
+  WORKSPACE_ROOT,
+} from './lib/service-process';
 export { itKeepsTheServiceLifecycle } from './lib/lifecycle';
 export { type DnsStub, startDnsStub } from './lib/dns-stub';
 export { type ConformanceCheck, type ConformanceRun, runConformance } from './lib/conformance';

@@ -2,7 +2,14 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { connectMcp, freePort, runConformance, type ServiceProcess, startService, WORKSPACE_ROOT } from '@gateway/testing';
+import {
+  connectMcp,
+  freePort,
+  runConformance,
+  type ServiceProcess,
+  startService,
+  WORKSPACE_ROOT,
+} from '@gateway/testing';
 
 describe('conformance fixture', () => {
   let http: ServiceProcess;
@@ -10,7 +17,9 @@ describe('conformance fixture', () => {
   beforeAll(async () => {
     const port = await freePort();
     // dns-rebinding-protection expects the localhost Origin of the URL under test to be accepted.
-    http = await startService('tools/conformance-fixture', { env: { PORT: String(port), MCP_ALLOWED_ORIGINS: `http://localhost:${port}` } });
+    http = await startService('tools/conformance-fixture', {
+      env: { PORT: String(port), MCP_ALLOWED_ORIGINS: `http://localhost:${port}` },
+    });
   });
 
   afterAll(async () => {
@@ -19,7 +28,9 @@ describe('conformance fixture', () => {
 
   it('served over HTTP by mcp-session, passes every active scenario of the official suite', async () => {
     const run = await runConformance(`http://localhost:${http.port}/mcp`);
-    process.stdout.write(`[conformance-fixture-e2e] conformance suite against the fixture over mcp-session:\n${run.summary}\n`);
+    process.stdout.write(
+      `[conformance-fixture-e2e] conformance suite against the fixture over mcp-session:\n${run.summary}\n`,
+    );
     expect(run.failedScenarios).toEqual([]);
     expect(run.scenarios.length).toBeGreaterThanOrEqual(30);
     expect({ passed: run.passed, failed: run.failed }).toEqual({ passed: 40, failed: 0 });
@@ -33,7 +44,11 @@ describe('conformance fixture', () => {
       content: { type: 'text', text: `echo of ${JSON.stringify(request.params.messages[0]?.content)}` },
     }));
     await stdio.connect(
-      new StdioClientTransport({ command: process.execPath, args: [join(WORKSPACE_ROOT, 'dist/tools/conformance-fixture/src/stdio.js')], stderr: 'pipe' }),
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [join(WORKSPACE_ROOT, 'dist/tools/conformance-fixture/src/stdio.js')],
+        stderr: 'pipe',
+      }),
     );
     const overHttp = await connectMcp(`${http.url}/mcp`);
     try {

@@ -11,7 +11,12 @@ import { FixtureEnv } from './fixture.env';
     ConfigModule.forRoot(FixtureEnv, 'conformance-fixture'),
     PlatformModule.forRoot({ envClass: FixtureEnv }),
     StorageModule.forRoot(FixtureEnv),
-    McpHttpModule.forRoot({ name: 'conformance-fixture', mode: 'stateful', envClass: FixtureEnv, server: () => buildFixtureServer() }),
+    McpHttpModule.forRoot({
+      name: 'conformance-fixture',
+      mode: 'stateful',
+      envClass: FixtureEnv,
+      server: () => buildFixtureServer(),
+    }),
   ],
 })
 export class AppModule {}

@@ -13,10 +13,21 @@ import {
 import { z } from 'zod';
 
 /** A 1×1 red PNG and a 44-byte silent WAV header: the smallest valid media for the image/audio scenarios. */
-const RED_PIXEL_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
+const RED_PIXEL_PNG =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
 const SILENT_WAV = Buffer.concat([
-  Buffer.from('RIFF'), uint32(36), Buffer.from('WAVEfmt '), uint32(16), uint16(1), uint16(1), uint32(8000), uint32(8000), uint16(1), uint16(8),
-  Buffer.from('data'), uint32(0),
+  Buffer.from('RIFF'),
+  uint32(36),
+  Buffer.from('WAVEfmt '),
+  uint32(16),
+  uint16(1),
+  uint16(1),
+  uint32(8000),
+  uint32(8000),
+  uint16(1),
+  uint16(8),
+  Buffer.from('data'),
+  uint32(0),
 ]).toString('base64');
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -25,7 +36,10 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /** `elicitation/create` related to the running tool call (so it travels on that call's SSE stream). */
 const elicit = (extra: Extra, message: string, requestedSchema: Record<string, unknown>) =>
-  extra.sendRequest({ method: 'elicitation/create', params: { message, requestedSchema } as ElicitRequest['params'] }, ElicitResultSchema);
+  extra.sendRequest(
+    { method: 'elicitation/create', params: { message, requestedSchema } as ElicitRequest['params'] },
+    ElicitResultSchema,
+  );
 
 /**
  * The tools, resources and prompts the official conformance suite's server scenarios call
@@ -48,41 +62,78 @@ export function buildFixtureServer(): McpServer {
     content: [{ type: 'audio', data: SILENT_WAV, mimeType: 'audio/wav' }],
   }));
   server.registerTool('test_embedded_resource', { description: 'Returns an embedded text resource.' }, () => ({
-    content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }],
+    content: [
+      {
+        type: 'resource',
+        resource: {
+          uri: 'test://embedded-resource',
+          mimeType: 'text/plain',
+          text: 'This is an embedded resource content.',
+        },
+      },
+    ],
   }));
   server.registerTool('test_multiple_content_types', { description: 'Returns text, an image and a resource.' }, () => ({
     content: [
       text('Multiple content types test:'),
       { type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' },
-      { type: 'resource', resource: { uri: 'test://mixed-content-resource', mimeType: 'application/json', text: JSON.stringify({ test: 'data', value: 123 }) } },
+      {
+        type: 'resource',
+        resource: {
+          uri: 'test://mixed-content-resource',
+          mimeType: 'application/json',
+          text: JSON.stringify({ test: 'data', value: 123 }),
+        },
+      },
     ],
   }));
-  server.registerTool('test_tool_with_logging', { description: 'Sends three info log messages while it runs.' }, async (extra) => {
-    for (const [index, data] of ['Tool execution started', 'Tool processing data', 'Tool execution completed'].entries()) {
-      if (index > 0) await sleep(50);
-      await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data } });
-    }
-    return { content: [text('Tool with logging executed successfully')] };
-  });
+  server.registerTool(
+    'test_tool_with_logging',
+    { description: 'Sends three info log messages while it runs.' },
+    async (extra) => {
+      for (const [index, data] of [
+        'Tool execution started',
+        'Tool processing data',
+        'Tool execution completed',
+      ].entries()) {
+        if (index > 0) await sleep(50);
+        await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data } });
+      }
+      return { content: [text('Tool with logging executed successfully')] };
+    },
+  );
   server.registerTool('test_error_handling', { description: 'Always fails.' }, () => {
     throw new Error('This tool intentionally returns an error for testing');
   });
-  server.registerTool('test_tool_with_progress', { description: 'Reports progress 0, 50 and 100 of 100.' }, async (extra) => {
-    const progressToken = extra._meta?.progressToken;
-    for (const progress of [0, 50, 100]) {
-      if (progress > 0) await sleep(50);
-      if (progressToken !== undefined) {
-        await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, total: 100 } });
+  server.registerTool(
+    'test_tool_with_progress',
+    { description: 'Reports progress 0, 50 and 100 of 100.' },
+    async (extra) => {
+      const progressToken = extra._meta?.progressToken;
+      for (const progress of [0, 50, 100]) {
+        if (progress > 0) await sleep(50);
+        if (progressToken !== undefined) {
+          await extra.sendNotification({
+            method: 'notifications/progress',
+            params: { progressToken, progress, total: 100 },
+          });
+        }
       }
-    }
-    return { content: [text('Tool with progress executed successfully')] };
-  });
+      return { content: [text('Tool with progress executed successfully')] };
+    },
+  );
   server.registerTool(
     'test_sampling',
-    { description: 'Asks the client to sample an LLM.', inputSchema: { prompt: z.string().describe('The prompt to send to the LLM') } },
+    {
+      description: 'Asks the client to sample an LLM.',
+      inputSchema: { prompt: z.string().describe('The prompt to send to the LLM') },
+    },
     async ({ prompt }, extra) => {
       const result = await extra.sendRequest(
-        { method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: text(prompt) }], maxTokens: 100 } },
+        {
+          method: 'sampling/createMessage',
+          params: { messages: [{ role: 'user', content: text(prompt) }], maxTokens: 100 },
+        },
         CreateMessageResultSchema,
       );
       const reply = 'text' in result.content ? result.content.text : JSON.stringify(result.content);
@@ -91,7 +142,10 @@ export function buildFixtureServer(): McpServer {
   );
   server.registerTool(
     'test_elicitation',
-    { description: 'Asks the user for a name and an email.', inputSchema: { message: z.string().describe('The message to show the user') } },
+    {
+      description: 'Asks the user for a name and an email.',
+      inputSchema: { message: z.string().describe('The message to show the user') },
+    },
     async ({ message }, extra) => {
       const result = await elicit(extra, message, {
         type: 'object',
@@ -101,67 +155,110 @@ export function buildFixtureServer(): McpServer {
         },
         required: ['username', 'email'],
       });
-      return { content: [text(`User response: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`)] };
+      return {
+        content: [text(`User response: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`)],
+      };
     },
   );
-  server.registerTool('test_elicitation_sep1034_defaults', { description: 'Elicits every primitive type with a default (SEP-1034).' }, async (extra) => {
-    const result = await elicit(extra, 'Please review the defaults', {
-      type: 'object',
-      properties: {
-        name: { type: 'string', default: 'John Doe' },
-        age: { type: 'integer', default: 30 },
-        score: { type: 'number', default: 95.5 },
-        status: { type: 'string', enum: ['active', 'inactive', 'pending'], default: 'active' },
-        verified: { type: 'boolean', default: true },
-      },
-    });
-    return { content: [text(`Elicitation completed: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`)] };
-  });
-  server.registerTool('test_elicitation_sep1330_enums', { description: 'Elicits the five enum forms (SEP-1330).' }, async (extra) => {
-    const result = await elicit(extra, 'Please choose options', {
-      type: 'object',
-      properties: {
-        untitledSingle: { type: 'string', enum: ['option1', 'option2', 'option3'] },
-        titledSingle: {
-          type: 'string',
-          oneOf: [
-            { const: 'value1', title: 'First Option' },
-            { const: 'value2', title: 'Second Option' },
-            { const: 'value3', title: 'Third Option' },
-          ],
+  server.registerTool(
+    'test_elicitation_sep1034_defaults',
+    { description: 'Elicits every primitive type with a default (SEP-1034).' },
+    async (extra) => {
+      const result = await elicit(extra, 'Please review the defaults', {
+        type: 'object',
+        properties: {
+          name: { type: 'string', default: 'John Doe' },
+          age: { type: 'integer', default: 30 },
+          score: { type: 'number', default: 95.5 },
+          status: { type: 'string', enum: ['active', 'inactive', 'pending'], default: 'active' },
+          verified: { type: 'boolean', default: true },
         },
-        legacyEnum: { type: 'string', enum: ['opt1', 'opt2', 'opt3'], enumNames: ['Option One', 'Option Two', 'Option Three'] },
-        untitledMulti: { type: 'array', items: { type: 'string', enum: ['option1', 'option2', 'option3'] } },
-        titledMulti: {
-          type: 'array',
-          items: {
-            anyOf: [
-              { const: 'value1', title: 'First Choice' },
-              { const: 'value2', title: 'Second Choice' },
-              { const: 'value3', title: 'Third Choice' },
+      });
+      return {
+        content: [
+          text(`Elicitation completed: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`),
+        ],
+      };
+    },
+  );
+  server.registerTool(
+    'test_elicitation_sep1330_enums',
+    { description: 'Elicits the five enum forms (SEP-1330).' },
+    async (extra) => {
+      const result = await elicit(extra, 'Please choose options', {
+        type: 'object',
+        properties: {
+          untitledSingle: { type: 'string', enum: ['option1', 'option2', 'option3'] },
+          titledSingle: {
+            type: 'string',
+            oneOf: [
+              { const: 'value1', title: 'First Option' },
+              { const: 'value2', title: 'Second Option' },
+              { const: 'value3', title: 'Third Option' },
             ],
           },
+          legacyEnum: {
+            type: 'string',
+            enum: ['opt1', 'opt2', 'opt3'],
+            enumNames: ['Option One', 'Option Two', 'Option Three'],
+          },
+          untitledMulti: { type: 'array', items: { type: 'string', enum: ['option1', 'option2', 'option3'] } },
+          titledMulti: {
+            type: 'array',
+            items: {
+              anyOf: [
+                { const: 'value1', title: 'First Choice' },
+                { const: 'value2', title: 'Second Choice' },
+                { const: 'value3', title: 'Third Choice' },
+              ],
+            },
+          },
         },
-      },
-    });
-    return { content: [text(`Elicitation completed: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`)] };
-  });
+      });
+      return {
+        content: [
+          text(`Elicitation completed: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`),
+        ],
+      };
+    },
+  );
 
-  server.registerResource('static-text', 'test://static-text', { description: 'A static text resource.', mimeType: 'text/plain' }, (uri) => ({
-    contents: [{ uri: uri.href, mimeType: 'text/plain', text: 'This is the content of the static text resource.' }],
-  }));
-  server.registerResource('static-binary', 'test://static-binary', { description: 'A static PNG.', mimeType: 'image/png' }, (uri) => ({
-    contents: [{ uri: uri.href, mimeType: 'image/png', blob: RED_PIXEL_PNG }],
-  }));
-  server.registerResource('watched-resource', 'test://watched-resource', { description: 'A resource clients subscribe to.', mimeType: 'text/plain' }, (uri) => ({
-    contents: [{ uri: uri.href, mimeType: 'text/plain', text: 'Watched resource content.' }],
-  }));
+  server.registerResource(
+    'static-text',
+    'test://static-text',
+    { description: 'A static text resource.', mimeType: 'text/plain' },
+    (uri) => ({
+      contents: [{ uri: uri.href, mimeType: 'text/plain', text: 'This is the content of the static text resource.' }],
+    }),
+  );
+  server.registerResource(
+    'static-binary',
+    'test://static-binary',
+    { description: 'A static PNG.', mimeType: 'image/png' },
+    (uri) => ({
+      contents: [{ uri: uri.href, mimeType: 'image/png', blob: RED_PIXEL_PNG }],
+    }),
+  );
+  server.registerResource(
+    'watched-resource',
+    'test://watched-resource',
+    { description: 'A resource clients subscribe to.', mimeType: 'text/plain' },
+    (uri) => ({
+      contents: [{ uri: uri.href, mimeType: 'text/plain', text: 'Watched resource content.' }],
+    }),
+  );
   server.registerResource(
     'template-data',
     new ResourceTemplate('test://template/{id}/data', { list: undefined }),
     { description: 'Data for an id.', mimeType: 'application/json' },
     (uri, { id }) => ({
-      contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ id: String(id), templateTest: true, data: `Data for ID: ${String(id)}` }) }],
+      contents: [
+        {
+          uri: uri.href,
+          mimeType: 'application/json',
+          text: JSON.stringify({ id: String(id), templateTest: true, data: `Data for ID: ${String(id)}` }),
+        },
+      ],
     }),
   );
   // resources/subscribe and /unsubscribe: McpServer has no helper, so the low-level handlers track URIs.
@@ -183,18 +280,31 @@ export function buildFixtureServer(): McpServer {
     {
       description: 'A prompt with two arguments (arg1 completes).',
       argsSchema: {
-        arg1: completable(z.string().describe('First test argument'), (value) => ['paris', 'park', 'party'].filter((word) => word.startsWith(value))),
+        arg1: completable(z.string().describe('First test argument'), (value) =>
+          ['paris', 'park', 'party'].filter((word) => word.startsWith(value)),
+        ),
         arg2: z.string().describe('Second test argument'),
       },
     },
-    ({ arg1, arg2 }) => ({ messages: [{ role: 'user', content: text(`Prompt with arguments: arg1='${arg1}', arg2='${arg2}'`) }] }),
+    ({ arg1, arg2 }) => ({
+      messages: [{ role: 'user', content: text(`Prompt with arguments: arg1='${arg1}', arg2='${arg2}'`) }],
+    }),
   );
   server.registerPrompt(
     'test_prompt_with_embedded_resource',
-    { description: 'A prompt embedding a resource.', argsSchema: { resourceUri: z.string().describe('URI of the resource to embed') } },
+    {
+      description: 'A prompt embedding a resource.',
+      argsSchema: { resourceUri: z.string().describe('URI of the resource to embed') },
+    },
     ({ resourceUri }) => ({
       messages: [
-        { role: 'user', content: { type: 'resource', resource: { uri: resourceUri, mimeType: 'text/plain', text: 'Embedded resource content for testing.' } } },
+        {
+          role: 'user',
+          content: {
+            type: 'resource',
+            resource: { uri: resourceUri, mimeType: 'text/plain', text: 'Embedded resource content for testing.' },
+          },
+        },
         { role: 'user', content: text('Please process the embedded resource above.') },
       ],
     }),

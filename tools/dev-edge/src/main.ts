@@ -16,14 +16,19 @@ const configIndex = process.argv.indexOf('--config');
 const file = resolve(root, configIndex > 0 ? (process.argv[configIndex + 1] ?? '') : 'tmp/gateway/dynamic.yml');
 
 try {
-  if (!existsSync(file)) throw new Error(`${file} is missing: run npx nx run gateway-config:local (npm start does it for you)`);
+  if (!existsSync(file))
+    throw new Error(`${file} is missing: run npx nx run gateway-config:local (npm start does it for you)`);
   const env = loadRawEnv();
   const publicUrl = new URL(resolveTopology(env).issuer);
   const port = Number(publicUrl.port || (publicUrl.protocol === 'https:' ? 443 : 80));
   const host = env['HOST'] || '127.0.0.1';
   const table = routingTable(loadDynamicConfig(file));
-  const server = createEdge(table, { onError: (error, request) => console.error(`dev-edge: ${request.method} ${request.url}: ${error.message}`) });
-  server.listen(port, host, () => console.log(`dev-edge: ${table.length} routers from ${file}, listening on http://${host}:${port}`));
+  const server = createEdge(table, {
+    onError: (error, request) => console.error(`dev-edge: ${request.method} ${request.url}: ${error.message}`),
+  });
+  server.listen(port, host, () =>
+    console.log(`dev-edge: ${table.length} routers from ${file}, listening on http://${host}:${port}`),
+  );
   const stop = () => {
     server.close(() => process.exit(0));
     server.closeAllConnections();

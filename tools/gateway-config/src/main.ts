@@ -37,10 +37,14 @@ try {
       }
     }
     if (args.includes('--check') && stale.length) {
-      console.error(`gateway-config: stale generated files: ${stale.join(', ')} (run npx nx run gateway-config:generate)`);
+      console.error(
+        `gateway-config: stale generated files: ${stale.join(', ')} (run npx nx run gateway-config:generate)`,
+      );
       process.exit(1);
     }
-    console.log(stale.length ? `gateway-config: wrote ${stale.join(', ')}` : 'gateway-config: generated files are up to date');
+    console.log(
+      stale.length ? `gateway-config: wrote ${stale.join(', ')}` : 'gateway-config: generated files are up to date',
+    );
   }
 } catch (error) {
   console.error((error as Error).message);

@@ -24,7 +24,14 @@ export async function startAuth(name: string, env: Record<string, string> = {}):
   const prefix = `e2e-${name}-${process.pid}-${port}:`;
   const redisUrl = process.env['REDIS_URL'] ?? '';
   const auth = await startService('auth', {
-    env: { REDIS_URL: redisUrl, STORAGE_PREFIX: prefix, PORT: String(port), PUBLIC_URL: issuer, REGISTRATION_RATE_LIMIT: '0', ...env },
+    env: {
+      REDIS_URL: redisUrl,
+      STORAGE_PREFIX: prefix,
+      PORT: String(port),
+      PUBLIC_URL: issuer,
+      REGISTRATION_RATE_LIMIT: '0',
+      ...env,
+    },
   });
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   return {
@@ -56,7 +63,8 @@ export async function registerClient(issuer: string, metadata: Record<string, un
     body: JSON.stringify({ token_endpoint_auth_method: 'none', ...metadata }),
   });
   const body = (await response.json()) as { client_id?: string };
-  if (response.status !== 201 || !body.client_id) throw new Error(`registration failed: ${response.status} ${JSON.stringify(body)}`);
+  if (response.status !== 201 || !body.client_id)
+    throw new Error(`registration failed: ${response.status} ${JSON.stringify(body)}`);
   return body.client_id;
 }
 
@@ -104,11 +112,17 @@ export class Browser {
           for (const line of res.headers['set-cookie'] ?? []) {
             const [pair] = line.split(';');
             const index = (pair ?? '').indexOf('=');
-            if (index > 0) cookies.set((pair as string).slice(0, index).trim(), (pair as string).slice(index + 1).trim());
+            if (index > 0)
+              cookies.set((pair as string).slice(0, index).trim(), (pair as string).slice(index + 1).trim());
           }
           this.jar.set(target.host, cookies);
           const location = res.headers.location ? new URL(res.headers.location, target).href : undefined;
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), ...(location ? { location } : {}) });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+            ...(location ? { location } : {}),
+          });
         });
       });
       req.on('error', reject);

@@ -66,9 +66,11 @@ export class FakeGithub {
       const form = new URLSearchParams(await body(req));
       const grant = this.codes.get(form.get('code') ?? '');
       this.codes.delete(form.get('code') ?? '');
-      if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) return json(200, { error: 'incorrect_client_credentials' });
+      if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret)
+        return json(200, { error: 'incorrect_client_credentials' });
       // GitHub answers 200 with an error body for a bad code.
-      if (!grant || grant.redirectUri !== form.get('redirect_uri')) return json(200, { error: 'bad_verification_code' });
+      if (!grant || grant.redirectUri !== form.get('redirect_uri'))
+        return json(200, { error: 'bad_verification_code' });
       const token = `gho_${randomBytes(12).toString('hex')}`;
       this.tokens.set(token, grant.user);
       return json(200, { access_token: token, token_type: 'bearer', scope: 'read:user,user:email' });
@@ -82,9 +84,15 @@ export class FakeGithub {
       case '/api/v3/user/emails':
         return json(200, user.emails);
       case '/api/v3/user/orgs':
-        return json(200, user.orgs.map((login, index) => ({ login, id: 1000 + index })));
+        return json(
+          200,
+          user.orgs.map((login, index) => ({ login, id: 1000 + index })),
+        );
       case '/api/v3/user/teams':
-        return json(200, (user.teams ?? []).map((team) => ({ slug: team.slug, organization: { login: team.org } })));
+        return json(
+          200,
+          (user.teams ?? []).map((team) => ({ slug: team.slug, organization: { login: team.org } })),
+        );
       default:
         return json(404, { message: 'Not Found' });
     }

@@ -34,7 +34,9 @@ export function http(
             const response = new Response(status === 204 ? null : text, {
               status,
               headers: Object.entries(headers).flatMap(([name, value]) =>
-                value === undefined ? [] : (Array.isArray(value) ? value : [value]).map((v): [string, string] => [name, v]),
+                value === undefined
+                  ? []
+                  : (Array.isArray(value) ? value : [value]).map((v): [string, string] => [name, v]),
               ),
             });
             return response;

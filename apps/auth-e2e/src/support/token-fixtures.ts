@@ -29,7 +29,13 @@ export interface TestUser {
   readonly email?: string;
 }
 
-export const alice: TestUser = { sub: 'dev:alice', provider: 'dev', login: 'alice', name: 'Alice A.', email: 'alice@example.com' };
+export const alice: TestUser = {
+  sub: 'dev:alice',
+  provider: 'dev',
+  login: 'alice',
+  name: 'Alice A.',
+  email: 'alice@example.com',
+};
 
 export class TokenFixtures {
   public readonly redis: Redis;
@@ -101,22 +107,37 @@ export interface FormResult {
 }
 
 /** POSTs a form with the client's credentials in the way it registered. */
-export async function postForm(baseUrl: string, path: string, client: TestClient | undefined, fields: Record<string, string>): Promise<FormResult> {
+export async function postForm(
+  baseUrl: string,
+  path: string,
+  client: TestClient | undefined,
+  fields: Record<string, string>,
+): Promise<FormResult> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   const form = new URLSearchParams(fields);
   if (client?.method === 'client_secret_basic') {
-    headers['authorization'] = `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret ?? '')}`).toString('base64')}`;
+    headers['authorization'] =
+      `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret ?? '')}`).toString('base64')}`;
   } else if (client) {
     form.set('client_id', client.clientId);
     if (client.method === 'client_secret_post') form.set('client_secret', client.secret ?? '');
   }
   const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers, body: form.toString() });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
 }
 
 /** Redeems a code with the right redirect_uri and verifier (overridable). */
-export function redeem(baseUrl: string, client: TestClient, grant: { code: string; verifier: string }, extra: Record<string, string> = {}): Promise<FormResult> {
+export function redeem(
+  baseUrl: string,
+  client: TestClient,
+  grant: { code: string; verifier: string },
+  extra: Record<string, string> = {},
+): Promise<FormResult> {
   return postForm(baseUrl, '/token', client, {
     grant_type: 'authorization_code',
     code: grant.code,
@@ -126,7 +147,12 @@ export function redeem(baseUrl: string, client: TestClient, grant: { code: strin
   });
 }
 
-export function refresh(baseUrl: string, client: TestClient, refreshToken: string, extra: Record<string, string> = {}): Promise<FormResult> {
+export function refresh(
+  baseUrl: string,
+  client: TestClient,
+  refreshToken: string,
+  extra: Record<string, string> = {},
+): Promise<FormResult> {
   return postForm(baseUrl, '/token', client, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra });
 }
 

@@ -2,12 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 
 /** What the audit log records: one line per token event and per /verify refusal. */
 export type AuditEvent =
-  | 'token.issued'
-  | 'token.refreshed'
-  | 'token.refused'
-  | 'token.revoked'
-  | 'family.revoked'
-  | 'verify.refused';
+  'token.issued' | 'token.refreshed' | 'token.refused' | 'token.revoked' | 'family.revoked' | 'verify.refused';
 
 export interface AuditFields {
   /** `sub` of the user, when known. */

@@ -36,13 +36,28 @@ export class AuthorizationFlow {
   }
 
   /** The user signed in upstream: check the policy, then consent (remembered or asked). */
-  public async signedIn(reply: FastifyReply, request: AuthorizationRequest, browser: string, user: UserIdentity, status: RedirectStatus): Promise<FastifyReply> {
+  public async signedIn(
+    reply: FastifyReply,
+    request: AuthorizationRequest,
+    browser: string,
+    user: UserIdentity,
+    status: RedirectStatus,
+  ): Promise<FastifyReply> {
     const decision = this.policy.check(user, serviceForResource(this.topology, request.resource));
     if (!decision.allowed) {
-      this.logger.warn({ user: user.sub, client: request.clientId, reason: decision.reason }, 'access denied by policy');
-      return this.redirect(reply, request, { error: 'access_denied', error_description: 'you are not allowed to use this service' }, status);
+      this.logger.warn(
+        { user: user.sub, client: request.clientId, reason: decision.reason },
+        'access denied by policy',
+      );
+      return this.redirect(
+        reply,
+        request,
+        { error: 'access_denied', error_description: 'you are not allowed to use this service' },
+        status,
+      );
     }
-    if (!request.forceConsent && (await this.consents.isGranted(user, request))) return this.issueCode(reply, request, user, status);
+    if (!request.forceConsent && (await this.consents.isGranted(user, request)))
+      return this.issueCode(reply, request, user, status);
     const id = await this.logins.saveConsent({ request, browser, user, csrf: randomToken() });
     return reply.redirect(`/consent?${new URLSearchParams({ request: id }).toString()}`, status);
   }
@@ -54,15 +69,30 @@ export class AuthorizationFlow {
   }
 
   public deny(reply: FastifyReply, request: AuthorizationRequest): FastifyReply {
-    return this.redirect(reply, request, { error: 'access_denied', error_description: 'the user denied the request' }, 303);
+    return this.redirect(
+      reply,
+      request,
+      { error: 'access_denied', error_description: 'the user denied the request' },
+      303,
+    );
   }
 
   /** RFC 6749 §4.1.2.1 error response (with RFC 9207 `iss`). */
-  public redirectError(reply: FastifyReply, target: ClientRedirect, error: OAuthError, status: RedirectStatus = 302): FastifyReply {
+  public redirectError(
+    reply: FastifyReply,
+    target: ClientRedirect,
+    error: OAuthError,
+    status: RedirectStatus = 302,
+  ): FastifyReply {
     return this.redirect(reply, target, { error: error.code, error_description: error.message }, status);
   }
 
-  private async issueCode(reply: FastifyReply, request: AuthorizationRequest, user: UserIdentity, status: RedirectStatus): Promise<FastifyReply> {
+  private async issueCode(
+    reply: FastifyReply,
+    request: AuthorizationRequest,
+    user: UserIdentity,
+    status: RedirectStatus,
+  ): Promise<FastifyReply> {
     const code = randomToken();
     const record: AuthorizationCodeRecord = {
       clientId: request.clientId,
@@ -75,12 +105,20 @@ export class AuthorizationFlow {
       issuedAt: Math.floor(Date.now() / 1000),
     };
     await this.store.setJson(`code:${hashSecret(code)}`, record, { ttlSeconds: this.codeLifetime });
-    this.logger.log({ user: user.sub, client: request.clientId, resource: request.resource, scope: request.scope }, 'authorization code issued');
+    this.logger.log(
+      { user: user.sub, client: request.clientId, resource: request.resource, scope: request.scope },
+      'authorization code issued',
+    );
     return this.redirect(reply, request, { code }, status);
   }
 
   /** Adds parameters to the redirect URI, keeping its own query (RFC 6749 §3.1.2), plus `state` and `iss`. */
-  private redirect(reply: FastifyReply, target: ClientRedirect, params: Record<string, string>, status: RedirectStatus): FastifyReply {
+  private redirect(
+    reply: FastifyReply,
+    target: ClientRedirect,
+    params: Record<string, string>,
+    status: RedirectStatus,
+  ): FastifyReply {
     const url = new URL(target.redirectUri);
     for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
     if (target.state !== undefined) url.searchParams.set('state', target.state);

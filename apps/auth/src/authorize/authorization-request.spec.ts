@@ -1,6 +1,11 @@
 import { resolveTopology } from '@gateway/catalog';
 import type { ClientRecord } from '../store/records';
-import { AuthorizePageError, AuthorizeRedirectError, checkAuthorizationRequest, checkClientRedirect } from './authorization-request';
+import {
+  AuthorizePageError,
+  AuthorizeRedirectError,
+  checkAuthorizationRequest,
+  checkClientRedirect,
+} from './authorization-request';
 
 const topology = resolveTopology({ PUBLIC_URL: 'https://gw.example.com' });
 const client = (metadata: Partial<ClientRecord['metadata']> = {}): ClientRecord => ({
@@ -8,7 +13,14 @@ const client = (metadata: Partial<ClientRecord['metadata']> = {}): ClientRecord 
   registrationTokenHash: 'x',
   issuedAt: 0,
   expiresAt: 0,
-  metadata: { redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], scope: 'mcp', ...metadata },
+  metadata: {
+    redirect_uris: ['http://127.0.0.1/cb'],
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    scope: 'mcp',
+    ...metadata,
+  },
 });
 const valid = {
   client_id: 'c1',
@@ -20,7 +32,10 @@ const valid = {
   state: 's',
 };
 
-function redirectError(query: Record<string, string | string[] | undefined>, record = client()): { code: string; message: string } {
+function redirectError(
+  query: Record<string, string | string[] | undefined>,
+  record = client(),
+): { code: string; message: string } {
   try {
     checkAuthorizationRequest(record, { redirectUri: valid.redirect_uri, state: 's' }, query, topology);
   } catch (error) {
@@ -33,20 +48,38 @@ function redirectError(query: Record<string, string | string[] | undefined>, rec
 describe('checkClientRedirect', () => {
   it('refuses unknown clients, unregistered and repeated redirect URIs with a page', () => {
     expect(() => checkClientRedirect(undefined, 'nope', valid)).toThrow(AuthorizePageError);
-    expect(() => checkClientRedirect(client(), 'c1', { ...valid, redirect_uri: 'http://127.0.0.1:9999/cb/x' })).toThrow(AuthorizePageError);
-    expect(() => checkClientRedirect(client(), 'c1', { ...valid, redirect_uri: ['http://127.0.0.1/cb', 'http://127.0.0.1/cb'] })).toThrow(AuthorizePageError);
+    expect(() => checkClientRedirect(client(), 'c1', { ...valid, redirect_uri: 'http://127.0.0.1:9999/cb/x' })).toThrow(
+      AuthorizePageError,
+    );
+    expect(() =>
+      checkClientRedirect(client(), 'c1', { ...valid, redirect_uri: ['http://127.0.0.1/cb', 'http://127.0.0.1/cb'] }),
+    ).toThrow(AuthorizePageError);
   });
 
   it('accepts a loopback URI on another port and defaults to the only registered URI', () => {
-    expect(checkClientRedirect(client(), 'c1', valid).target).toEqual({ redirectUri: 'http://127.0.0.1:9999/cb', state: 's' });
-    expect(checkClientRedirect(client(), 'c1', { client_id: 'c1' }).target).toEqual({ redirectUri: 'http://127.0.0.1/cb' });
-    expect(() => checkClientRedirect(client({ redirect_uris: ['http://127.0.0.1/a', 'http://127.0.0.1/b'] }), 'c1', { client_id: 'c1' })).toThrow(AuthorizePageError);
+    expect(checkClientRedirect(client(), 'c1', valid).target).toEqual({
+      redirectUri: 'http://127.0.0.1:9999/cb',
+      state: 's',
+    });
+    expect(checkClientRedirect(client(), 'c1', { client_id: 'c1' }).target).toEqual({
+      redirectUri: 'http://127.0.0.1/cb',
+    });
+    expect(() =>
+      checkClientRedirect(client({ redirect_uris: ['http://127.0.0.1/a', 'http://127.0.0.1/b'] }), 'c1', {
+        client_id: 'c1',
+      }),
+    ).toThrow(AuthorizePageError);
   });
 });
 
 describe('checkAuthorizationRequest', () => {
   it('returns the request bound to the canonical resource and the default scope', () => {
-    const { request, service } = checkAuthorizationRequest(client({ scope: 'mcp offline_access' }), { redirectUri: valid.redirect_uri, state: 's' }, valid, topology);
+    const { request, service } = checkAuthorizationRequest(
+      client({ scope: 'mcp offline_access' }),
+      { redirectUri: valid.redirect_uri, state: 's' },
+      valid,
+      topology,
+    );
     expect(service.name).toBe('memory');
     expect(request).toEqual({
       clientId: 'c1',
@@ -76,10 +109,20 @@ describe('checkAuthorizationRequest', () => {
   });
 
   it('refuses scopes the client did not register', () => {
-    expect(redirectError({ ...valid, scope: 'mcp offline_access' }, client({ scope: 'mcp' }))).toEqual({ code: 'invalid_scope', message: expect.stringContaining('offline_access') });
+    expect(redirectError({ ...valid, scope: 'mcp offline_access' }, client({ scope: 'mcp' }))).toEqual({
+      code: 'invalid_scope',
+      message: expect.stringContaining('offline_access'),
+    });
   });
 
   it('honours prompt=consent', () => {
-    expect(checkAuthorizationRequest(client(), { redirectUri: valid.redirect_uri }, { ...valid, prompt: 'login consent' }, topology).request.forceConsent).toBe(true);
+    expect(
+      checkAuthorizationRequest(
+        client(),
+        { redirectUri: valid.redirect_uri },
+        { ...valid, prompt: 'login consent' },
+        topology,
+      ).request.forceConsent,
+    ).toBe(true);
   });
 });

@@ -51,11 +51,19 @@ const CODE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/;
 const DEFAULT_SCOPE = 'mcp';
 
 /** Step 1 (no redirect on failure): the client and its redirect URI. */
-export function checkClientRedirect(client: ClientRecord | undefined, clientId: string, query: Query): { client: ClientRecord; target: ClientRedirect } {
+export function checkClientRedirect(
+  client: ClientRecord | undefined,
+  clientId: string,
+  query: Query,
+): { client: ClientRecord; target: ClientRedirect } {
   if (Array.isArray(query['client_id']) || Array.isArray(query['redirect_uri'])) {
     throw new AuthorizePageError('Invalid request', 'client_id and redirect_uri must each appear once.');
   }
-  if (!clientId) throw new AuthorizePageError('Missing client', 'The request has no client_id. The application that sent you here is misconfigured.');
+  if (!clientId)
+    throw new AuthorizePageError(
+      'Missing client',
+      'The request has no client_id. The application that sent you here is misconfigured.',
+    );
   if (!client) {
     throw new AuthorizePageError(
       'Unknown application',
@@ -66,9 +74,16 @@ export function checkClientRedirect(client: ClientRecord | undefined, clientId: 
   const registered = client.metadata.redirect_uris;
   // RFC 6749 §3.1.2.3: a client with several redirect URIs must name one.
   const redirectUri = presented ?? (registered.length === 1 ? registered[0] : undefined);
-  if (!redirectUri) throw new AuthorizePageError('Invalid redirect URI', 'The request has no redirect_uri and the application registered several.');
+  if (!redirectUri)
+    throw new AuthorizePageError(
+      'Invalid redirect URI',
+      'The request has no redirect_uri and the application registered several.',
+    );
   if (!registered.some((candidate) => matchRedirectUri(candidate, redirectUri))) {
-    throw new AuthorizePageError('Invalid redirect URI', `The redirect URI "${redirectUri}" is not registered for this application, so you were not sent there.`);
+    throw new AuthorizePageError(
+      'Invalid redirect URI',
+      `The redirect URI "${redirectUri}" is not registered for this application, so you were not sent there.`,
+    );
   }
   const state = single(query, 'state');
   return { client, target: { redirectUri, ...(state !== undefined ? { state } : {}) } };
@@ -91,14 +106,20 @@ export function checkAuthorizationRequest(
   const responseType = single(query, 'response_type');
   if (!responseType) fail('invalid_request', 'response_type is required');
   if (responseType !== 'code') fail('unsupported_response_type', 'only response_type=code is supported (OAuth 2.1)');
-  if (!client.metadata.response_types.includes('code')) fail('unauthorized_client', 'this client did not register response_type code');
+  if (!client.metadata.response_types.includes('code'))
+    fail('unauthorized_client', 'this client did not register response_type code');
 
   // OAuth 2.1 §4.1.1 / MCP authorization: PKCE is required, S256 only (anchor §1.6: it was optional).
   const challenge = single(query, 'code_challenge');
   const method = single(query, 'code_challenge_method');
   if (!challenge) fail('invalid_request', 'code_challenge is required (PKCE, S256)');
-  if (method !== 'S256') fail('invalid_request', method ? `code_challenge_method ${method} is not supported; use S256` : 'code_challenge_method=S256 is required');
-  if (!CODE_CHALLENGE.test(challenge as string)) fail('invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~]');
+  if (method !== 'S256')
+    fail(
+      'invalid_request',
+      method ? `code_challenge_method ${method} is not supported; use S256` : 'code_challenge_method=S256 is required',
+    );
+  if (!CODE_CHALLENGE.test(challenge as string))
+    fail('invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~]');
 
   const service = resolveResource(single(query, 'resource'), topology, fail);
   const scope = resolveScope(single(query, 'scope'), client, fail);
@@ -121,18 +142,33 @@ export function checkAuthorizationRequest(
  * only when exactly one service is enabled; otherwise `invalid_target` tells the client to send it
  * (the MCP spec requires clients to send it; docs/auth.md).
  */
-function resolveResource(resource: string | undefined, topology: GatewayTopology, fail: (code: 'invalid_target', d: string) => never): ResolvedService {
+function resolveResource(
+  resource: string | undefined,
+  topology: GatewayTopology,
+  fail: (code: 'invalid_target', d: string) => never,
+): ResolvedService {
   if (resource === undefined) {
     if (topology.enabled.length === 1) return topology.enabled[0] as ResolvedService;
-    return fail('invalid_target', `resource is required: the MCP server URL, one of ${topology.enabled.map((service) => service.mcpUrl).join(', ')}`);
+    return fail(
+      'invalid_target',
+      `resource is required: the MCP server URL, one of ${topology.enabled.map((service) => service.mcpUrl).join(', ')}`,
+    );
   }
   const service = serviceForResource(topology, resource);
-  if (!service) return fail('invalid_target', `resource ${JSON.stringify(resource.slice(0, 200))} is not an MCP service of this gateway`);
+  if (!service)
+    return fail(
+      'invalid_target',
+      `resource ${JSON.stringify(resource.slice(0, 200))} is not an MCP service of this gateway`,
+    );
   return service;
 }
 
 /** RFC 6749 §3.3: requested scopes must be supported and within what the client registered. */
-function resolveScope(requested: string | undefined, client: ClientRecord, fail: (code: 'invalid_scope', d: string) => never): string {
+function resolveScope(
+  requested: string | undefined,
+  client: ClientRecord,
+  fail: (code: 'invalid_scope', d: string) => never,
+): string {
   const registered = client.metadata.scope?.split(' ').filter(Boolean);
   if (requested === undefined || requested.trim() === '') return registered?.join(' ') || DEFAULT_SCOPE;
   let scopes: string[] = [];

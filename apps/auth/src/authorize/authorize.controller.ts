@@ -10,7 +10,12 @@ import { sendFailurePage } from '../pages/page-failure';
 import { sendErrorPage } from '../pages/pages';
 import { TOPOLOGY } from '../topology.provider';
 import { AuthorizationFlow } from './authorization-flow.service';
-import { AuthorizePageError, AuthorizeRedirectError, checkAuthorizationRequest, checkClientRedirect } from './authorization-request';
+import {
+  AuthorizePageError,
+  AuthorizeRedirectError,
+  checkAuthorizationRequest,
+  checkClientRedirect,
+} from './authorization-request';
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -42,9 +47,16 @@ export class AuthorizeController {
         begun = await this.provider.begin(state);
       } catch (error) {
         this.logger.error({ err: error }, 'the upstream login could not start');
-        return this.flow.redirectError(reply, target, new OAuthError('temporarily_unavailable', 'the sign-in provider is unavailable, try again later'));
+        return this.flow.redirectError(
+          reply,
+          target,
+          new OAuthError('temporarily_unavailable', 'the sign-in provider is unavailable, try again later'),
+        );
       }
-      await this.logins.saveLogin({ request: authorization, browser, ...(begun.upstream ? { upstream: begun.upstream } : {}) }, state);
+      await this.logins.saveLogin(
+        { request: authorization, browser, ...(begun.upstream ? { upstream: begun.upstream } : {}) },
+        state,
+      );
       return reply.header('cache-control', 'no-store').redirect(begun.url, 302);
     } catch (error) {
       if (error instanceof AuthorizeRedirectError) return this.flow.redirectError(reply, error.target, error.error);

@@ -7,7 +7,13 @@ const client: ClientRecord = {
   registrationTokenHash: 'x',
   issuedAt: 1,
   expiresAt: 0,
-  metadata: { redirect_uris: ['https://a.example/cb'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], scope: 'mcp' },
+  metadata: {
+    redirect_uris: ['https://a.example/cb'],
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    scope: 'mcp',
+  },
 };
 
 describe('ClientStore', () => {

@@ -26,13 +26,23 @@ export class ConsentController {
   ) {}
 
   @Get()
-  public async page(@Query('request') id: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
+  public async page(
+    @Query('request') id: unknown,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<FastifyReply> {
     try {
       const pending = typeof id === 'string' ? await this.logins.peekConsent(id) : null;
       if (!pending) return expired(reply);
       if (!isSameBrowser(request, pending.browser)) return otherBrowser(reply);
       const client = await this.clients.get(pending.request.clientId);
-      if (!client) return sendErrorPage(reply, 400, 'Unknown application', 'The application was deleted while you were signing in.');
+      if (!client)
+        return sendErrorPage(
+          reply,
+          400,
+          'Unknown application',
+          'The application was deleted while you were signing in.',
+        );
       const service = serviceForResource(this.topology, pending.request.resource);
       return sendConsentPage(reply, {
         requestId: id as string,
@@ -52,7 +62,11 @@ export class ConsentController {
   }
 
   @Post()
-  public async decide(@Body() body: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
+  public async decide(
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<FastifyReply> {
     try {
       const form = (body ?? {}) as Record<string, unknown>;
       const id = typeof form['request'] === 'string' ? form['request'] : '';
@@ -61,14 +75,23 @@ export class ConsentController {
       if (!isSameBrowser(request, pending.browser)) return otherBrowser(reply);
       // Synchroniser-token CSRF check (OWASP CSRF cheat sheet), on top of the SameSite=Lax browser cookie.
       if (!sameToken(form['csrf'], pending.csrf)) {
-        return sendErrorPage(reply, 403, 'Request refused', 'The consent form was not submitted from this page.', 'Go back to the application and connect again.');
+        return sendErrorPage(
+          reply,
+          403,
+          'Request refused',
+          'The consent form was not submitted from this page.',
+          'Go back to the application and connect again.',
+        );
       }
       const decision = form['decision'];
-      if (decision !== 'allow' && decision !== 'deny') return sendErrorPage(reply, 400, 'No decision', 'Choose Allow or Deny.');
+      if (decision !== 'allow' && decision !== 'deny')
+        return sendErrorPage(reply, 400, 'No decision', 'Choose Allow or Deny.');
       // Single use: a double submit issues at most one code.
       const taken: PendingConsent | null = await this.logins.takeConsent(id);
       if (!taken) return expired(reply);
-      return decision === 'allow' ? await this.flow.allow(reply, taken.request, taken.user) : this.flow.deny(reply, taken.request);
+      return decision === 'allow'
+        ? await this.flow.allow(reply, taken.request, taken.user)
+        : this.flow.deny(reply, taken.request);
     } catch (error) {
       return sendFailurePage(reply, this.logger, error);
     }
@@ -83,9 +106,21 @@ function sameToken(presented: unknown, expected: string): boolean {
 }
 
 function expired(reply: FastifyReply): FastifyReply {
-  return sendErrorPage(reply, 400, 'Request expired', 'This consent request has expired or was already answered.', 'Go back to the application and connect again.');
+  return sendErrorPage(
+    reply,
+    400,
+    'Request expired',
+    'This consent request has expired or was already answered.',
+    'Go back to the application and connect again.',
+  );
 }
 
 function otherBrowser(reply: FastifyReply): FastifyReply {
-  return sendErrorPage(reply, 400, 'Request not recognised', 'This consent request belongs to another browser.', 'Go back to the application and connect again.');
+  return sendErrorPage(
+    reply,
+    400,
+    'Request not recognised',
+    'This consent request belongs to another browser.',
+    'Go back to the application and connect again.',
+  );
 }

@@ -28,7 +28,9 @@ export class ClientIpResolver {
   public resolve(peer: string | undefined, forwardedFor: string | string[] | undefined): string {
     let client = normalise(peer ?? '') ?? 'unknown';
     if (this.trusted.length === 0 || !this.isTrusted(client)) return client;
-    const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor ?? '').split(',').map((hop) => hop.trim());
+    const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : (forwardedFor ?? ''))
+      .split(',')
+      .map((hop) => hop.trim());
     for (let i = hops.length - 1; i >= 0; i--) {
       const hop = normalise(hops[i] ?? '');
       if (!hop) break;
@@ -64,5 +66,7 @@ function asHostRange(address: ipaddr.IPv4 | ipaddr.IPv6): Range {
 function normalise(value: string): string | undefined {
   if (!ipaddr.isValid(value)) return undefined;
   const parsed = ipaddr.parse(value);
-  return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress() ? (parsed as ipaddr.IPv6).toIPv4Address().toString() : parsed.toString();
+  return parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()
+    ? (parsed as ipaddr.IPv6).toIPv4Address().toString()
+    : parsed.toString();
 }

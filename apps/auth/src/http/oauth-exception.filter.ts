@@ -36,13 +36,21 @@ function toOAuthError(exception: unknown, request: FastifyRequest): OAuthError {
   if (exception instanceof OAuthError) return exception;
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    if (status === 404) return new OAuthError('invalid_request', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`, { status });
-    if (status < 500) return new OAuthError('invalid_request', describeHttpException(exception), { status, cause: exception });
+    if (status === 404)
+      return new OAuthError('invalid_request', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`, {
+        status,
+      });
+    if (status < 500)
+      return new OAuthError('invalid_request', describeHttpException(exception), { status, cause: exception });
   }
   // Fastify's own client errors (body too large, bad JSON, unsupported media type, bad URL) carry a 4xx statusCode.
   const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return new OAuthError('invalid_request', fastifyClientErrorMessage(exception as Error & { code?: string }, statusCode), { status: statusCode, cause: exception });
+    return new OAuthError(
+      'invalid_request',
+      fastifyClientErrorMessage(exception as Error & { code?: string }, statusCode),
+      { status: statusCode, cause: exception },
+    );
   }
   return new OAuthError('server_error', 'the server could not complete the request', { cause: exception });
 }

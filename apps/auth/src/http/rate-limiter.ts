@@ -31,10 +31,14 @@ export class RateLimiter {
   private async tooMany(rule: RateLimit, key: string): Promise<OAuthError> {
     const ttl = await this.store.ttl(storageKey(rule, key));
     const retryAfter = ttl > 0 ? ttl : rule.windowSeconds;
-    return new OAuthError('temporarily_unavailable', `too many requests from this address; retry in ${retryAfter} seconds`, {
-      status: 429,
-      headers: { 'retry-after': String(retryAfter) },
-    });
+    return new OAuthError(
+      'temporarily_unavailable',
+      `too many requests from this address; retry in ${retryAfter} seconds`,
+      {
+        status: 429,
+        headers: { 'retry-after': String(retryAfter) },
+      },
+    );
   }
 }
 

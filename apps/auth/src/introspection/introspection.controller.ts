@@ -29,12 +29,22 @@ export class IntrospectionController {
   @Post('introspect')
   @HttpCode(200)
   @Header('cache-control', 'no-store')
-  public async introspect(@Body() body: unknown, @Headers('content-type') contentType?: string, @Headers('authorization') authorization?: string): Promise<IntrospectionResponse> {
+  public async introspect(
+    @Body() body: unknown,
+    @Headers('content-type') contentType?: string,
+    @Headers('authorization') authorization?: string,
+  ): Promise<IntrospectionResponse> {
     const fields = formFields(body, contentType);
-    const client = await this.clients.authenticate({ authorization, client_id: field(fields, 'client_id'), client_secret: field(fields, 'client_secret') });
+    const client = await this.clients.authenticate({
+      authorization,
+      client_id: field(fields, 'client_id'),
+      client_secret: field(fields, 'client_secret'),
+    });
     const token = field(fields, 'token');
     if (!token) throw new OAuthError('invalid_request', 'token is required');
-    return (await this.accessToken(token, client.clientId)) ?? (await this.refreshToken(token, client.clientId)) ?? INACTIVE;
+    return (
+      (await this.accessToken(token, client.clientId)) ?? (await this.refreshToken(token, client.clientId)) ?? INACTIVE
+    );
   }
 
   private async accessToken(token: string, clientId: string): Promise<IntrospectionResponse | undefined> {

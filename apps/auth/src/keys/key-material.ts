@@ -27,7 +27,9 @@ export interface SigningKey {
 /** A fresh key pair: RSA 2048 for RS256, P-256 for ES256 (RFC 7518 §3.3, §3.4). */
 export async function generateSigningKey(alg: SigningAlgorithm, now: number): Promise<StoredSigningKey> {
   const { privateKey } =
-    alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    alg === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const privateJwk = privateKey.export({ format: 'jwk' });
   return { kid: await thumbprintOf(privateKey), alg, privateJwk, createdAt: now };
 }
@@ -51,7 +53,10 @@ export async function fromConfiguredPem(value: string, configuredAlg: SigningAlg
     throw new Error('JWT_PRIVATE_KEY is not a readable private key PEM (or base64 of one)', { cause: error });
   }
   const alg = algorithmOf(privateKey);
-  if (alg !== configuredAlg) throw new Error(`JWT_PRIVATE_KEY is a key for ${alg ?? 'neither RS256 nor ES256'}, but JWT_ALGORITHM=${configuredAlg}`);
+  if (alg !== configuredAlg)
+    throw new Error(
+      `JWT_PRIVATE_KEY is a key for ${alg ?? 'neither RS256 nor ES256'}, but JWT_ALGORITHM=${configuredAlg}`,
+    );
   return withPublicParts(await thumbprintOf(privateKey), alg, privateKey, 0);
 }
 

@@ -2,7 +2,14 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { KeyValueStore } from '@gateway/storage';
 import type { JWK } from 'jose';
 import { AuthEnv } from '../auth.env';
-import { fromConfiguredPem, fromStored, generateSigningKey, type SigningAlgorithm, type SigningKey, type StoredSigningKey } from './key-material';
+import {
+  fromConfiguredPem,
+  fromStored,
+  generateSigningKey,
+  type SigningAlgorithm,
+  type SigningKey,
+  type StoredSigningKey,
+} from './key-material';
 
 /** Storage key of the key ring (newest key first). */
 export const KEY_RING_KEY = 'signing-keys';
@@ -42,8 +49,13 @@ export class SigningKeys implements OnModuleInit, OnModuleDestroy {
       return;
     }
     // Storage may be down at start: auth still starts (not ready), and the ring loads on first use.
-    await this.reload().catch((error: unknown) => this.logger.warn(`signing keys not loaded yet (storage unavailable?): ${String(error)}`));
-    this.timer = setInterval(() => void this.reload().catch((error: unknown) => this.logger.warn(`key ring reload failed: ${String(error)}`)), RELOAD_INTERVAL_MS);
+    await this.reload().catch((error: unknown) =>
+      this.logger.warn(`signing keys not loaded yet (storage unavailable?): ${String(error)}`),
+    );
+    this.timer = setInterval(
+      () => void this.reload().catch((error: unknown) => this.logger.warn(`key ring reload failed: ${String(error)}`)),
+      RELOAD_INTERVAL_MS,
+    );
     this.timer.unref();
   }
 
@@ -108,9 +120,13 @@ export class SigningKeys implements OnModuleInit, OnModuleDestroy {
     this.keys = await Promise.all(live.map(fromStored));
     const [current] = this.keys;
     if (current && current.alg !== this.env.JWT_ALGORITHM) {
-      this.logger.warn(`the current signing key is ${current.alg} but JWT_ALGORITHM=${this.env.JWT_ALGORITHM}: run the rotate-keys command`);
+      this.logger.warn(
+        `the current signing key is ${current.alg} but JWT_ALGORITHM=${this.env.JWT_ALGORITHM}: run the rotate-keys command`,
+      );
     }
-    this.logger.log(`signing key ${current?.kid} (${current?.alg}); published: ${this.keys.map((key) => key.kid).join(', ')}`);
+    this.logger.log(
+      `signing key ${current?.kid} (${current?.alg}); published: ${this.keys.map((key) => key.kid).join(', ')}`,
+    );
   }
 }
 
@@ -119,7 +135,11 @@ export class SigningKeys implements OnModuleInit, OnModuleDestroy {
  * until its successor's creation + the access-token lifetime + one reload interval (replicas that had
  * not re-read the ring yet kept signing with it).
  */
-export function liveKeys(keys: readonly StoredSigningKey[], accessTokenLifetime: number, now: number): StoredSigningKey[] {
+export function liveKeys(
+  keys: readonly StoredSigningKey[],
+  accessTokenLifetime: number,
+  now: number,
+): StoredSigningKey[] {
   const slack = accessTokenLifetime + RELOAD_INTERVAL_MS / 1000;
   return keys.filter((_, index) => index === 0 || now < (keys[index - 1]?.createdAt ?? 0) + slack);
 }
@@ -128,7 +148,11 @@ export function liveKeys(keys: readonly StoredSigningKey[], accessTokenLifetime:
  * Adds a new signing key in front of the ring and drops keys no longer needed. Run by the rotate-keys
  * command (one operator action at a time; not meant to race with itself).
  */
-export async function rotateKeyRing(store: KeyValueStore, alg: SigningAlgorithm, accessTokenLifetime: number): Promise<{ added: string; kept: string[] }> {
+export async function rotateKeyRing(
+  store: KeyValueStore,
+  alg: SigningAlgorithm,
+  accessTokenLifetime: number,
+): Promise<{ added: string; kept: string[] }> {
   const now = nowSeconds();
   const ring = (await store.getJson<KeyRing>(KEY_RING_KEY)) ?? { keys: [] };
   const added = await generateSigningKey(alg, now);

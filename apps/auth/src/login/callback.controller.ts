@@ -35,10 +35,22 @@ export class CallbackController {
       const state = url.searchParams.get('state') ?? '';
       const pending = await this.logins.takeLogin(state);
       if (!pending) {
-        return sendErrorPage(reply, 400, 'Sign-in expired', 'This sign-in link has expired or was already used.', 'Go back to the application and connect again.');
+        return sendErrorPage(
+          reply,
+          400,
+          'Sign-in expired',
+          'This sign-in link has expired or was already used.',
+          'Go back to the application and connect again.',
+        );
       }
       if (!isSameBrowser(request, pending.browser)) {
-        return sendErrorPage(reply, 400, 'Sign-in not recognised', 'This sign-in was started in another browser (or its cookie was blocked).', 'Go back to the application and connect again from this browser.');
+        return sendErrorPage(
+          reply,
+          400,
+          'Sign-in not recognised',
+          'This sign-in was started in another browser (or its cookie was blocked).',
+          'Go back to the application and connect again from this browser.',
+        );
       }
       const upstreamError = url.searchParams.get('error');
       if (upstreamError) {
@@ -55,7 +67,11 @@ export class CallbackController {
       } catch (error) {
         // Whatever failed upstream (refused exchange, network, bad answer), the user goes back to the client.
         this.logger.error({ err: error, client: pending.request.clientId }, 'the upstream login failed');
-        return this.flow.redirectError(reply, pending.request, new OAuthError('server_error', 'signing in with the identity provider failed'));
+        return this.flow.redirectError(
+          reply,
+          pending.request,
+          new OAuthError('server_error', 'signing in with the identity provider failed'),
+        );
       }
       return await this.flow.signedIn(reply, pending.request, pending.browser, user, 302);
     } catch (error) {

@@ -31,7 +31,11 @@ export class GithubLoginProvider extends LoginProvider {
   public async begin(state: string): Promise<{ url: string }> {
     const url = new URL('/login/oauth/authorize', this.settings.baseUrl);
     // read:org lets /user/orgs and /user/teams list private memberships too.
-    const scope = ['read:user', 'user:email', ...(this.settings.readOrgs || this.settings.readTeams ? ['read:org'] : [])].join(' ');
+    const scope = [
+      'read:user',
+      'user:email',
+      ...(this.settings.readOrgs || this.settings.readTeams ? ['read:org'] : []),
+    ].join(' ');
     url.search = new URLSearchParams({
       client_id: this.settings.clientId,
       redirect_uri: this.settings.callbackUrl,
@@ -47,16 +51,22 @@ export class GithubLoginProvider extends LoginProvider {
     if (!code) throw new UpstreamLoginError('GitHub returned no code');
     const accessToken = await this.exchange(code);
     const user = await this.api<{ id: number; login: string; name?: string | null }>('/user', accessToken);
-    if (typeof user.id !== 'number' || typeof user.login !== 'string') throw new UpstreamLoginError('GitHub /user answered without id or login');
-    const emails = await this.api<{ email: string; primary: boolean; verified: boolean }[]>('/user/emails', accessToken).catch(() => []);
+    if (typeof user.id !== 'number' || typeof user.login !== 'string')
+      throw new UpstreamLoginError('GitHub /user answered without id or login');
+    const emails = await this.api<{ email: string; primary: boolean; verified: boolean }[]>(
+      '/user/emails',
+      accessToken,
+    ).catch(() => []);
     const email = Array.isArray(emails) ? emails.find((entry) => entry.primary && entry.verified)?.email : undefined;
     const orgs = this.settings.readOrgs
-      ? (await this.api<{ login: string }[]>('/user/orgs?per_page=100', accessToken)).map((org) => org.login.toLowerCase())
+      ? (await this.api<{ login: string }[]>('/user/orgs?per_page=100', accessToken)).map((org) =>
+          org.login.toLowerCase(),
+        )
       : undefined;
     const teams = this.settings.readTeams
-      ? (await this.api<{ slug: string; organization: { login: string } }[]>('/user/teams?per_page=100', accessToken)).map((team) =>
-          `${team.organization.login}/${team.slug}`.toLowerCase(),
-        )
+      ? (
+          await this.api<{ slug: string; organization: { login: string } }[]>('/user/teams?per_page=100', accessToken)
+        ).map((team) => `${team.organization.login}/${team.slug}`.toLowerCase())
       : undefined;
     return {
       sub: `github:${user.id}`,
@@ -81,9 +91,15 @@ export class GithubLoginProvider extends LoginProvider {
       }),
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
-    const body = (await response.json().catch(() => ({}))) as { access_token?: string; error?: string; error_description?: string };
+    const body = (await response.json().catch(() => ({}))) as {
+      access_token?: string;
+      error?: string;
+      error_description?: string;
+    };
     if (!response.ok || !body.access_token) {
-      throw new UpstreamLoginError(`GitHub code exchange failed: ${response.status} ${body.error ?? ''} ${body.error_description ?? ''}`.trim());
+      throw new UpstreamLoginError(
+        `GitHub code exchange failed: ${response.status} ${body.error ?? ''} ${body.error_description ?? ''}`.trim(),
+      );
     }
     return body.access_token;
   }

@@ -25,14 +25,17 @@ function createLoginProvider(env: AuthEnv, topology: GatewayTopology, policy: Ac
   const callbackUrl = `${topology.issuer}${CALLBACK_PATH}`;
   const kind = chooseLoginProvider(env);
   const missing = (keys: string[]): void => {
-    const problems = keys.filter((key) => !env[key as keyof AuthEnv]).map((key) => `${key} is missing: LOGIN_PROVIDER=${kind} needs it`);
+    const problems = keys
+      .filter((key) => !env[key as keyof AuthEnv])
+      .map((key) => `${key} is missing: LOGIN_PROVIDER=${kind} needs it`);
     if (problems.length > 0) throw new ConfigValidationError(problems, 'auth');
   };
   switch (kind) {
     case 'github':
       missing(['GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET']);
       logger.log(`upstream login: GitHub at ${env.GITHUB_BASE_URL} (callback ${callbackUrl})`);
-      if (env.ALLOWED_GITHUB_USERS.length === 0) logger.warn('ALLOWED_GITHUB_USERS is empty: nobody can sign in (set it, or * for every GitHub user)');
+      if (env.ALLOWED_GITHUB_USERS.length === 0)
+        logger.warn('ALLOWED_GITHUB_USERS is empty: nobody can sign in (set it, or * for every GitHub user)');
       return new GithubLoginProvider({
         clientId: env.GITHUB_CLIENT_ID,
         clientSecret: env.GITHUB_CLIENT_SECRET,
@@ -47,7 +50,10 @@ function createLoginProvider(env: AuthEnv, topology: GatewayTopology, policy: Ac
       const issuer = new URL(env.OIDC_ISSUER);
       const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(issuer.hostname);
       if (issuer.protocol === 'http:' && !loopback && !env.OIDC_ALLOW_INSECURE_HTTP) {
-        throw new ConfigValidationError([`OIDC_ISSUER=${JSON.stringify(env.OIDC_ISSUER)}: must be https (or set OIDC_ALLOW_INSECURE_HTTP=true)`], 'auth');
+        throw new ConfigValidationError(
+          [`OIDC_ISSUER=${JSON.stringify(env.OIDC_ISSUER)}: must be https (or set OIDC_ALLOW_INSECURE_HTTP=true)`],
+          'auth',
+        );
       }
       logger.log(`upstream login: OpenID Connect provider ${env.OIDC_ISSUER} (callback ${callbackUrl})`);
       if (env.ALLOWED_EMAILS.length === 0 && env.ALLOWED_EMAIL_DOMAINS.length === 0) {
@@ -65,11 +71,15 @@ function createLoginProvider(env: AuthEnv, topology: GatewayTopology, policy: Ac
     case 'dev':
       if (env.NODE_ENV === 'production') {
         throw new ConfigValidationError(
-          ['LOGIN_PROVIDER=dev: the dev login (no password) refuses to run with NODE_ENV=production; set GITHUB_CLIENT_ID or OIDC_ISSUER'],
+          [
+            'LOGIN_PROVIDER=dev: the dev login (no password) refuses to run with NODE_ENV=production; set GITHUB_CLIENT_ID or OIDC_ISSUER',
+          ],
           'auth',
         );
       }
-      logger.warn('upstream login: DEV LOGIN - anyone can sign in as any username. Never expose this gateway publicly.');
+      logger.warn(
+        'upstream login: DEV LOGIN - anyone can sign in as any username. Never expose this gateway publicly.',
+      );
       return new DevLoginProvider();
   }
 }

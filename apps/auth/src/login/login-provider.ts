@@ -11,7 +11,11 @@ export abstract class LoginProvider {
   public abstract begin(state: string): Promise<{ url: string; upstream?: Record<string, string> }>;
 
   /** Turns the callback (`code`, `state`, ... as received at ISSUER/callback) into the signed-in user. */
-  public abstract complete(callback: URL, state: string, upstream: Readonly<Record<string, string>>): Promise<UserIdentity>;
+  public abstract complete(
+    callback: URL,
+    state: string,
+    upstream: Readonly<Record<string, string>>,
+  ): Promise<UserIdentity>;
 }
 
 /** The upstream IdP failed or answered nonsense: the client gets `server_error`/`temporarily_unavailable`. */

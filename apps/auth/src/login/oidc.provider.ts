@@ -40,7 +40,11 @@ export class OidcLoginProvider extends LoginProvider {
     return { url: url.href, upstream: { verifier, nonce } };
   }
 
-  public async complete(callback: URL, state: string, upstream: Readonly<Record<string, string>>): Promise<UserIdentity> {
+  public async complete(
+    callback: URL,
+    state: string,
+    upstream: Readonly<Record<string, string>>,
+  ): Promise<UserIdentity> {
     const config = await this.config();
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
@@ -60,8 +64,11 @@ export class OidcLoginProvider extends LoginProvider {
       profile = { ...(await oidc.fetchUserInfo(config, tokens.access_token, claims.sub)), ...claims };
     }
     // Only a verified email may match ALLOWED_EMAILS (OIDC Core §5.1 `email_verified`).
-    const email = typeof profile['email'] === 'string' && profile['email_verified'] === true ? profile['email'] : undefined;
-    const login = [profile['preferred_username'], email, claims.sub].find((value): value is string => typeof value === 'string' && value !== '');
+    const email =
+      typeof profile['email'] === 'string' && profile['email_verified'] === true ? profile['email'] : undefined;
+    const login = [profile['preferred_username'], email, claims.sub].find(
+      (value): value is string => typeof value === 'string' && value !== '',
+    );
     return {
       sub: `oidc:${claims.sub}`,
       provider: 'oidc',
@@ -82,7 +89,9 @@ export class OidcLoginProvider extends LoginProvider {
       )
       .catch((error: unknown) => {
         this.configuration = undefined;
-        throw new UpstreamLoginError(`OIDC discovery of ${this.settings.issuer} failed: ${(error as Error).message}`, { cause: error });
+        throw new UpstreamLoginError(`OIDC discovery of ${this.settings.issuer} failed: ${(error as Error).message}`, {
+          cause: error,
+        });
       });
     return this.configuration;
   }

@@ -34,7 +34,8 @@ export class MetadataController {
     const path = request.url.split('?')[0] ?? '';
     const suffix = path.slice(PRM_PATH.length);
     const service = serviceForMetadata(this.topology, request.headers.host ?? '', suffix);
-    if (!service) throw new OAuthError('invalid_request', `no protected resource is described at ${path}`, { status: 404 });
+    if (!service)
+      throw new OAuthError('invalid_request', `no protected resource is described at ${path}`, { status: 404 });
     return protectedResourceMetadata(service, this.topology.issuer);
   }
 }

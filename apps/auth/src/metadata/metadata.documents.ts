@@ -1,5 +1,11 @@
 import type { GatewayTopology, ResolvedService } from '@gateway/catalog';
-import { GRANT_TYPES, RESOURCE_SCOPES, RESPONSE_TYPES, SUPPORTED_SCOPES, TOKEN_ENDPOINT_AUTH_METHODS } from '@gateway/oauth';
+import {
+  GRANT_TYPES,
+  RESOURCE_SCOPES,
+  RESPONSE_TYPES,
+  SUPPORTED_SCOPES,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+} from '@gateway/oauth';
 import { ENDPOINT_PATHS } from './endpoints';
 
 /** RFC 8414 §2 authorization-server metadata: only what this server really serves. */
@@ -50,8 +56,13 @@ export function protectedResourceMetadata(service: ResolvedService, issuer: stri
  *   (docs/auth.md). MCP clients try the path-inserted URL first (MCP authorization, RFC 9728 §3.1) and the
  *   401 challenge names it, so the root is only a fallback for clients that ignore both.
  */
-export function serviceForMetadata(topology: GatewayTopology, host: string, suffix: string): ResolvedService | undefined {
-  const candidates = topology.mode === 'path' ? topology.enabled : topology.enabled.filter((service) => sameHost(service.origin, host));
+export function serviceForMetadata(
+  topology: GatewayTopology,
+  host: string,
+  suffix: string,
+): ResolvedService | undefined {
+  const candidates =
+    topology.mode === 'path' ? topology.enabled : topology.enabled.filter((service) => sameHost(service.origin, host));
   if (suffix === '' || suffix === '/') return candidates[0];
   const wanted = suffix.replace(/\/$/, '');
   return candidates.find((service) => new URL(service.mcpUrl).pathname === wanted);

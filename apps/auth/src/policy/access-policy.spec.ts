@@ -5,8 +5,18 @@ import type { UserIdentity } from '../store/records';
 import { AccessPolicy } from './access-policy';
 
 const policy = (env: Record<string, string>): AccessPolicy => new AccessPolicy(validateEnv(AuthEnv, env));
-const github = (login: string, extra: Partial<UserIdentity> = {}): UserIdentity => ({ sub: `github:${login}`, provider: 'github', login, ...extra });
-const oidc = (email: string | undefined): UserIdentity => ({ sub: 'oidc:1', provider: 'oidc', login: 'someone', ...(email ? { email } : {}) });
+const github = (login: string, extra: Partial<UserIdentity> = {}): UserIdentity => ({
+  sub: `github:${login}`,
+  provider: 'github',
+  login,
+  ...extra,
+});
+const oidc = (email: string | undefined): UserIdentity => ({
+  sub: 'oidc:1',
+  provider: 'oidc',
+  login: 'someone',
+  ...(email ? { email } : {}),
+});
 const dev = (login: string): UserIdentity => ({ sub: `dev:${login}`, provider: 'dev', login });
 
 describe('AccessPolicy', () => {
@@ -82,13 +92,19 @@ describe('AccessPolicy', () => {
   });
 
   describe('per-service allow-lists from the catalog', () => {
-    const topology = resolveTopology({ MCP_MEMORY_ALLOWED_USERS: 'alice, bob@example.com', MCP_FILESYSTEM_ALLOWED_USERS: '' });
+    const topology = resolveTopology({
+      MCP_MEMORY_ALLOWED_USERS: 'alice, bob@example.com',
+      MCP_FILESYSTEM_ALLOWED_USERS: '',
+    });
     const service = (name: string) => topology.services.find((s) => s.name === name);
 
     it('applies on top of the global policy, by login or email', () => {
       const p = policy({ ALLOWED_DEV_USERS: '*', ALLOWED_EMAILS: '*' });
       expect(p.check(dev('alice'), service('memory')).allowed).toBe(true);
-      expect(p.check(dev('carol'), service('memory'))).toEqual({ allowed: false, reason: expect.stringContaining('memory') });
+      expect(p.check(dev('carol'), service('memory'))).toEqual({
+        allowed: false,
+        reason: expect.stringContaining('memory'),
+      });
       expect(p.check(oidc('BOB@example.com'), service('memory')).allowed).toBe(true);
       expect(p.check(dev('carol'), service('echo-stateless')).allowed).toBe(true);
     });

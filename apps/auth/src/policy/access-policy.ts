@@ -55,24 +55,37 @@ export class AccessPolicy {
   private checkGlobal(user: UserIdentity): AccessDecision {
     switch (user.provider) {
       case 'github': {
-        if (!this.githubUsers(user.login)) return { allowed: false, reason: `GitHub user ${user.login} is not in ALLOWED_GITHUB_USERS` };
+        if (!this.githubUsers(user.login))
+          return { allowed: false, reason: `GitHub user ${user.login} is not in ALLOWED_GITHUB_USERS` };
         const orgs = normalise(user.orgs ?? []);
         if (this.githubOrgs.length > 0 && !this.githubOrgs.some((org) => orgs.includes(org))) {
-          return { allowed: false, reason: `GitHub user ${user.login} is not a member of an organisation in ALLOWED_GITHUB_ORGS` };
+          return {
+            allowed: false,
+            reason: `GitHub user ${user.login} is not a member of an organisation in ALLOWED_GITHUB_ORGS`,
+          };
         }
         const teams = normalise(user.teams ?? []);
         if (this.githubTeams.length > 0 && !this.githubTeams.some((team) => teams.includes(team))) {
-          return { allowed: false, reason: `GitHub user ${user.login} is not a member of a team in ALLOWED_GITHUB_TEAMS` };
+          return {
+            allowed: false,
+            reason: `GitHub user ${user.login} is not a member of a team in ALLOWED_GITHUB_TEAMS`,
+          };
         }
         return ALLOWED;
       }
       case 'oidc': {
         const email = user.email?.toLowerCase() ?? '';
-        if (this.emails(email) || (email && this.emailDomains.includes(email.slice(email.lastIndexOf('@') + 1)))) return ALLOWED;
-        return { allowed: false, reason: `${email || `${user.login} (no verified email)`} is not in ALLOWED_EMAILS or ALLOWED_EMAIL_DOMAINS` };
+        if (this.emails(email) || (email && this.emailDomains.includes(email.slice(email.lastIndexOf('@') + 1))))
+          return ALLOWED;
+        return {
+          allowed: false,
+          reason: `${email || `${user.login} (no verified email)`} is not in ALLOWED_EMAILS or ALLOWED_EMAIL_DOMAINS`,
+        };
       }
       case 'dev':
-        return this.devUsers(user.login) ? ALLOWED : { allowed: false, reason: `dev user ${user.login} is not in ALLOWED_DEV_USERS` };
+        return this.devUsers(user.login)
+          ? ALLOWED
+          : { allowed: false, reason: `dev user ${user.login} is not in ALLOWED_DEV_USERS` };
       default:
         return { allowed: false, reason: 'unknown identity provider' };
     }

@@ -25,8 +25,16 @@ export class RegistrationController {
   ) {
     // An open endpoint must not be able to fill the store (anchor §8.1 #11): registrations per IP, and the
     // same budget for failed management attempts (guessing registration tokens).
-    this.registrations = { bucket: 'register', limit: env.REGISTRATION_RATE_LIMIT, windowSeconds: env.REGISTRATION_RATE_WINDOW };
-    this.failedManagement = { bucket: 'register-auth', limit: env.REGISTRATION_RATE_LIMIT, windowSeconds: env.REGISTRATION_RATE_WINDOW };
+    this.registrations = {
+      bucket: 'register',
+      limit: env.REGISTRATION_RATE_LIMIT,
+      windowSeconds: env.REGISTRATION_RATE_WINDOW,
+    };
+    this.failedManagement = {
+      bucket: 'register-auth',
+      limit: env.REGISTRATION_RATE_LIMIT,
+      windowSeconds: env.REGISTRATION_RATE_WINDOW,
+    };
   }
 
   @Post()
@@ -47,7 +55,11 @@ export class RegistrationController {
 
   @Put(':clientId')
   @Header('cache-control', 'no-store')
-  public async replace(@Req() request: FastifyRequest, @Param('clientId') clientId: string, @Body() body: unknown): Promise<ClientInformation> {
+  public async replace(
+    @Req() request: FastifyRequest,
+    @Param('clientId') clientId: string,
+    @Body() body: unknown,
+  ): Promise<ClientInformation> {
     const { client } = await this.authenticate(request, clientId);
     requireJson(request);
     return this.registration.replace(client, body);
@@ -61,7 +73,10 @@ export class RegistrationController {
     await this.registration.delete(client);
   }
 
-  private async authenticate(request: FastifyRequest, clientId: string): Promise<{ client: ClientRecord; token: string }> {
+  private async authenticate(
+    request: FastifyRequest,
+    clientId: string,
+  ): Promise<{ client: ClientRecord; token: string }> {
     const ip = this.ipOf(request);
     await this.limiter.assertAvailable(this.failedManagement, ip);
     try {
@@ -80,5 +95,8 @@ export class RegistrationController {
 /** RFC 7591 §3.1: the body is JSON. A form or text body is a 415, not metadata. */
 function requireJson(request: FastifyRequest): void {
   const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/json') throw new OAuthError('invalid_request', 'send the client metadata as Content-Type: application/json', { status: 415 });
+  if (type !== 'application/json')
+    throw new OAuthError('invalid_request', 'send the client metadata as Content-Type: application/json', {
+      status: 415,
+    });
 }

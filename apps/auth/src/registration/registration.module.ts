@@ -10,7 +10,11 @@ import { RegistrationService } from './registration.service';
   providers: [
     RegistrationService,
     RateLimiter,
-    { provide: ClientIpResolver, inject: [AuthEnv], useFactory: (env: AuthEnv) => new ClientIpResolver(env.TRUSTED_PROXIES) },
+    {
+      provide: ClientIpResolver,
+      inject: [AuthEnv],
+      useFactory: (env: AuthEnv) => new ClientIpResolver(env.TRUSTED_PROXIES),
+    },
   ],
 })
 export class RegistrationModule {}

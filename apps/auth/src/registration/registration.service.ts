@@ -60,7 +60,10 @@ export class RegistrationService {
    * deleted, or expired) client answers exactly like a wrong token, 401 `invalid_token` (§2.1, §2.2 say the
    * server MUST answer 401 for a client that does not exist), so the endpoint never reveals which ids exist.
    */
-  public async authenticate(clientId: string, authorization: string | undefined): Promise<{ client: ClientRecord; token: string }> {
+  public async authenticate(
+    clientId: string,
+    authorization: string | undefined,
+  ): Promise<{ client: ClientRecord; token: string }> {
     const token = bearerToken(authorization);
     const client = await this.clients.get(clientId);
     const valid = matchesHash(token, client?.registrationTokenHash ?? UNKNOWN_CLIENT_HASH);
@@ -86,10 +89,17 @@ export class RegistrationService {
    */
   public async replace(client: ClientRecord, body: unknown): Promise<ClientInformation> {
     const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-    if (fields['client_id'] !== client.clientId) throw new OAuthError('invalid_request', 'client_id in the body must equal the client being updated');
+    if (fields['client_id'] !== client.clientId)
+      throw new OAuthError('invalid_request', 'client_id in the body must equal the client being updated');
     const sentSecret = fields['client_secret'];
-    if (sentSecret !== undefined && (typeof sentSecret !== 'string' || !client.clientSecretHash || !matchesHash(sentSecret, client.clientSecretHash))) {
-      throw new OAuthError('invalid_request', 'client_secret does not match the current secret; it cannot be changed by PUT');
+    if (
+      sentSecret !== undefined &&
+      (typeof sentSecret !== 'string' || !client.clientSecretHash || !matchesHash(sentSecret, client.clientSecretHash))
+    ) {
+      throw new OAuthError(
+        'invalid_request',
+        'client_secret does not match the current secret; it cannot be changed by PUT',
+      );
     }
     const metadata = validateClientMetadata(body);
     // Becoming confidential needs a secret; becoming public drops it. Otherwise the secret is kept.
@@ -109,7 +119,10 @@ export class RegistrationService {
       expiresAt: client.expiresAt,
       metadata,
     };
-    await this.clients.save(updated, client.expiresAt === 0 ? 0 : Math.max(1, client.expiresAt - Math.floor(Date.now() / 1000)));
+    await this.clients.save(
+      updated,
+      client.expiresAt === 0 ? 0 : Math.max(1, client.expiresAt - Math.floor(Date.now() / 1000)),
+    );
     return this.information(updated, registrationToken, clientSecret);
   }
 
@@ -137,9 +150,13 @@ export class RegistrationService {
 function bearerToken(authorization: string | undefined): string {
   const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(authorization ?? '');
   if (!match?.[1]) {
-    throw new OAuthError('invalid_token', 'this endpoint needs the registration access token: Authorization: Bearer <registration_access_token>', {
-      headers: { 'www-authenticate': 'Bearer' },
-    });
+    throw new OAuthError(
+      'invalid_token',
+      'this endpoint needs the registration access token: Authorization: Bearer <registration_access_token>',
+      {
+        headers: { 'www-authenticate': 'Bearer' },
+      },
+    );
   }
   return match[1];
 }

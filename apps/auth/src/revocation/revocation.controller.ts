@@ -25,9 +25,17 @@ export class RevocationController {
   @Post('revoke')
   @HttpCode(200)
   @Header('cache-control', 'no-store')
-  public async revoke(@Body() body: unknown, @Headers('content-type') contentType?: string, @Headers('authorization') authorization?: string): Promise<string> {
+  public async revoke(
+    @Body() body: unknown,
+    @Headers('content-type') contentType?: string,
+    @Headers('authorization') authorization?: string,
+  ): Promise<string> {
     const fields = formFields(body, contentType);
-    const client = await this.clients.authenticate({ authorization, client_id: field(fields, 'client_id'), client_secret: field(fields, 'client_secret') });
+    const client = await this.clients.authenticate({
+      authorization,
+      client_id: field(fields, 'client_id'),
+      client_secret: field(fields, 'client_secret'),
+    });
     const token = field(fields, 'token');
     if (!token) throw new OAuthError('invalid_request', 'token is required');
     const hint = field(fields, 'token_type_hint');
@@ -37,7 +45,8 @@ export class RevocationController {
     for (const lookup of hint === 'access_token' ? [accessToken, refreshToken] : [refreshToken, accessToken]) {
       const owner = await lookup();
       if (owner === undefined) continue;
-      if (owner !== client.clientId) throw new OAuthError('unauthorized_client', 'this token was not issued to this client');
+      if (owner !== client.clientId)
+        throw new OAuthError('unauthorized_client', 'this token was not issued to this client');
       return '';
     }
     return '';

@@ -33,7 +33,11 @@ export class ClientAuthenticator {
       });
 
     // §2.3: a client MUST NOT use more than one authentication method in a request.
-    if (basic && credentials.client_secret !== undefined) throw new OAuthError('invalid_request', 'send the client secret either in the Authorization header or in the body, not both');
+    if (basic && credentials.client_secret !== undefined)
+      throw new OAuthError(
+        'invalid_request',
+        'send the client secret either in the Authorization header or in the body, not both',
+      );
     if (basic && credentials.client_id !== undefined && credentials.client_id !== basic.clientId) {
       throw new OAuthError('invalid_request', 'client_id in the body differs from the one in the Authorization header');
     }
@@ -41,14 +45,21 @@ export class ClientAuthenticator {
     if (!clientId) throw fail('client authentication is required (client_id)');
     const client = await this.clients.get(clientId);
     if (!client) throw fail('unknown client; register again', `unknown client_id ${clientId.slice(0, 80)}`);
-    if (client.expiresAt > 0 && client.expiresAt <= Math.floor(Date.now() / 1000)) throw fail('the client registration has expired; register again', `expired client ${clientId}`);
+    if (client.expiresAt > 0 && client.expiresAt <= Math.floor(Date.now() / 1000))
+      throw fail('the client registration has expired; register again', `expired client ${clientId}`);
 
-    const used: TokenEndpointAuthMethod = basic ? 'client_secret_basic' : credentials.client_secret !== undefined ? 'client_secret_post' : 'none';
+    const used: TokenEndpointAuthMethod = basic
+      ? 'client_secret_basic'
+      : credentials.client_secret !== undefined
+        ? 'client_secret_post'
+        : 'none';
     const registered = client.metadata.token_endpoint_auth_method;
-    if (used !== registered) throw fail(`this client must authenticate with ${registered}, not ${used}`, `client ${clientId} used ${used}`);
+    if (used !== registered)
+      throw fail(`this client must authenticate with ${registered}, not ${used}`, `client ${clientId} used ${used}`);
     if (registered === 'none') return client;
     const secret = basic?.secret ?? credentials.client_secret ?? '';
-    if (!client.clientSecretHash || !matchesHash(secret, client.clientSecretHash)) throw fail('client authentication failed', `wrong secret for ${clientId}`);
+    if (!client.clientSecretHash || !matchesHash(secret, client.clientSecretHash))
+      throw fail('client authentication failed', `wrong secret for ${clientId}`);
     return client;
   }
 }
@@ -56,7 +67,10 @@ export class ClientAuthenticator {
 /** RFC 6749 §2.3.1: `Basic base64(urlencode(client_id) ":" urlencode(client_secret))`. */
 function parseBasic(header: string | undefined): { clientId: string; secret: string } | undefined {
   if (!header || !/^Basic\b/i.test(header)) return undefined;
-  const malformed = new OAuthError('invalid_client', 'malformed Basic credentials', { status: 401, headers: BASIC_CHALLENGE });
+  const malformed = new OAuthError('invalid_client', 'malformed Basic credentials', {
+    status: 401,
+    headers: BASIC_CHALLENGE,
+  });
   const encoded = /^Basic +([A-Za-z0-9+/=._~-]+) *$/i.exec(header)?.[1];
   const decoded = encoded ? Buffer.from(encoded, 'base64').toString('utf8') : '';
   const colon = decoded.indexOf(':');

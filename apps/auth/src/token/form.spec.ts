@@ -5,7 +5,10 @@ describe('formFields (RFC 6749 §3.2)', () => {
   const FORM = 'application/x-www-form-urlencoded';
 
   it('drops empty parameters and keeps repeated resource values', () => {
-    const fields = formFields({ grant_type: 'refresh_token', scope: '', resource: ['https://a/mcp', 'https://b/mcp'] }, FORM);
+    const fields = formFields(
+      { grant_type: 'refresh_token', scope: '', resource: ['https://a/mcp', 'https://b/mcp'] },
+      FORM,
+    );
     expect(fields).toEqual({ grant_type: 'refresh_token', resource: ['https://a/mcp', 'https://b/mcp'] });
     expect(field(fields, 'grant_type')).toBe('refresh_token');
     expect(field(fields, 'scope')).toBeUndefined();

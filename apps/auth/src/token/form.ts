@@ -7,7 +7,10 @@ const REPEATABLE = new Set(['resource']);
  * The fields of an OAuth endpoint's form body (RFC 6749 §3.2: `application/x-www-form-urlencoded`,
  * parameters without a value are treated as omitted, and no parameter may be included more than once).
  */
-export function formFields(body: unknown, contentType: string | undefined): Record<string, string | string[] | undefined> {
+export function formFields(
+  body: unknown,
+  contentType: string | undefined,
+): Record<string, string | string[] | undefined> {
   if (!/^application\/x-www-form-urlencoded\b/i.test(contentType ?? '')) {
     throw new OAuthError('invalid_request', 'send the request as application/x-www-form-urlencoded');
   }
@@ -15,7 +18,8 @@ export function formFields(body: unknown, contentType: string | undefined): Reco
   for (const [name, value] of Object.entries((body ?? {}) as Record<string, unknown>)) {
     const values = (Array.isArray(value) ? value : [value]).map(String).filter((item) => item !== '');
     if (values.length === 0) continue;
-    if (values.length > 1 && !REPEATABLE.has(name)) throw new OAuthError('invalid_request', `parameter ${name.slice(0, 40)} is repeated`);
+    if (values.length > 1 && !REPEATABLE.has(name))
+      throw new OAuthError('invalid_request', `parameter ${name.slice(0, 40)} is repeated`);
     fields[name] = values.length === 1 ? values[0] : values;
   }
   return fields;

@@ -38,7 +38,11 @@ describe('TokenFamilies (refresh rotation)', () => {
 
   it('hands concurrent rotations of one token the same successor', async () => {
     const { token } = await newGrant();
-    const outcomes = await Promise.all([families.rotate(token, 'client-a'), families.rotate(token, 'client-a'), families.rotate(token, 'client-a')]);
+    const outcomes = await Promise.all([
+      families.rotate(token, 'client-a'),
+      families.rotate(token, 'client-a'),
+      families.rotate(token, 'client-a'),
+    ]);
     expect(outcomes.map((outcome) => outcome.kind).sort()).toEqual(['grace', 'grace', 'rotated']);
     expect(new Set(outcomes.map((outcome) => (outcome as { refreshToken: string }).refreshToken)).size).toBe(1);
   });
@@ -50,7 +54,9 @@ describe('TokenFamilies (refresh rotation)', () => {
     jest.useFakeTimers({ now: now + 6_000, doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval'] });
     expect(await families.rotate(token, 'client-a')).toEqual({ kind: 'reused', familyId });
     await families.revoke(familyId);
-    expect(await families.rotate((rotated as { refreshToken: string }).refreshToken, 'client-a')).toEqual({ kind: 'unknown' });
+    expect(await families.rotate((rotated as { refreshToken: string }).refreshToken, 'client-a')).toEqual({
+      kind: 'unknown',
+    });
   });
 
   it('refuses another client and unknown tokens', async () => {

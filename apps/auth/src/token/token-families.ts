@@ -36,7 +36,12 @@ interface RotatedRefreshRecord {
 }
 
 export type RotationOutcome =
-  | { readonly kind: 'rotated' | 'grace'; readonly familyId: string; readonly family: TokenFamily; readonly refreshToken: string }
+  | {
+      readonly kind: 'rotated' | 'grace';
+      readonly familyId: string;
+      readonly family: TokenFamily;
+      readonly refreshToken: string;
+    }
   | { readonly kind: 'reused'; readonly familyId: string }
   | { readonly kind: 'unknown' }
   | { readonly kind: 'other-client' };
@@ -120,8 +125,15 @@ export class TokenFamilies {
     // Write the successor first, then claim the rotation: of concurrent refreshes exactly one claim wins,
     // the others find the winner's successor in the claim record.
     const successor = await this.issueRefreshToken(record.familyId, clientId);
-    const claim: RotatedRefreshRecord = { familyId: record.familyId, rotatedAt: nowSeconds(), successor: seal(successor, presented) };
-    const won = await this.store.setJson(`refresh-rotated:${hash}`, claim, { ttlSeconds: this.env.REFRESH_TOKEN_LIFETIME, onlyIfAbsent: true });
+    const claim: RotatedRefreshRecord = {
+      familyId: record.familyId,
+      rotatedAt: nowSeconds(),
+      successor: seal(successor, presented),
+    };
+    const won = await this.store.setJson(`refresh-rotated:${hash}`, claim, {
+      ttlSeconds: this.env.REFRESH_TOKEN_LIFETIME,
+      onlyIfAbsent: true,
+    });
     if (!won) {
       await this.store.delete(`refresh:${hashSecret(successor)}`);
       return this.afterRotation(presented, hash, clientId);
@@ -138,7 +150,8 @@ export class TokenFamilies {
     const family = await this.get(rotated.familyId);
     if (!family) return { kind: 'unknown' };
     if (family.clientId !== clientId) return { kind: 'other-client' };
-    if (nowSeconds() - rotated.rotatedAt > this.env.REFRESH_GRACE_SECONDS) return { kind: 'reused', familyId: rotated.familyId };
+    if (nowSeconds() - rotated.rotatedAt > this.env.REFRESH_GRACE_SECONDS)
+      return { kind: 'reused', familyId: rotated.familyId };
     return { kind: 'grace', familyId: rotated.familyId, family, refreshToken: unseal(rotated.successor, presented) };
   }
 }

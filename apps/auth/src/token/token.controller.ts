@@ -15,9 +15,17 @@ export class TokenController {
   @HttpCode(200)
   @Header('cache-control', 'no-store')
   @Header('pragma', 'no-cache')
-  public async token(@Body() body: unknown, @Headers('content-type') contentType?: string, @Headers('authorization') authorization?: string): Promise<TokenResponse> {
+  public async token(
+    @Body() body: unknown,
+    @Headers('content-type') contentType?: string,
+    @Headers('authorization') authorization?: string,
+  ): Promise<TokenResponse> {
     const fields = formFields(body, contentType);
-    const client = await this.clients.authenticate({ authorization, client_id: field(fields, 'client_id'), client_secret: field(fields, 'client_secret') });
+    const client = await this.clients.authenticate({
+      authorization,
+      client_id: field(fields, 'client_id'),
+      client_secret: field(fields, 'client_secret'),
+    });
     return this.tokens.grant(client, {
       grant_type: field(fields, 'grant_type'),
       code: field(fields, 'code'),

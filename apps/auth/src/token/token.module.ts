@@ -16,6 +16,16 @@ import { TokenService } from './token.service';
 /** The token side: /token, /jwks, /verify (a plain Fastify route, see main.ts), /revoke, /introspect. */
 @Module({
   controllers: [TokenController, JwksController, RevocationController, IntrospectionController],
-  providers: [VerifyHandler, AuditLog, SigningKeys, RevokedTokens, TokenFamilies, AccessTokenIssuer, AccessTokenVerifier, ClientAuthenticator, TokenService],
+  providers: [
+    VerifyHandler,
+    AuditLog,
+    SigningKeys,
+    RevokedTokens,
+    TokenFamilies,
+    AccessTokenIssuer,
+    AccessTokenVerifier,
+    ClientAuthenticator,
+    TokenService,
+  ],
 })
 export class TokenModule {}

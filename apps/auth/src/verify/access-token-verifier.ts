@@ -71,7 +71,8 @@ export class AccessTokenVerifier {
       throw error;
     }
     const { sub, aud, client_id: clientId, scope, iat, exp, jti, iss } = payload;
-    if (typeof sub !== 'string' || typeof aud !== 'string' || typeof clientId !== 'string' || typeof jti !== 'string') return undefined;
+    if (typeof sub !== 'string' || typeof aud !== 'string' || typeof clientId !== 'string' || typeof jti !== 'string')
+      return undefined;
     if (typeof iat !== 'number' || typeof exp !== 'number' || typeof iss !== 'string') return undefined;
     // The grant carries the full identity; a revoked or expired grant means the token is dead too.
     const family = await this.families.get(familyOfJti(jti));

@@ -38,7 +38,10 @@ export class VerifyHandler {
   /** The Fastify handler of `/verify` (any method). */
   public async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     try {
-      await reply.headers(await this.decide(request)).status(200).send('');
+      await reply
+        .headers(await this.decide(request))
+        .status(200)
+        .send('');
     } catch (error) {
       sendOAuthError(error, request, reply);
     }
@@ -51,14 +54,22 @@ export class VerifyHandler {
     const uri = single(headers['x-forwarded-uri']) ?? '/';
     const service = this.serviceFor(host, uri);
     if (!service) {
-      this.audit.record('verify.refused', { reason: 'no enabled MCP service at this address', host: host.slice(0, 200), uri: uri.slice(0, 200) });
+      this.audit.record('verify.refused', {
+        reason: 'no enabled MCP service at this address',
+        host: host.slice(0, 200),
+        uri: uri.slice(0, 200),
+      });
       throw new OAuthError('invalid_request', 'no enabled MCP service is served at this address', { status: 404 });
     }
 
     const authorization = single(headers.authorization);
-    if (!authorization) throw this.refuse(service, 401, 'invalid_token', 'an access token is required', { challenge: '' });
+    if (!authorization)
+      throw this.refuse(service, 401, 'invalid_token', 'an access token is required', { challenge: '' });
     const token = BEARER.exec(authorization)?.[1];
-    if (!token) throw this.refuse(service, 401, 'invalid_request', 'the Authorization header must be "Bearer <token>"', { challenge: 'invalid_request' });
+    if (!token)
+      throw this.refuse(service, 401, 'invalid_request', 'the Authorization header must be "Bearer <token>"', {
+        challenge: 'invalid_request',
+      });
 
     let claims: VerifiedAccessToken | undefined;
     try {
@@ -68,19 +79,39 @@ export class VerifyHandler {
       // Fail closed: without storage nothing can be checked for revocation (recovers when storage returns).
       this.logger.error({ err: error, service: service.name }, 'storage unavailable during /verify');
       this.audit.record('verify.refused', { service: service.name, reason: 'storage unavailable' });
-      throw new OAuthError('temporarily_unavailable', 'the authorization server cannot check tokens right now; retry shortly', { status: 503, headers: { 'retry-after': '1' } });
+      throw new OAuthError(
+        'temporarily_unavailable',
+        'the authorization server cannot check tokens right now; retry shortly',
+        { status: 503, headers: { 'retry-after': '1' } },
+      );
     }
-    if (!claims) throw this.refuse(service, 401, 'invalid_token', 'the access token is invalid, expired or revoked', { challenge: 'invalid_token' });
+    if (!claims)
+      throw this.refuse(service, 401, 'invalid_token', 'the access token is invalid, expired or revoked', {
+        challenge: 'invalid_token',
+      });
     // RFC 8707 / RFC 9068 §4: a token minted for another service is not valid here (anchor §8.1 #9).
     if (claims.aud !== service.mcpUrl) {
-      throw this.refuse(service, 401, 'invalid_token', 'the access token was issued for another resource', { challenge: 'invalid_token', claims });
+      throw this.refuse(service, 401, 'invalid_token', 'the access token was issued for another resource', {
+        challenge: 'invalid_token',
+        claims,
+      });
     }
     const granted = claims.scope.split(' ');
     if (!RESOURCE_SCOPES.every((scope) => granted.includes(scope))) {
-      throw this.refuse(service, 403, 'insufficient_scope', `the access token lacks the scope ${RESOURCE_SCOPES.join(' ')}`, { challenge: 'insufficient_scope', claims });
+      throw this.refuse(
+        service,
+        403,
+        'insufficient_scope',
+        `the access token lacks the scope ${RESOURCE_SCOPES.join(' ')}`,
+        { challenge: 'insufficient_scope', claims },
+      );
     }
     const decision = this.policy.check(claims.user, service);
-    if (!decision.allowed) throw this.refuse(service, 403, 'access_denied', 'this user may not use this service', { claims, reason: decision.reason });
+    if (!decision.allowed)
+      throw this.refuse(service, 403, 'access_denied', 'this user may not use this service', {
+        claims,
+        reason: decision.reason,
+      });
 
     return this.identityHeaders(claims);
   }
@@ -89,7 +120,13 @@ export class VerifyHandler {
   private identityHeaders(claims: VerifiedAccessToken): Record<string, string> {
     let headers = this.headersByToken.get(claims);
     if (!headers) {
-      headers = identityToHeaders({ userId: claims.sub, userName: claims.user.login, userEmail: claims.user.email, clientId: claims.clientId, scope: claims.scope });
+      headers = identityToHeaders({
+        userId: claims.sub,
+        userName: claims.user.login,
+        userEmail: claims.user.email,
+        clientId: claims.clientId,
+        scope: claims.scope,
+      });
       this.headersByToken.set(claims, headers);
     }
     return headers;
@@ -119,7 +156,12 @@ export class VerifyHandler {
     options: { challenge?: string; claims?: VerifiedAccessToken; reason?: string },
   ): OAuthError {
     const { challenge, claims } = options;
-    this.audit.record('verify.refused', { user: claims?.sub, client: claims?.clientId, service: service.name, reason: options.reason ?? description });
+    this.audit.record('verify.refused', {
+      user: claims?.sub,
+      client: claims?.clientId,
+      service: service.name,
+      reason: options.reason ?? description,
+    });
     const params = [
       ...(challenge ? [`error="${challenge}"`, `error_description="${description}"`] : []),
       ...(challenge === 'insufficient_scope' || challenge === '' ? [`scope="${RESOURCE_SCOPES.join(' ')}"`] : []),

@@ -23,7 +23,10 @@ or it turns bitter. This paragraph is long enough for Readability to treat it as
 <footer>© tea corp</footer></body></html>`;
 
 /** 12 000 characters of distinct lines, so that pages can be stitched back together and compared. */
-export const LONG_TEXT = Array.from({ length: 400 }, (_, line) => `line ${String(line).padStart(4, '0')} of the long text\n`).join('');
+export const LONG_TEXT = Array.from(
+  { length: 400 },
+  (_, line) => `line ${String(line).padStart(4, '0')} of the long text\n`,
+).join('');
 
 /** A 1×1 PNG. */
 export const PIXEL_PNG = Buffer.from(
@@ -42,11 +45,15 @@ export async function startTestSite(internalOrigin = 'http://127.0.0.1:1'): Prom
   let hugeSent = 0;
   const routes: Record<string, (request: IncomingMessage, response: ServerResponse) => unknown> = {
     '/robots.txt': (_, response) =>
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: ModelContextProtocol\nDisallow: /private/\n\nUser-agent: *\nAllow: /\n'),
-    '/article': (_, response) => response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(ARTICLE_HTML),
+      response
+        .writeHead(200, { 'content-type': 'text/plain' })
+        .end('User-agent: ModelContextProtocol\nDisallow: /private/\n\nUser-agent: *\nAllow: /\n'),
+    '/article': (_, response) =>
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(ARTICLE_HTML),
     '/long': (_, response) => response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(LONG_TEXT),
     '/pixel.png': (_, response) => response.writeHead(200, { 'content-type': 'image/png' }).end(PIXEL_PNG),
-    '/private/page': (_, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('robots.txt keeps crawlers out of here'),
+    '/private/page': (_, response) =>
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('robots.txt keeps crawlers out of here'),
     '/redirect-to-article': (_, response) => response.writeHead(302, { location: '/article' }).end(),
     '/redirect-to-internal': (_, response) => response.writeHead(302, { location: `${internalOrigin}/admin` }).end(),
     '/redirect-loop': (_, response) => response.writeHead(302, { location: '/redirect-loop' }).end(),

@@ -42,12 +42,18 @@ describe('refusedAddressClass', () => {
     expect(refusedAddressClass(address)).toMatch(reason);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1'])(
-    'lets the public address %s through',
-    (address) => {
-      expect(refusedAddressClass(address)).toBeUndefined();
-    },
-  );
+  it.each([
+    '93.184.216.34',
+    '8.8.8.8',
+    '172.32.0.1',
+    '100.128.0.1',
+    '2606:4700::1111',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+    '2002:808:808::1',
+  ])('lets the public address %s through', (address) => {
+    expect(refusedAddressClass(address)).toBeUndefined();
+  });
 });
 
 describe('parseRule', () => {

@@ -65,7 +65,13 @@ function embeddedIPv4(ip: ipaddr.IPv6): { form: string; address: string } | unde
     case '6to4': // RFC 3056 §2: 2002:AABB:CCDD::/48 → AA.BB.CC.DD
       return { form: '6to4 (2002::/16)', address: bytes.slice(2, 6).join('.') };
     case 'teredo': // RFC 4380 §4: the client's IPv4 address is the last 32 bits, inverted
-      return { form: 'Teredo (2001::/32)', address: bytes.slice(12).map((byte) => byte ^ 0xff).join('.') };
+      return {
+        form: 'Teredo (2001::/32)',
+        address: bytes
+          .slice(12)
+          .map((byte) => byte ^ 0xff)
+          .join('.'),
+      };
     default:
       return undefined;
   }
@@ -166,7 +172,10 @@ export class AddressPolicy {
       }
       if (this.allow.some((rule) => matches(rule, host, address, port))) return shown;
       const refused = refusedAddressClass(shown);
-      if (refused) throw new FetchRefused(`refused: ${target} is not public (${refused}); fetchs reaches only public addresses unless FETCH_ALLOW lists them`);
+      if (refused)
+        throw new FetchRefused(
+          `refused: ${target} is not public (${refused}); fetchs reaches only public addresses unless FETCH_ALLOW lists them`,
+        );
       return shown;
     });
   }

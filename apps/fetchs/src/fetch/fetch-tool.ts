@@ -12,8 +12,14 @@ const FETCH_INPUT = {
   headers: z
     .record(z.string(), z.string())
     .optional()
-    .describe('Extra request headers. Host, hop-by-hop, credential (Authorization, Cookie, Proxy-*) and forwarding headers are refused.'),
-  body: z.string().max(1024 * 1024).optional().describe('Request body for POST.'),
+    .describe(
+      'Extra request headers. Host, hop-by-hop, credential (Authorization, Cookie, Proxy-*) and forwarding headers are refused.',
+    ),
+  body: z
+    .string()
+    .max(1024 * 1024)
+    .optional()
+    .describe('Request body for POST.'),
   max_length: z
     .number()
     .int()
@@ -34,7 +40,11 @@ const FETCH_INPUT = {
  * The MCP server of fetchs: one `fetch` tool. Built per request (stateless Streamable HTTP), with the caller
  * the edge identified (identity headers, `@gateway/contracts`).
  */
-export function buildFetchServer(fetchService: FetchService, identity: CallerIdentity | undefined, version: string): McpServer {
+export function buildFetchServer(
+  fetchService: FetchService,
+  identity: CallerIdentity | undefined,
+  version: string,
+): McpServer {
   const server = new McpServer({ name: 'fetchs', version });
   server.registerTool(
     'fetch',

@@ -57,7 +57,11 @@ export class FetchService implements OnModuleDestroy {
     this.toMarkdown = workerHtmlConverter(env.FETCH_CONVERT_TIMEOUT_MS);
     if (env.FETCH_ROBOTS) {
       const robots = new RobotsRules(async (robotsUrl) => {
-        const response = await fetchBounded(this.agent, { url: robotsUrl.href }, { ...this.limits, maxBytes: ROBOTS_MAX_BYTES });
+        const response = await fetchBounded(
+          this.agent,
+          { url: robotsUrl.href },
+          { ...this.limits, maxBytes: ROBOTS_MAX_BYTES },
+        );
         return { status: response.status, text: response.body.toString('utf8') };
       }, env.FETCH_USER_AGENT);
       this.onHop = (url) => robots.check(url);
@@ -107,7 +111,9 @@ export class FetchService implements OnModuleDestroy {
     const key = `fetchs:rate:${userId}`;
     if ((await this.store.increment(key, 60)) > this.env.FETCH_RATE_LIMIT) {
       const retry = Math.max(1, await this.store.ttl(key));
-      throw new FetchRefused(`rate limit: at most ${this.env.FETCH_RATE_LIMIT} fetches per minute per user (FETCH_RATE_LIMIT); retry in ${retry} s`);
+      throw new FetchRefused(
+        `rate limit: at most ${this.env.FETCH_RATE_LIMIT} fetches per minute per user (FETCH_RATE_LIMIT); retry in ${retry} s`,
+      );
     }
   }
 }

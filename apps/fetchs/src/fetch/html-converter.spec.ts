@@ -21,7 +21,9 @@ describe('concurrencyLimit', () => {
   it('lets a waiter give up after waitMs', async () => {
     const slots = concurrencyLimit(1, 20);
     const held = await slots.acquire();
-    await expect(slots.acquire()).rejects.toThrow(new FetchFailed('busy: all 1 HTML conversion slots are in use; retry shortly or use raw: true'));
+    await expect(slots.acquire()).rejects.toThrow(
+      new FetchFailed('busy: all 1 HTML conversion slots are in use; retry shortly or use raw: true'),
+    );
     held();
     const again = await slots.acquire(); // the timed-out waiter left the queue, so the slot is free
     again();

@@ -62,11 +62,22 @@ function convertInWorker(html: string, url: string, timeoutMs: number): Promise<
       settle();
     };
     const timer = setTimeout(
-      () => finish(() => reject(new FetchFailed(`converting the HTML took longer than ${timeoutMs} ms (FETCH_CONVERT_TIMEOUT_MS); raw: true returns it unconverted`))),
+      () =>
+        finish(() =>
+          reject(
+            new FetchFailed(
+              `converting the HTML took longer than ${timeoutMs} ms (FETCH_CONVERT_TIMEOUT_MS); raw: true returns it unconverted`,
+            ),
+          ),
+        ),
       timeoutMs,
     );
     worker.once('message', (result: { title?: string; markdown: string }) => finish(() => resolve(result)));
-    worker.once('error', (error) => finish(() => reject(new FetchFailed(`converting the HTML failed: ${error.message}`))));
-    worker.once('exit', (code) => finish(() => reject(new FetchFailed(`converting the HTML failed (worker exit ${code})`))));
+    worker.once('error', (error) =>
+      finish(() => reject(new FetchFailed(`converting the HTML failed: ${error.message}`))),
+    );
+    worker.once('exit', (code) =>
+      finish(() => reject(new FetchFailed(`converting the HTML failed (worker exit ${code})`))),
+    );
   });
 }

@@ -13,7 +13,9 @@ import TurndownService from 'turndown';
 export function htmlToMarkdown(html: string, url: string): { title?: string; markdown: string } {
   const page = asDocument(html, url);
   const { document } = parseHTML(page);
-  const article = new Readability(document as unknown as ConstructorParameters<typeof Readability>[0], { charThreshold: 0 }).parse();
+  const article = new Readability(document as unknown as ConstructorParameters<typeof Readability>[0], {
+    charThreshold: 0,
+  }).parse();
   const turndown = new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-' });
   turndown.remove(['script', 'style', 'noscript', 'template', 'iframe']);
   const content = article?.content ?? parseHTML(page).document.body?.innerHTML ?? '';
@@ -29,5 +31,7 @@ function asDocument(html: string, url: string): string {
   const page = /<html[\s>]/i.test(html) ? html : `<!doctype html><html><head></head><body>${html}</body></html>`;
   if (/<base\s/i.test(page)) return page;
   const base = `<base href="${url.replace(/[&"<>]/g, (char) => `&#${char.charCodeAt(0)};`)}">`;
-  return /<head[^>]*>/i.test(page) ? page.replace(/<head[^>]*>/i, (head) => `${head}${base}`) : page.replace(/<html[^>]*>/i, (tag) => `${tag}<head>${base}</head>`);
+  return /<head[^>]*>/i.test(page)
+    ? page.replace(/<head[^>]*>/i, (head) => `${head}${base}`)
+    : page.replace(/<html[^>]*>/i, (tag) => `${tag}<head>${base}</head>`);
 }

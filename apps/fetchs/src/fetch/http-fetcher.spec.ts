@@ -124,7 +124,10 @@ describe('fetchBounded through the guarded agent', () => {
       }
     });
     agent = createGuardedAgent({
-      policy: new AddressPolicy({ allow: [`127.0.0.1:${site.port}`, `site.test:${site.port}`, `two.test:${site.port}`], deny: [] }),
+      policy: new AddressPolicy({
+        allow: [`127.0.0.1:${site.port}`, `site.test:${site.port}`, `two.test:${site.port}`],
+        deny: [],
+      }),
       resolver,
       connectTimeoutMs: 2_000,
     });
@@ -143,7 +146,11 @@ describe('fetchBounded through the guarded agent', () => {
 
   it('answers HEAD with status and headers only', async () => {
     const response = await fetchBounded(agent, { url: `${site.url}/hello`, method: 'HEAD' }, LIMITS);
-    expect(response).toMatchObject({ status: 200, body: Buffer.alloc(0), headers: expect.objectContaining({ 'content-type': 'text/plain' }) });
+    expect(response).toMatchObject({
+      status: 200,
+      body: Buffer.alloc(0),
+      headers: expect.objectContaining({ 'content-type': 'text/plain' }),
+    });
   });
 
   it.each([
@@ -159,9 +166,15 @@ describe('fetchBounded through the guarded agent', () => {
   });
 
   it('refuses localhost through the system resolver', async () => {
-    const system = createGuardedAgent({ policy: new AddressPolicy({ allow: [], deny: [] }), resolver: new HostResolver([], 2_000), connectTimeoutMs: 2_000 });
+    const system = createGuardedAgent({
+      policy: new AddressPolicy({ allow: [], deny: [] }),
+      resolver: new HostResolver([], 2_000),
+      connectTimeoutMs: 2_000,
+    });
     try {
-      await expect(fetchBounded(system, { url: `http://localhost:${secret.port}/` }, LIMITS)).rejects.toThrow(/refused: localhost \((127\.0\.0\.1|::1)\) is not public \(loopback/);
+      await expect(fetchBounded(system, { url: `http://localhost:${secret.port}/` }, LIMITS)).rejects.toThrow(
+        /refused: localhost \((127\.0\.0\.1|::1)\) is not public \(loopback/,
+      );
     } finally {
       await system.destroy();
     }
@@ -192,14 +205,18 @@ describe('fetchBounded through the guarded agent', () => {
 
   it('re-checks every redirect target', async () => {
     await expect(fetchBounded(agent, { url: `${site.url}/to-secret` }, LIMITS)).rejects.toThrow(
-      new FetchRefused(`refused: 127.0.0.1 is not public (loopback address); fetchs reaches only public addresses unless FETCH_ALLOW lists them`),
+      new FetchRefused(
+        `refused: 127.0.0.1 is not public (loopback address); fetchs reaches only public addresses unless FETCH_ALLOW lists them`,
+      ),
     );
     await expect(fetchBounded(agent, { url: `${site.url}/to-hex-loopback` }, LIMITS)).rejects.toThrow(/loopback/);
     expect(secret.requests).toEqual([]);
   });
 
   it('stops after FETCH_MAX_REDIRECTS', async () => {
-    await expect(fetchBounded(agent, { url: `${site.url}/loop` }, LIMITS)).rejects.toThrow('too many redirects (more than 3)');
+    await expect(fetchBounded(agent, { url: `${site.url}/loop` }, LIMITS)).rejects.toThrow(
+      'too many redirects (more than 3)',
+    );
   });
 
   it('turns a POST into a GET on 303 and keeps it on 307 (RFC 9110 §15.4)', async () => {
@@ -244,21 +261,35 @@ describe('fetchBounded through the guarded agent', () => {
     }
   });
 
-  it.each(['file:///etc/passwd', 'ftp://example.com/', 'gopher://127.0.0.1:70/'])('refuses the scheme of %s', async (url) => {
-    await expect(fetchBounded(agent, { url }, LIMITS)).rejects.toThrow(/refused: scheme/);
-  });
+  it.each(['file:///etc/passwd', 'ftp://example.com/', 'gopher://127.0.0.1:70/'])(
+    'refuses the scheme of %s',
+    async (url) => {
+      await expect(fetchBounded(agent, { url }, LIMITS)).rejects.toThrow(/refused: scheme/);
+    },
+  );
 });
 
 describe('safeHeaders', () => {
-  it.each(['Host', 'Authorization', 'Cookie', 'Proxy-Authorization', 'Connection', 'Transfer-Encoding', 'X-Forwarded-For', 'User-Agent', 'X-User-Id', 'X-Scope'])(
-    'refuses %s',
-    (name) => {
-      expect(() => safeHeaders({ [name]: 'x' })).toThrow(FetchRefused);
-    },
-  );
+  it.each([
+    'Host',
+    'Authorization',
+    'Cookie',
+    'Proxy-Authorization',
+    'Connection',
+    'Transfer-Encoding',
+    'X-Forwarded-For',
+    'User-Agent',
+    'X-User-Id',
+    'X-Scope',
+  ])('refuses %s', (name) => {
+    expect(() => safeHeaders({ [name]: 'x' })).toThrow(FetchRefused);
+  });
 
   it('keeps ordinary headers, lower-cased', () => {
-    expect(safeHeaders({ Accept: 'text/html', 'Accept-Language': 'de' })).toEqual({ accept: 'text/html', 'accept-language': 'de' });
+    expect(safeHeaders({ Accept: 'text/html', 'Accept-Language': 'de' })).toEqual({
+      accept: 'text/html',
+      'accept-language': 'de',
+    });
   });
 
   it('refuses header injection', () => {

@@ -40,7 +40,8 @@ export type HopCheck = (url: URL) => Promise<void>;
  * (the caller's own tokens must never be forwarded, RFC 9110 §11.6), forwarding and gateway identity headers
  * internal services may trust, the encoding we decode ourselves, and the user agent robots.txt is matched against.
  */
-const FORBIDDEN_HEADER = /^(host|connection|keep-alive|te|trailer|transfer-encoding|upgrade|content-length|expect|authorization|cookie|proxy-.*|forwarded|x-forwarded-.*|x-real-ip|accept-encoding|user-agent)$/;
+const FORBIDDEN_HEADER =
+  /^(host|connection|keep-alive|te|trailer|transfer-encoding|upgrade|content-length|expect|authorization|cookie|proxy-.*|forwarded|x-forwarded-.*|x-real-ip|accept-encoding|user-agent)$/;
 const IDENTITY_HEADER_NAMES: ReadonlySet<string> = new Set(Object.values(IDENTITY_HEADERS));
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/; // RFC 9110 §5.6.2 token
 
@@ -53,7 +54,10 @@ export function safeHeaders(headers: Readonly<Record<string, string>> = {}): Rec
   for (const [rawName, value] of Object.entries(headers)) {
     const name = rawName.toLowerCase();
     if (!HEADER_NAME.test(name)) throw new FetchFailed(`"${rawName}" is not a valid header name`);
-    if (FORBIDDEN_HEADER.test(name) || IDENTITY_HEADER_NAMES.has(name)) throw new FetchRefused(`header "${rawName}" may not be set (host, hop-by-hop, credential, forwarding and identity headers are refused)`);
+    if (FORBIDDEN_HEADER.test(name) || IDENTITY_HEADER_NAMES.has(name))
+      throw new FetchRefused(
+        `header "${rawName}" may not be set (host, hop-by-hop, credential, forwarding and identity headers are refused)`,
+      );
     if (/[\r\n\0]/.test(value)) throw new FetchFailed(`header "${rawName}" has a control character`);
     safe[name] = value;
   }
@@ -71,7 +75,8 @@ export function parseFetchUrl(input: string | URL, base?: URL): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new FetchRefused(`refused: scheme "${url.protocol.replace(/:$/, '')}" (only http and https)`);
   }
-  if (url.username || url.password) throw new FetchRefused('refused: URLs with credentials (user:password@) are not fetched');
+  if (url.username || url.password)
+    throw new FetchRefused('refused: URLs with credentials (user:password@) are not fetched');
   return url;
 }
 
@@ -103,7 +108,8 @@ export async function fetchBounded(
       const location = header(response.headers, 'location');
       if (REDIRECTS.has(response.statusCode) && location) {
         discard(response.body);
-        if (redirects >= limits.maxRedirects) throw new FetchFailed(`too many redirects (more than ${limits.maxRedirects})`);
+        if (redirects >= limits.maxRedirects)
+          throw new FetchFailed(`too many redirects (more than ${limits.maxRedirects})`);
         url = parseFetchUrl(location, url);
         if (switchesToGet(response.statusCode, method)) {
           method = 'GET';

@@ -2,9 +2,12 @@ import { FetchFailed, FetchRefused } from './fetch-errors';
 import { RobotsRules, type RobotsSource } from './robots-rules';
 
 const UA = 'ModelContextProtocol/1.0 (Autonomous; test)';
-const ROBOTS = 'User-agent: ModelContextProtocol\nDisallow: /private/\nAllow: /private/open\n\nUser-agent: *\nDisallow: /\n';
+const ROBOTS =
+  'User-agent: ModelContextProtocol\nDisallow: /private/\nAllow: /private/open\n\nUser-agent: *\nDisallow: /\n';
 
-function source(answers: Record<string, { status: number; text?: string } | Error>): RobotsSource & { calls: string[] } {
+function source(
+  answers: Record<string, { status: number; text?: string } | Error>,
+): RobotsSource & { calls: string[] } {
   const calls: string[] = [];
   const fn = async (url: URL): Promise<{ status: number; text: string }> => {
     calls.push(url.href);
@@ -39,12 +42,19 @@ describe('RobotsRules', () => {
     );
     await expect(robots.check(new URL('http://gone.example/x'))).resolves.toBeUndefined();
     await expect(robots.check(new URL('http://broken.example/x'))).rejects.toThrow(/could not be fetched \(HTTP 503\)/);
-    await expect(robots.check(new URL('http://down.example/x'))).rejects.toThrow(/could not be fetched \(down\.example: ECONNREFUSED\)/);
+    await expect(robots.check(new URL('http://down.example/x'))).rejects.toThrow(
+      /could not be fetched \(down\.example: ECONNREFUSED\)/,
+    );
   });
 
   it('passes the SSRF guard refusal through instead of a robots verdict', async () => {
-    const robots = new RobotsRules(source({ 'http://10.0.0.1': new FetchRefused('refused: 10.0.0.1 is not public') }), UA);
-    await expect(robots.check(new URL('http://10.0.0.1/'))).rejects.toThrow(new FetchRefused('refused: 10.0.0.1 is not public'));
+    const robots = new RobotsRules(
+      source({ 'http://10.0.0.1': new FetchRefused('refused: 10.0.0.1 is not public') }),
+      UA,
+    );
+    await expect(robots.check(new URL('http://10.0.0.1/'))).rejects.toThrow(
+      new FetchRefused('refused: 10.0.0.1 is not public'),
+    );
   });
 
   it('keeps at most maxOrigins origins', async () => {
@@ -53,6 +63,10 @@ describe('RobotsRules', () => {
     await robots.check(new URL('http://a.example/'));
     await robots.check(new URL('http://b.example/'));
     await robots.check(new URL('http://a.example/'));
-    expect(robotsSource.calls).toEqual(['http://a.example/robots.txt', 'http://b.example/robots.txt', 'http://a.example/robots.txt']);
+    expect(robotsSource.calls).toEqual([
+      'http://a.example/robots.txt',
+      'http://b.example/robots.txt',
+      'http://a.example/robots.txt',
+    ]);
   });
 });

@@ -10,7 +10,12 @@ export const SERVICE_NAMES = SERVICES.filter((service) => service.enabledByDefau
 
 /** `MCP_<NAME>_ENABLED=false` for every catalog service but these. */
 export function enableOnly(...names: string[]): Record<string, string> {
-  return Object.fromEntries(SERVICES.filter((service) => !names.includes(service.name)).map((service) => [`MCP_${envKeyOf(service.name)}_ENABLED`, 'false']));
+  return Object.fromEntries(
+    SERVICES.filter((service) => !names.includes(service.name)).map((service) => [
+      `MCP_${envKeyOf(service.name)}_ENABLED`,
+      'false',
+    ]),
+  );
 }
 
 export interface RunningGateway {
@@ -32,7 +37,10 @@ export interface RunningGateway {
  */
 export async function startGateway(
   extraEnv: Record<string, string> = {},
-  options: { readonly edgePort?: number; /** services npm start must not start (`--skip`) */ readonly skip?: readonly string[] } = {},
+  options: {
+    readonly edgePort?: number;
+    /** services npm start must not start (`--skip`) */ readonly skip?: readonly string[];
+  } = {},
 ): Promise<RunningGateway> {
   const edgePort = options.edgePort ?? (await freePort());
   const authUrl = `http://127.0.0.1:${await freePort()}`;
@@ -55,7 +63,15 @@ export async function startGateway(
     ...Object.fromEntries([...upstreams].map(([name, upstream]) => [`MCP_${envKeyOf(name)}_UPSTREAM`, upstream])),
     ...extraEnv,
   };
-  const child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'tools/scripts/start.mjs'), '--no-build', ...(options.skip?.length ? ['--skip', options.skip.join(',')] : [])], { cwd: WORKSPACE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      join(WORKSPACE_ROOT, 'tools/scripts/start.mjs'),
+      '--no-build',
+      ...(options.skip?.length ? ['--skip', options.skip.join(',')] : []),
+    ],
+    { cwd: WORKSPACE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -72,7 +88,12 @@ export async function startGateway(
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  const mcpUrls = new Map([...output.matchAll(/^\s{4}(\S+)\s+(http:\/\/\S+\/mcp)$/gm)].map((match) => [match[1] as string, match[2] as string]));
+  const mcpUrls = new Map(
+    [...output.matchAll(/^\s{4}(\S+)\s+(http:\/\/\S+\/mcp)$/gm)].map((match) => [
+      match[1] as string,
+      match[2] as string,
+    ]),
+  );
   const url = /issuer (\S+)/.exec(output)?.[1] ?? publicUrl;
   return { url, authUrl, mcpUrls, upstreams, output: () => output, stop };
 }

@@ -2,7 +2,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthTokens,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
 import { parseHTML } from 'linkedom';
 
 /** Never dialled: the test reads the code from the authorization server's redirect instead. */
@@ -20,7 +24,13 @@ export class TestOAuthProvider implements OAuthClientProvider {
   }
 
   public get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'gateway e2e (MCP SDK)', redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+    return {
+      client_name: 'gateway e2e (MCP SDK)',
+      redirect_uris: [REDIRECT_URI],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
   }
 
   public clientInformation() {
@@ -61,7 +71,11 @@ export function recordingFetch(log: string[], fetchFn: typeof fetch = fetch): ty
  * redirects, fills the dev login form (DESIGN.md: input name=username) and allows on the consent form
  * (button name=decision value=allow), until the redirect to the client's redirect URI.
  */
-export async function completeAuthorization(authorizationUrl: URL, username: string, fetchFn: typeof fetch = fetch): Promise<URL> {
+export async function completeAuthorization(
+  authorizationUrl: URL,
+  username: string,
+  fetchFn: typeof fetch = fetch,
+): Promise<URL> {
   const jar = new Map<string, string>();
   let url = authorizationUrl.href;
   let init: RequestInit = {};
@@ -69,7 +83,10 @@ export async function completeAuthorization(authorizationUrl: URL, username: str
     const response = await fetchFn(url, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([name, value]) => `${name}=${value}`).join('; ') },
+      headers: {
+        ...(init.headers as Record<string, string>),
+        cookie: [...jar].map(([name, value]) => `${name}=${value}`).join('; '),
+      },
     });
     for (const cookie of response.headers.getSetCookie()) {
       const pair = cookie.split(';', 1)[0] ?? '';
@@ -96,7 +113,11 @@ export async function completeAuthorization(authorizationUrl: URL, username: str
     if (form.querySelector('button[name="decision"]')) fields.set('decision', 'allow');
     const action = new URL(form.getAttribute('action') ?? url, url);
     url = action.href;
-    init = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: action.origin }, body: fields.toString() };
+    init = {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: action.origin },
+      body: fields.toString(),
+    };
   }
   throw new Error('the authorization did not finish within 12 steps');
 }
@@ -118,7 +139,8 @@ export async function connectWithOAuth(
     () => undefined,
     (error: unknown) => error,
   );
-  if (!(refused instanceof UnauthorizedError) || !provider.authorizationUrl) throw new Error(`expected the SDK to start authorization, got ${String(refused)}\n${log.join('\n')}`);
+  if (!(refused instanceof UnauthorizedError) || !provider.authorizationUrl)
+    throw new Error(`expected the SDK to start authorization, got ${String(refused)}\n${log.join('\n')}`);
   log.push(`GET ${provider.authorizationUrl.origin}${provider.authorizationUrl.pathname} (browser)`);
   const redirect = await completeAuthorization(provider.authorizationUrl, username, fetchFn);
   const code = redirect.searchParams.get('code');

@@ -29,7 +29,9 @@ describe('resolveChildCommand', () => {
   });
 
   it('prefers an explicit STDIO_COMMAND', () => {
-    const command = resolveChildCommand(envWith({ MCP_SERVICE: 'memory', STDIO_COMMAND: '/usr/bin/my-server', STDIO_ARGS: ' --a  b ', STDIO_CWD: base }));
+    const command = resolveChildCommand(
+      envWith({ MCP_SERVICE: 'memory', STDIO_COMMAND: '/usr/bin/my-server', STDIO_ARGS: ' --a  b ', STDIO_CWD: base }),
+    );
     expect(command).toMatchObject({ command: '/usr/bin/my-server', args: ['--a', 'b'], env: {}, cwd: base });
   });
 
@@ -37,6 +39,8 @@ describe('resolveChildCommand', () => {
     for (const name of ['', 'nope', 'echo-stateless']) {
       expect(() => resolveChildCommand(envWith({ MCP_SERVICE: name }))).toThrow(ConfigValidationError);
     }
-    expect(() => resolveChildCommand(envWith({ MCP_SERVICE: 'nope' }))).toThrow(/MCP_SERVICE="nope": must be one of everything, memory, filesystem, sequential-thinking/);
+    expect(() => resolveChildCommand(envWith({ MCP_SERVICE: 'nope' }))).toThrow(
+      /MCP_SERVICE="nope": must be one of everything, memory, filesystem, sequential-thinking/,
+    );
   });
 });

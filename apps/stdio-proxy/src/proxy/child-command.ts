@@ -24,7 +24,13 @@ export function resolveChildCommand(env: StdioProxyEnv): ChildCommand {
   const node = (command: string): string => (command === 'node' ? process.execPath : command);
   const cwd = resolve(env.STDIO_CWD || process.cwd());
   if (env.STDIO_COMMAND) {
-    return { command: node(env.STDIO_COMMAND), args: env.STDIO_ARGS.split(/\s+/).filter(Boolean), env: {}, cwd, label: env.STDIO_COMMAND };
+    return {
+      command: node(env.STDIO_COMMAND),
+      args: env.STDIO_ARGS.split(/\s+/).filter(Boolean),
+      env: {},
+      cwd,
+      label: env.STDIO_COMMAND,
+    };
   }
   const stdioNames = SERVICES.filter((service) => service.stdio).map((service) => service.name);
   const service = SERVICES.find((candidate) => candidate.name === env.MCP_SERVICE && candidate.stdio);
@@ -34,11 +40,16 @@ export function resolveChildCommand(env: StdioProxyEnv): ChildCommand {
       'stdio-proxy',
     );
   }
-  const variables: Record<string, string> = { MCP_DATA_DIR: resolve(env.MCP_DATA_DIR), MCP_WORKSPACE_DIR: resolve(env.MCP_WORKSPACE_DIR) };
-  const substitute = (value: string): string => value.replace(/\$\{(\w+)\}/g, (_, name: string) => variables[name] ?? '');
+  const variables: Record<string, string> = {
+    MCP_DATA_DIR: resolve(env.MCP_DATA_DIR),
+    MCP_WORKSPACE_DIR: resolve(env.MCP_WORKSPACE_DIR),
+  };
+  const substitute = (value: string): string =>
+    value.replace(/\$\{(\w+)\}/g, (_, name: string) => variables[name] ?? '');
   const stdio = service.stdio;
   const used = JSON.stringify(stdio);
-  for (const [name, dir] of Object.entries(variables)) if (used.includes(`\${${name}}`)) mkdirSync(dir, { recursive: true });
+  for (const [name, dir] of Object.entries(variables))
+    if (used.includes(`\${${name}}`)) mkdirSync(dir, { recursive: true });
   return {
     command: node(stdio.command),
     args: stdio.args.map(substitute),

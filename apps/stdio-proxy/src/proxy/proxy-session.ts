@@ -38,8 +38,17 @@ export class ProxySession {
     private readonly logger: Logger,
     onEnded: () => void,
   ) {
-    this.http = new StreamableHTTPServerTransport({ sessionIdGenerator: () => id, onsessionclosed: () => this.close() });
-    this.child = new StdioClientTransport({ command: command.command, args: [...command.args], env: { ...command.env }, cwd: command.cwd, stderr: 'pipe' });
+    this.http = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      onsessionclosed: () => this.close(),
+    });
+    this.child = new StdioClientTransport({
+      command: command.command,
+      args: [...command.args],
+      env: { ...command.env },
+      cwd: command.cwd,
+      stderr: 'pipe',
+    });
     this.http.onclose = () => void this.close();
     this.child.onclose = () => {
       if (!this.ended) this.logger.warn(`session ${id.slice(0, 8)}: child exited, session ended`);
@@ -62,7 +71,10 @@ export class ProxySession {
     await this.child.start();
     const stderr = this.child.stderr; // a PassThrough (stderr: 'pipe')
     // The child's stderr is read continuously (a full pipe would block it) into the log.
-    if (stderr) createInterface({ input: stderr as Readable }).on('line', (line) => this.logger.log(`[${this.id.slice(0, 8)} pid ${this.pid}] ${line}`));
+    if (stderr)
+      createInterface({ input: stderr as Readable }).on('line', (line) =>
+        this.logger.log(`[${this.id.slice(0, 8)} pid ${this.pid}] ${line}`),
+      );
     await this.http.start();
   }
 
@@ -83,7 +95,11 @@ export class ProxySession {
     } else if ('method' in message && message.method === 'notifications/cancelled') {
       this.inFlight.delete((message.params as { requestId?: RequestId } | undefined)?.requestId ?? '');
     }
-    this.child.send(message).catch((error: unknown) => this.logger.warn(`session ${this.id.slice(0, 8)}: write to child failed: ${String(error)}`));
+    this.child
+      .send(message)
+      .catch((error: unknown) =>
+        this.logger.warn(`session ${this.id.slice(0, 8)}: write to child failed: ${String(error)}`),
+      );
   }
 
   private toClient(message: JSONRPCMessage): void {
@@ -98,6 +114,8 @@ export class ProxySession {
     }
     this.http
       .send(message, relatedRequestId === undefined ? undefined : { relatedRequestId })
-      .catch((error: unknown) => this.logger.warn(`session ${this.id.slice(0, 8)}: cannot deliver a child message: ${String(error)}`));
+      .catch((error: unknown) =>
+        this.logger.warn(`session ${this.id.slice(0, 8)}: cannot deliver a child message: ${String(error)}`),
+      );
   }
 }

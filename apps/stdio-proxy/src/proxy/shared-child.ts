@@ -49,7 +49,13 @@ export class SharedChild {
     private readonly logger: Logger,
     onEnded: () => void,
   ) {
-    this.child = new StdioClientTransport({ command: command.command, args: [...command.args], env: { ...command.env }, cwd: command.cwd, stderr: 'pipe' });
+    this.child = new StdioClientTransport({
+      command: command.command,
+      args: [...command.args],
+      env: { ...command.env },
+      cwd: command.cwd,
+      stderr: 'pipe',
+    });
     this.child.onmessage = (message) => this.fromChild(message);
     this.child.onerror = (error) => this.logger.warn(`shared child ${label}: ${error.message}`);
     this.child.onclose = () => {
@@ -63,7 +69,10 @@ export class SharedChild {
     this.starting ??= this.child.start().then(
       () => {
         const stderr = this.child.stderr; // a PassThrough (stderr: 'pipe')
-        if (stderr) createInterface({ input: stderr as Readable }).on('line', (line) => this.logger.log(`[${this.label} pid ${this.child.pid}] ${line}`));
+        if (stderr)
+          createInterface({ input: stderr as Readable }).on('line', (line) =>
+            this.logger.log(`[${this.label} pid ${this.child.pid}] ${line}`),
+          );
       },
       (error: unknown) => {
         this.stopped = true; // the next session gets a new child
@@ -114,7 +123,9 @@ export class SharedChild {
       }
       if (message.method === 'notifications/cancelled') {
         const requestId = (message.params as Params | undefined)?.['requestId'];
-        const id = [...this.pending].find(([, pending]) => pending.session === session && pending.id === requestId)?.[0];
+        const id = [...this.pending].find(
+          ([, pending]) => pending.session === session && pending.id === requestId,
+        )?.[0];
         if (id === undefined) return; // about a request the child never saw
         return this.toChild({ ...message, params: { ...message.params, requestId: id } });
       }
@@ -129,7 +140,8 @@ export class SharedChild {
   private fromChild(message: JSONRPCMessage): void {
     if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
       const pending = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
-      if (!pending) return this.logger.warn(`shared child ${this.label}: response to an unknown request ${String(message.id)}`);
+      if (!pending)
+        return this.logger.warn(`shared child ${this.label}: response to an unknown request ${String(message.id)}`);
       this.pending.delete(message.id as number);
       if (pending.initialize && isJSONRPCResultResponse(message)) this.initializeResult = message.result;
       return void pending.session.deliver({ ...message, id: pending.id });
@@ -138,7 +150,10 @@ export class SharedChild {
       const token = (message.params as Params | undefined)?.['progressToken'];
       const pending = typeof token === 'number' ? this.pending.get(token) : undefined;
       if (!pending) return;
-      return void pending.session.deliver({ ...message, params: { ...message.params, progressToken: pending.token } }, pending.id);
+      return void pending.session.deliver(
+        { ...message, params: { ...message.params, progressToken: pending.token } },
+        pending.id,
+      );
     }
     const newest = [...this.pending.values()].pop();
     if (isJSONRPCRequest(message)) {
@@ -152,7 +167,9 @@ export class SharedChild {
   }
 
   private toChild(message: JSONRPCMessage): void {
-    this.child.send(message).catch((error: unknown) => this.logger.warn(`shared child ${this.label}: write failed: ${String(error)}`));
+    this.child
+      .send(message)
+      .catch((error: unknown) => this.logger.warn(`shared child ${this.label}: write failed: ${String(error)}`));
   }
 }
 
@@ -169,7 +186,10 @@ export class SharedSession {
     private readonly logger: Logger,
     private readonly onEnded: () => void,
   ) {
-    this.http = new StreamableHTTPServerTransport({ sessionIdGenerator: () => id, onsessionclosed: () => this.close() });
+    this.http = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      onsessionclosed: () => this.close(),
+    });
     this.http.onclose = () => void this.close();
   }
 
@@ -184,7 +204,9 @@ export class SharedSession {
   public deliver(message: JSONRPCMessage, relatedRequestId?: RequestId): Promise<void> {
     return this.http
       .send(message, relatedRequestId === undefined ? undefined : { relatedRequestId })
-      .catch((error: unknown) => this.logger.warn(`session ${this.id.slice(0, 8)}: cannot deliver a child message: ${String(error)}`));
+      .catch((error: unknown) =>
+        this.logger.warn(`session ${this.id.slice(0, 8)}: cannot deliver a child message: ${String(error)}`),
+      );
   }
 
   /** Ends the session; the child stops with the last of its user's sessions. Idempotent. */

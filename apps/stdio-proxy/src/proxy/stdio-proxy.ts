@@ -77,7 +77,10 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     const running = [...this.shared.values()].filter((child) => !child.closed).length;
     const children = perUser ? running + (existing && !existing.closed ? 0 : 1) : this.sessions.size + 1;
     if (children > this.env.STDIO_MAX_CHILDREN || owned >= this.env.STDIO_MAX_CHILDREN_PER_USER) {
-      const which = children > this.env.STDIO_MAX_CHILDREN ? 'the proxy runs its maximum of child processes' : 'you have the maximum number of sessions';
+      const which =
+        children > this.env.STDIO_MAX_CHILDREN
+          ? 'the proxy runs its maximum of child processes'
+          : 'you have the maximum number of sessions';
       return refuse(exchange.reply, 503, `Server busy: ${which}; end a session (DELETE) or retry later`, -32000, {
         'retry-after': String(RETRY_AFTER_SECONDS),
       });
@@ -92,7 +95,9 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     } catch (error) {
       this.forget(session);
       this.logger.error(`cannot start ${this.command.label}: ${String(error)}`);
-      return refuse(exchange.reply, 503, 'The wrapped MCP server could not be started', -32000, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+      return refuse(exchange.reply, 503, 'The wrapped MCP server could not be started', -32000, {
+        'retry-after': String(RETRY_AFTER_SECONDS),
+      });
     }
     await serveTransport(session.http, exchange, this.logger);
     if (session.http.sessionId === undefined) {

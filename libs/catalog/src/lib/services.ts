@@ -37,8 +37,22 @@ const stdioServer = (pkg: string, extraArgs: string[] = [], env?: Record<string,
 
 // Ports: 31xx native services, 32xx stdio servers behind the proxy, 3000 auth, 8080 the edge.
 export const SERVICES: readonly ServiceDefinition[] = [
-  { name: 'echo-stateless', title: 'Echo (stateless)', kind: 'native', app: 'echo-stateless', port: 3101, enabledByDefault: true },
-  { name: 'echo-stateful', title: 'Echo (stateful)', kind: 'native', app: 'echo-stateful', port: 3102, enabledByDefault: true },
+  {
+    name: 'echo-stateless',
+    title: 'Echo (stateless)',
+    kind: 'native',
+    app: 'echo-stateless',
+    port: 3101,
+    enabledByDefault: true,
+  },
+  {
+    name: 'echo-stateful',
+    title: 'Echo (stateful)',
+    kind: 'native',
+    app: 'echo-stateful',
+    port: 3102,
+    enabledByDefault: true,
+  },
   { name: 'fetchs', title: 'Fetch', kind: 'native', app: 'fetchs', port: 3103, enabledByDefault: true },
   {
     name: 'everything',

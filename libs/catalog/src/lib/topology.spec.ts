@@ -35,7 +35,10 @@ describe('resolveTopology', () => {
   });
 
   it('reads per-service allow-lists and upstream overrides', () => {
-    const topology = resolveTopology({ MCP_FETCHS_ALLOWED_USERS: ' alice, Bob ', MCP_FETCHS_UPSTREAM: 'http://fetchs:3103' });
+    const topology = resolveTopology({
+      MCP_FETCHS_ALLOWED_USERS: ' alice, Bob ',
+      MCP_FETCHS_UPSTREAM: 'http://fetchs:3103',
+    });
     const fetchs = topology.services.find((service) => service.name === 'fetchs');
     expect(fetchs?.allowedUsers).toEqual(['alice', 'Bob']);
     expect(fetchs?.upstreamUrl).toBe('http://fetchs:3103');

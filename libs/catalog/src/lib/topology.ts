@@ -52,12 +52,17 @@ export function resolveTopology(env: RawEnv = process.env): GatewayTopology {
   const baseDomain = (env['BASE_DOMAIN'] ?? '').trim().toLowerCase();
   let publicUrl = 'http://localhost:8080';
   if (mode === 'subdomain' && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?$/.test(baseDomain)) {
-    problems.push(`BASE_DOMAIN${baseDomain ? `=${JSON.stringify(baseDomain)}` : ' is missing'}: subdomain routing needs a domain such as example.com`);
+    problems.push(
+      `BASE_DOMAIN${baseDomain ? `=${JSON.stringify(baseDomain)}` : ' is missing'}: subdomain routing needs a domain such as example.com`,
+    );
   }
   if (mode === 'path') {
     const parsed = parseOrigin(env['PUBLIC_URL'] || publicUrl);
     if (parsed) publicUrl = parsed;
-    else problems.push(`PUBLIC_URL=${JSON.stringify(env['PUBLIC_URL'])}: must be an http(s) origin such as http://localhost:8080`);
+    else
+      problems.push(
+        `PUBLIC_URL=${JSON.stringify(env['PUBLIC_URL'])}: must be an http(s) origin such as http://localhost:8080`,
+      );
   }
 
   const services = SERVICES.map((definition): ResolvedService => {

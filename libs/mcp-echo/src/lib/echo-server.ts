@@ -40,7 +40,11 @@ export function buildEchoServer(context: McpServerContext, options: EchoOptions)
 
   server.registerTool(
     'echo',
-    { description: 'Returns the message unchanged (stateful: tagged with the session, and remembered for replayLastEcho).', inputSchema: z.object({ message: z.string() }).strict() },
+    {
+      description:
+        'Returns the message unchanged (stateful: tagged with the session, and remembered for replayLastEcho).',
+      inputSchema: z.object({ message: z.string() }).strict(),
+    },
     async ({ message }) => {
       if (!session) return text(message);
       await session.setData('lastEcho', message);
@@ -48,54 +52,71 @@ export function buildEchoServer(context: McpServerContext, options: EchoOptions)
     },
   );
 
-  tool('printHeader', 'Lists the request headers as this service received them, grouped; credentials are redacted.', (extra) => {
-    const groups = groupHeaders(requestContextOf(extra).headers);
-    return [
-      section('Edge (proxy) headers', groups.edge),
-      section('Identity headers', groups.identity),
-      section('MCP headers', groups.mcp),
-      section('Other headers', groups.other),
-    ].join('\n\n');
-  });
+  tool(
+    'printHeader',
+    'Lists the request headers as this service received them, grouped; credentials are redacted.',
+    (extra) => {
+      const groups = groupHeaders(requestContextOf(extra).headers);
+      return [
+        section('Edge (proxy) headers', groups.edge),
+        section('Identity headers', groups.identity),
+        section('MCP headers', groups.mcp),
+        section('Other headers', groups.other),
+      ].join('\n\n');
+    },
+  );
 
-  tool('bearerDecode', "Decodes the bearer token's JWT header and claims WITHOUT verifying it (the edge verified it); never shows the signature.", (extra) => {
-    const decoded = decodeBearer(first(requestContextOf(extra).headers['authorization']));
-    if (typeof decoded === 'string') return decoded;
-    const times = new Set(['iat', 'exp', 'nbf', 'auth_time']);
-    const exp = decoded.claims['exp'];
-    return [
-      section('JWT header', Object.entries(decoded.header)),
-      section('Claims', Object.entries(decoded.claims).map(([key, value]) => [key, times.has(key) ? describeTime(value) : JSON.stringify(value)] as const)),
-      typeof exp === 'number' && exp * 1000 < Date.now() ? 'Status: EXPIRED' : 'Status: not expired',
-      `Signature: ${decoded.hasSignature ? 'present (not shown, not verified here)' : 'MISSING'}`,
-    ].join('\n\n');
-  });
+  tool(
+    'bearerDecode',
+    "Decodes the bearer token's JWT header and claims WITHOUT verifying it (the edge verified it); never shows the signature.",
+    (extra) => {
+      const decoded = decodeBearer(first(requestContextOf(extra).headers['authorization']));
+      if (typeof decoded === 'string') return decoded;
+      const times = new Set(['iat', 'exp', 'nbf', 'auth_time']);
+      const exp = decoded.claims['exp'];
+      return [
+        section('JWT header', Object.entries(decoded.header)),
+        section(
+          'Claims',
+          Object.entries(decoded.claims).map(
+            ([key, value]) => [key, times.has(key) ? describeTime(value) : JSON.stringify(value)] as const,
+          ),
+        ),
+        typeof exp === 'number' && exp * 1000 < Date.now() ? 'Status: EXPIRED' : 'Status: not expired',
+        `Signature: ${decoded.hasSignature ? 'present (not shown, not verified here)' : 'MISSING'}`,
+      ].join('\n\n');
+    },
+  );
 
-  tool('authContext', 'Shows who the gateway says is calling (identity headers), the session and the request origin.', (extra) => {
-    const { identity, headers } = requestContextOf(extra);
-    const authorization = first(headers['authorization']);
-    return [
-      section('Identity (from the edge)', [
-        ['user id', identity?.userId ?? '(none: no x-user-id, not behind the edge?)'],
-        ['user name', identity?.userName ?? '-'],
-        ['email', identity?.userEmail ?? '-'],
-        ['client id', identity?.clientId ?? '-'],
-        ['scope', identity?.scope ?? '-'],
-      ]),
-      section('Credentials', [
-        ['bearer token', authorization ? `present (${authorization.length} chars, not shown)` : 'absent'],
-        ['cookies', headers['cookie'] ? 'present (not shown)' : 'absent'],
-      ]),
-      section('Request', [
-        ['session', first(headers['mcp-session-id']) ?? '(none: stateless)'],
-        ['host', first(headers['host']) ?? '-'],
-        ['origin', first(headers['origin']) ?? '-'],
-        ['referer', first(headers['referer']) ?? '-'],
-        ['user agent', first(headers['user-agent']) ?? '-'],
-        ['HTTPS at the edge', first(headers['x-forwarded-proto']) === 'https' ? 'yes' : 'no or unknown'],
-      ]),
-    ].join('\n\n');
-  });
+  tool(
+    'authContext',
+    'Shows who the gateway says is calling (identity headers), the session and the request origin.',
+    (extra) => {
+      const { identity, headers } = requestContextOf(extra);
+      const authorization = first(headers['authorization']);
+      return [
+        section('Identity (from the edge)', [
+          ['user id', identity?.userId ?? '(none: no x-user-id, not behind the edge?)'],
+          ['user name', identity?.userName ?? '-'],
+          ['email', identity?.userEmail ?? '-'],
+          ['client id', identity?.clientId ?? '-'],
+          ['scope', identity?.scope ?? '-'],
+        ]),
+        section('Credentials', [
+          ['bearer token', authorization ? `present (${authorization.length} chars, not shown)` : 'absent'],
+          ['cookies', headers['cookie'] ? 'present (not shown)' : 'absent'],
+        ]),
+        section('Request', [
+          ['session', first(headers['mcp-session-id']) ?? '(none: stateless)'],
+          ['host', first(headers['host']) ?? '-'],
+          ['origin', first(headers['origin']) ?? '-'],
+          ['referer', first(headers['referer']) ?? '-'],
+          ['user agent', first(headers['user-agent']) ?? '-'],
+          ['HTTPS at the edge', first(headers['x-forwarded-proto']) === 'https' ? 'yes' : 'no or unknown'],
+        ]),
+      ].join('\n\n');
+    },
+  );
 
   tool('requestTiming', 'Reports how long this request has taken inside the service, and process load.', (extra) => {
     const elapsed = performance.now() - requestContextOf(extra).receivedAt;
@@ -111,48 +132,92 @@ export function buildEchoServer(context: McpServerContext, options: EchoOptions)
     ]);
   });
 
-  tool('corsAnalysis', 'Explains the CORS-relevant request headers and whether this Origin is allowed (MCP_ALLOWED_ORIGINS).', (extra) => {
-    const { headers } = requestContextOf(extra);
-    const origin = first(headers['origin']);
-    const verdict = origin === undefined
-      ? 'no Origin header: a non-browser client, allowed'
-      : options.allowedOrigins.includes(origin)
-        ? 'allowed (listed in MCP_ALLOWED_ORIGINS)'
-        : "allowed (the gateway's own public origin, or * in MCP_ALLOWED_ORIGINS)"; // foreign origins never get here: 403
-    return [
-      section('Origin', [['origin', origin ?? '-'], ['verdict', verdict], ['allow-list', options.allowedOrigins.join(', ') || "(empty: only the gateway's own origins)"]]),
-      section('Browser request context', ['sec-fetch-site', 'sec-fetch-mode', 'sec-fetch-dest', 'access-control-request-method', 'access-control-request-headers'].map((name) => [name, first(headers[name]) ?? '-'] as const)),
-      'CORS response headers and preflights are the edge\'s job (DESIGN: one place), not this service\'s.',
-    ].join('\n\n');
-  });
-
-  tool('environmentDump', 'Shows the service configuration from an allow-list of non-secret keys, and the runtime.', () =>
-    [
-      section('Configuration (allow-listed keys only)', safeEnvironment(process.env)),
-      section('Runtime', [['node', process.version], ['platform', `${process.platform} ${process.arch}`], ['hostname', hostname()], ['pid', process.pid]]),
-    ].join('\n\n'),
+  tool(
+    'corsAnalysis',
+    'Explains the CORS-relevant request headers and whether this Origin is allowed (MCP_ALLOWED_ORIGINS).',
+    (extra) => {
+      const { headers } = requestContextOf(extra);
+      const origin = first(headers['origin']);
+      const verdict =
+        origin === undefined
+          ? 'no Origin header: a non-browser client, allowed'
+          : options.allowedOrigins.includes(origin)
+            ? 'allowed (listed in MCP_ALLOWED_ORIGINS)'
+            : "allowed (the gateway's own public origin, or * in MCP_ALLOWED_ORIGINS)"; // foreign origins never get here: 403
+      return [
+        section('Origin', [
+          ['origin', origin ?? '-'],
+          ['verdict', verdict],
+          ['allow-list', options.allowedOrigins.join(', ') || "(empty: only the gateway's own origins)"],
+        ]),
+        section(
+          'Browser request context',
+          [
+            'sec-fetch-site',
+            'sec-fetch-mode',
+            'sec-fetch-dest',
+            'access-control-request-method',
+            'access-control-request-headers',
+          ].map((name) => [name, first(headers[name]) ?? '-'] as const),
+        ),
+        "CORS response headers and preflights are the edge's job (DESIGN: one place), not this service's.",
+      ].join('\n\n');
+    },
   );
 
-  tool('healthProbe', 'Reports process health (memory, uptime, load) and dependency checks: HEALTHY or DEGRADED.', async () => {
-    const checks = await Promise.all(
-      Object.entries(options.checks ?? {}).map(async ([name, check]) => {
-        try {
-          await check();
-          return [name, 'ok'] as const;
-        } catch (error) {
-          return [name, `FAILED (${error instanceof Error ? error.message : String(error)})`] as const;
-        }
-      }),
-    );
-    const memory = process.memoryUsage();
-    const healthy = checks.every(([, state]) => state === 'ok');
-    return [
-      `Status: ${healthy ? 'HEALTHY' : 'DEGRADED'}`,
-      section('Process', [['pid', process.pid], ['uptime', `${process.uptime().toFixed(0)} s`], ['RSS', mib(memory.rss)], ['heap used/total', `${mib(memory.heapUsed)} / ${mib(memory.heapTotal)}`]]),
-      section('Host', [['CPUs', cpus().length], ['load average', loadavg().map((load) => load.toFixed(2)).join(' ')], ['free memory', `${mib(freemem())} of ${mib(totalmem())}`]]),
-      section('Checks', checks),
-    ].join('\n\n');
-  });
+  tool(
+    'environmentDump',
+    'Shows the service configuration from an allow-list of non-secret keys, and the runtime.',
+    () =>
+      [
+        section('Configuration (allow-listed keys only)', safeEnvironment(process.env)),
+        section('Runtime', [
+          ['node', process.version],
+          ['platform', `${process.platform} ${process.arch}`],
+          ['hostname', hostname()],
+          ['pid', process.pid],
+        ]),
+      ].join('\n\n'),
+  );
+
+  tool(
+    'healthProbe',
+    'Reports process health (memory, uptime, load) and dependency checks: HEALTHY or DEGRADED.',
+    async () => {
+      const checks = await Promise.all(
+        Object.entries(options.checks ?? {}).map(async ([name, check]) => {
+          try {
+            await check();
+            return [name, 'ok'] as const;
+          } catch (error) {
+            return [name, `FAILED (${error instanceof Error ? error.message : String(error)})`] as const;
+          }
+        }),
+      );
+      const memory = process.memoryUsage();
+      const healthy = checks.every(([, state]) => state === 'ok');
+      return [
+        `Status: ${healthy ? 'HEALTHY' : 'DEGRADED'}`,
+        section('Process', [
+          ['pid', process.pid],
+          ['uptime', `${process.uptime().toFixed(0)} s`],
+          ['RSS', mib(memory.rss)],
+          ['heap used/total', `${mib(memory.heapUsed)} / ${mib(memory.heapTotal)}`],
+        ]),
+        section('Host', [
+          ['CPUs', cpus().length],
+          [
+            'load average',
+            loadavg()
+              .map((load) => load.toFixed(2))
+              .join(' '),
+          ],
+          ['free memory', `${mib(freemem())} of ${mib(totalmem())}`],
+        ]),
+        section('Checks', checks),
+      ].join('\n\n');
+    },
+  );
 
   tool('whoIStheGOAT', 'Names the Greatest Of All Time, after a rigorous analysis of who is calling.', (extra) => {
     const { identity } = requestContextOf(extra);
@@ -182,7 +247,16 @@ export function buildEchoServer(context: McpServerContext, options: EchoOptions)
           ['client', current?.clientInfo ? `${current.clientInfo.name} ${current.clientInfo.version}` : '-'],
           ['idle timeout', `${options.idleTimeoutSeconds ?? '-'} s`],
         ]),
-        section(`Your sessions (${own.length})`, own.map((record) => [`${record.id.slice(0, 8)}…`, `${record.clientInfo?.name ?? 'unknown client'}, last active ${record.lastActivityAt}`] as const)),
+        section(
+          `Your sessions (${own.length})`,
+          own.map(
+            (record) =>
+              [
+                `${record.id.slice(0, 8)}…`,
+                `${record.clientInfo?.name ?? 'unknown client'}, last active ${record.lastActivityAt}`,
+              ] as const,
+          ),
+        ),
       ].join('\n\n');
     });
   }

@@ -3,13 +3,17 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
 /** Header names whose values are credentials: never printed, whatever the tool. */
-const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|password|api-?key|session-?key/i;
+const CREDENTIAL_HEADER =
+  /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|password|api-?key|session-?key/i;
 
 /** A credential's shape without its value: `Bearer [redacted, 812 chars]`, cookie names only. */
 export function redactHeader(name: string, value: string): string {
   const lower = name.toLowerCase();
   if (lower === 'cookie') {
-    const names = value.split(';').map((pair) => pair.split('=')[0]?.trim()).filter(Boolean);
+    const names = value
+      .split(';')
+      .map((pair) => pair.split('=')[0]?.trim())
+      .filter(Boolean);
     return `[redacted values] cookies: ${names.join(', ')}`;
   }
   if (!CREDENTIAL_HEADER.test(lower)) return value;
@@ -57,7 +61,10 @@ export interface DecodedBearer {
 /** The bearer token of an `Authorization` header, decoded WITHOUT verification (jose); never the signature. */
 export function decodeBearer(authorization: string | undefined): DecodedBearer | string {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-  if (!match?.[1]) return authorization ? 'The Authorization header is not a Bearer token.' : 'No Authorization header reached this service.';
+  if (!match?.[1])
+    return authorization
+      ? 'The Authorization header is not a Bearer token.'
+      : 'No Authorization header reached this service.';
   const token = match[1];
   try {
     return {

@@ -16,7 +16,9 @@ function buildServer(context: McpServerContext): McpServer {
   return server;
 }
 
-async function serve(config: Partial<McpEndpointConfig>): Promise<{ url: string; app: FastifyInstance; endpoint: McpEndpoint }> {
+async function serve(
+  config: Partial<McpEndpointConfig>,
+): Promise<{ url: string; app: FastifyInstance; endpoint: McpEndpoint }> {
   const endpoint = new McpEndpoint({
     name: 'test',
     mode: 'stateless',
@@ -31,7 +33,10 @@ async function serve(config: Partial<McpEndpointConfig>): Promise<{ url: string;
   return { url: `${address}/mcp`, app, endpoint };
 }
 
-async function connect(url: string, userId?: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+async function connect(
+  url: string,
+  userId?: string,
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: { headers: userId ? { 'x-user-id': userId } : {} },
   });
@@ -75,7 +80,9 @@ describe('McpEndpoint, stateless', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('application/json');
     expect(response.headers.get('mcp-session-id')).toBeNull();
-    expect(((await response.json()) as { result: { protocolVersion: string } }).result.protocolVersion).toBe('2025-11-25');
+    expect(((await response.json()) as { result: { protocolVersion: string } }).result.protocolVersion).toBe(
+      '2025-11-25',
+    );
   });
 
   it('refuses client mistakes with JSON-RPC errors and 4xx', async () => {
@@ -127,7 +134,12 @@ describe('McpEndpoint, stateful', () => {
     const sessionId = transport.sessionId as string;
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
     const headers = { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25', 'x-user-id': 'github:1' };
-    const call = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'whoami', arguments: {} } });
+    const call = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'whoami', arguments: {} },
+    });
 
     const onSecond = await post(second.url, call, { ...headers, accept: 'application/json' });
     expect(onSecond.status).toBe(200);
@@ -145,9 +157,13 @@ describe('McpEndpoint, stateful', () => {
     const short = await serve({ mode: 'stateful', store, idleSeconds: 1 });
     const { client, transport } = await connect(short.url, 'github:1');
     const headers = { 'mcp-session-id': transport.sessionId as string, 'x-user-id': 'github:1' };
-    expect((await post(short.url, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping' }), headers)).status).toBe(200);
+    expect((await post(short.url, JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping' }), headers)).status).toBe(
+      200,
+    );
     await new Promise((resolve) => setTimeout(resolve, 2_100));
-    expect((await post(short.url, JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'ping' }), headers)).status).toBe(404);
+    expect((await post(short.url, JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'ping' }), headers)).status).toBe(
+      404,
+    );
     await client.close();
     await short.endpoint.close();
     await short.app.close();

@@ -76,7 +76,8 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
   ) {
     this.logger = new Logger(`Mcp:${config.name}`);
     if (config.mode === 'stateful') {
-      if (!config.store || !config.idleSeconds) throw new Error('stateful MCP needs a KeyValueStore and an idle timeout');
+      if (!config.store || !config.idleSeconds)
+        throw new Error('stateful MCP needs a KeyValueStore and an idle timeout');
       this.sessions = new SessionStore(config.store, config.name, config.idleSeconds);
     }
   }
@@ -115,7 +116,8 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
   private async stateless(exchange: McpExchange): Promise<void> {
     const { request, reply, identity } = exchange;
     // basic/transports "Listening for Messages": a server without a server-to-client stream answers GET with 405.
-    if (request.method !== 'POST') return refuse(reply, 405, 'Method not allowed: this server is stateless, use POST', -32000, { allow: 'POST' });
+    if (request.method !== 'POST')
+      return refuse(reply, 405, 'Method not allowed: this server is stateless, use POST', -32000, { allow: 'POST' });
     const server = this.config.server({ identity, session: undefined });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     transport.onerror = (error) => this.logger.debug(`transport: ${error.message}`);
@@ -159,7 +161,11 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
     return pending;
   }
 
-  private async connect(record: SessionRecord, identity: CallerIdentity | undefined, revived: boolean): Promise<LiveSession> {
+  private async connect(
+    record: SessionRecord,
+    identity: CallerIdentity | undefined,
+    revived: boolean,
+  ): Promise<LiveSession> {
     const sessions = this.sessions as SessionStore;
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => record.id,
@@ -221,4 +227,3 @@ function newRecord(init: InitializeRequest, userId: string | null): SessionRecor
     data: {},
   };
 }
-

@@ -27,8 +27,18 @@ export class McpHttpModule {
       providers: [
         {
           provide: McpEndpoint,
-          inject: [options.envClass, HttpAdapterHost, { token: KeyValueStore, optional: true }, ...(options.inject ?? [])],
-          useFactory: (env: McpEnv | McpSessionEnv, adapterHost: HttpAdapterHost, store?: KeyValueStore, ...injected: never[]) =>
+          inject: [
+            options.envClass,
+            HttpAdapterHost,
+            { token: KeyValueStore, optional: true },
+            ...(options.inject ?? []),
+          ],
+          useFactory: (
+            env: McpEnv | McpSessionEnv,
+            adapterHost: HttpAdapterHost,
+            store?: KeyValueStore,
+            ...injected: never[]
+          ) =>
             new McpEndpoint(
               {
                 name: options.name,

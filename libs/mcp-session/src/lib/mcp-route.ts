@@ -47,11 +47,16 @@ export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOpti
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const origin = request.headers.origin;
     // basic/transports "Security Warning": servers MUST validate Origin; an invalid one gets 403.
-    if (origin !== undefined && !anyOrigin && !allowedOrigins.has(origin)) return refuse(reply, 403, `Origin ${origin} is not allowed`);
+    if (origin !== undefined && !anyOrigin && !allowedOrigins.has(origin))
+      return refuse(reply, 403, `Origin ${origin} is not allowed`);
     const version = headerOf(request, 'mcp-protocol-version');
     // basic/transports "Protocol Version Header": an unsupported version gets 400.
     if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      return refuse(reply, 400, `Unsupported MCP-Protocol-Version ${version}; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
+      return refuse(
+        reply,
+        400,
+        `Unsupported MCP-Protocol-Version ${version}; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`,
+      );
     }
     let body: unknown;
     let jsonOnly = false;
@@ -84,13 +89,22 @@ export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOpti
       void refuse(reply, status, status === 500 ? 'Internal error' : error.message);
     });
     for (const url of [path, `${path}/`]) {
-      instance.route({ method: ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'], url, bodyLimit: options.maxBodyBytes, handler: handle });
+      instance.route({
+        method: ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'],
+        url,
+        bodyLimit: options.maxBodyBytes,
+        handler: handle,
+      });
     }
   });
 }
 
 /** Hands the request to an SDK transport, which writes the response (JSON, SSE or a status). */
-export async function serveTransport(transport: StreamableHTTPServerTransport, exchange: McpExchange, logger: Logger): Promise<void> {
+export async function serveTransport(
+  transport: StreamableHTTPServerTransport,
+  exchange: McpExchange,
+  logger: Logger,
+): Promise<void> {
   const { request, reply } = exchange;
   reply.hijack();
   try {
@@ -114,7 +128,10 @@ export async function refuse(
   code = -32000,
   headers: Record<string, string> = {},
 ): Promise<void> {
-  await reply.code(status).headers({ ...headers, 'content-type': 'application/json' }).send(jsonRpcError(code, message));
+  await reply
+    .code(status)
+    .headers({ ...headers, 'content-type': 'application/json' })
+    .send(jsonRpcError(code, message));
 }
 
 export function headerOf(request: FastifyRequest, name: string): string | undefined {
@@ -160,4 +177,3 @@ function gatewayOrigins(): string[] {
   const topology = resolveTopology(loadRawEnv());
   return [new URL(topology.issuer).origin, ...topology.services.map((service) => service.origin)];
 }
-

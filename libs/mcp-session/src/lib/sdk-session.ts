@@ -8,7 +8,11 @@ import type { SessionRecord } from './session-store';
  * setter (only `initialize` sets them). We set the same fields `initialize` would; `mcp-endpoint.spec.ts`
  * (a second replica serving a session) fails if an SDK upgrade renames them.
  */
-export function reviveSession(transport: StreamableHTTPServerTransport, server: McpServer, record: SessionRecord): void {
+export function reviveSession(
+  transport: StreamableHTTPServerTransport,
+  server: McpServer,
+  record: SessionRecord,
+): void {
   const web = internalsOf(transport);
   web.sessionId = record.id;
   web._initialized = true;

@@ -28,7 +28,10 @@ export class SessionStore {
   ) {}
 
   public async load(id: string): Promise<SessionRecord | null> {
-    const [record, seen] = await Promise.all([this.store.getJson<SessionRecord>(this.key(id)), this.store.get(this.seenKey(id))]);
+    const [record, seen] = await Promise.all([
+      this.store.getJson<SessionRecord>(this.key(id)),
+      this.store.get(this.seenKey(id)),
+    ]);
     return record && { ...record, lastActivityAt: seen ?? record.lastActivityAt };
   }
 

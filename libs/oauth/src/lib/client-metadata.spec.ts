@@ -29,7 +29,14 @@ describe('validateClientMetadata', () => {
       jwks_uri: 'https://inspector.example/jwks',
       favourite_colour: 'blue',
     });
-    expect(result).toMatchObject({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], scope: 'mcp', client_name: 'Inspector', contacts: ['ops@example.com'], application_type: 'native' });
+    expect(result).toMatchObject({
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      scope: 'mcp',
+      client_name: 'Inspector',
+      contacts: ['ops@example.com'],
+      application_type: 'native',
+    });
     expect(result).not.toHaveProperty('jwks_uri');
     expect(result).not.toHaveProperty('favourite_colour');
   });

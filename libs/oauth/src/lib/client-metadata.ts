@@ -39,23 +39,28 @@ const TEXT_FIELDS = ['client_name', 'software_id', 'software_version'] as const;
  * both grants this server has, `scope` every supported scope.
  */
 export function validateClientMetadata(body: unknown): ValidClientMetadata {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the request body must be a JSON object of client metadata');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalid('the request body must be a JSON object of client metadata');
   const input = body as Record<string, unknown>;
 
   const redirectUris = input['redirect_uris'];
   if (redirectUris === undefined) throw invalid('redirect_uris is required');
-  if (!Array.isArray(redirectUris) || redirectUris.length === 0) throw invalid('redirect_uris must be a non-empty array of URIs');
-  if (redirectUris.length > MAX_REDIRECT_URIS) throw invalid(`at most ${MAX_REDIRECT_URIS} redirect_uris may be registered`);
+  if (!Array.isArray(redirectUris) || redirectUris.length === 0)
+    throw invalid('redirect_uris must be a non-empty array of URIs');
+  if (redirectUris.length > MAX_REDIRECT_URIS)
+    throw invalid(`at most ${MAX_REDIRECT_URIS} redirect_uris may be registered`);
   for (const uri of redirectUris) checkRedirectUri(uri);
 
   const authMethod = oneOf(input, 'token_endpoint_auth_method', TOKEN_ENDPOINT_AUTH_METHODS) ?? 'client_secret_basic';
   const grantTypes = listOf(input, 'grant_types', GRANT_TYPES) ?? [...GRANT_TYPES];
   const responseTypes = listOf(input, 'response_types', RESPONSE_TYPES) ?? [...RESPONSE_TYPES];
   // RFC 7591 §2.1: response_type "code" needs grant_type "authorization_code", the only flow served here.
-  if (!grantTypes.includes('authorization_code')) throw invalid('grant_types must include authorization_code (response_types "code")');
+  if (!grantTypes.includes('authorization_code'))
+    throw invalid('grant_types must include authorization_code (response_types "code")');
 
   const scopeValue = input['scope'];
-  if (scopeValue !== undefined && typeof scopeValue !== 'string') throw invalid('scope must be a space-separated string');
+  if (scopeValue !== undefined && typeof scopeValue !== 'string')
+    throw invalid('scope must be a space-separated string');
   const scopes = scopeValue === undefined ? [...SUPPORTED_SCOPES] : parseScope(scopeValue, 'invalid_client_metadata');
   if (scopes.length === 0) throw invalid('scope must name at least one scope');
 
@@ -76,7 +81,11 @@ export function validateClientMetadata(body: unknown): ValidClientMetadata {
   }
   const contacts = input['contacts'];
   if (contacts !== undefined) {
-    if (!Array.isArray(contacts) || contacts.length > MAX_CONTACTS || !contacts.every((c) => typeof c === 'string' && c.length > 0 && c.length <= 320)) {
+    if (
+      !Array.isArray(contacts) ||
+      contacts.length > MAX_CONTACTS ||
+      !contacts.every((c) => typeof c === 'string' && c.length > 0 && c.length <= 320)
+    ) {
       throw invalid(`contacts must be an array of at most ${MAX_CONTACTS} e-mail addresses`);
     }
     metadata.contacts = contacts as string[];
@@ -95,10 +104,18 @@ function oneOf<T extends string>(input: Record<string, unknown>, field: string, 
   return value as T;
 }
 
-function listOf<T extends string>(input: Record<string, unknown>, field: string, allowed: readonly T[]): T[] | undefined {
+function listOf<T extends string>(
+  input: Record<string, unknown>,
+  field: string,
+  allowed: readonly T[],
+): T[] | undefined {
   const value = input[field];
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === 'string' && (allowed as readonly string[]).includes(item))) {
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((item) => typeof item === 'string' && (allowed as readonly string[]).includes(item))
+  ) {
     throw invalid(`${field} must be a non-empty array of ${allowed.join(', ')}`);
   }
   return [...new Set(value as T[])];
@@ -107,7 +124,8 @@ function listOf<T extends string>(input: Record<string, unknown>, field: string,
 function text(input: Record<string, unknown>, field: string): string | undefined {
   const value = input[field];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length > MAX_TEXT) throw invalid(`${field} must be a string of at most ${MAX_TEXT} characters`);
+  if (typeof value !== 'string' || value.length > MAX_TEXT)
+    throw invalid(`${field} must be a string of at most ${MAX_TEXT} characters`);
   return value;
 }
 

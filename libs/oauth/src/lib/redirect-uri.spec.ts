@@ -33,12 +33,16 @@ describe('checkRedirectUri', () => {
     ['not a uri', 'absolute'],
     ['', 'non-empty'],
   ])('refuses %s (%s)', (uri, reason) => {
-    expect(() => checkRedirectUri(uri)).toThrow(expect.objectContaining({ code: 'invalid_redirect_uri', message: expect.stringContaining(reason) }));
+    expect(() => checkRedirectUri(uri)).toThrow(
+      expect.objectContaining({ code: 'invalid_redirect_uri', message: expect.stringContaining(reason) }),
+    );
   });
 
   it('refuses non-strings and very long URIs', () => {
     expect(() => checkRedirectUri(42)).toThrow(expect.objectContaining({ code: 'invalid_redirect_uri' }));
-    expect(() => checkRedirectUri(`https://example.com/${'a'.repeat(2000)}`)).toThrow(expect.objectContaining({ code: 'invalid_redirect_uri' }));
+    expect(() => checkRedirectUri(`https://example.com/${'a'.repeat(2000)}`)).toThrow(
+      expect.objectContaining({ code: 'invalid_redirect_uri' }),
+    );
   });
 });
 
@@ -48,8 +52,12 @@ describe('matchRedirectUri', () => {
     expect(matchRedirectUri('https://app.example/cb', 'https://app.example/cb/')).toBe(false);
     expect(matchRedirectUri('https://app.example/cb', 'https://APP.example/cb')).toBe(false);
     expect(matchRedirectUri('https://app.example:443/cb', 'https://app.example:8443/cb')).toBe(false);
-    expect(matchRedirectUri('cursor://anysphere.cursor-mcp/oauth/callback', 'cursor://anysphere.cursor-mcp/oauth/callback')).toBe(true);
-    expect(matchRedirectUri('cursor://anysphere.cursor-mcp/oauth/callback', 'cursor://anysphere.cursor-mcp/oauth/callback2')).toBe(false);
+    expect(
+      matchRedirectUri('cursor://anysphere.cursor-mcp/oauth/callback', 'cursor://anysphere.cursor-mcp/oauth/callback'),
+    ).toBe(true);
+    expect(
+      matchRedirectUri('cursor://anysphere.cursor-mcp/oauth/callback', 'cursor://anysphere.cursor-mcp/oauth/callback2'),
+    ).toBe(false);
   });
 
   it('ignores the port of a loopback redirect (RFC 8252 §7.3) but nothing else', () => {

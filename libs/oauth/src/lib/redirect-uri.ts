@@ -35,7 +35,8 @@ export type RedirectUriKind = 'https' | 'loopback' | 'private-use';
 /** Validates one redirect URI for registration; returns its kind or throws `invalid_redirect_uri`. */
 export function checkRedirectUri(value: unknown): RedirectUriKind {
   if (typeof value !== 'string' || value.length === 0) throw refuse('each redirect URI must be a non-empty string');
-  if (value.length > MAX_REDIRECT_URI_LENGTH) throw refuse(`redirect URIs are limited to ${MAX_REDIRECT_URI_LENGTH} characters`);
+  if (value.length > MAX_REDIRECT_URI_LENGTH)
+    throw refuse(`redirect URIs are limited to ${MAX_REDIRECT_URI_LENGTH} characters`);
   const url = parse(value);
   if (!url) throw refuse(`${quote(value)} is not an absolute URI`);
   // WHATWG drops an empty fragment ("…/cb#"), so look at the raw string too. RFC 6749 §3.1.2.
@@ -65,7 +66,12 @@ export function matchRedirectUri(registered: string, presented: string): boolean
   if (!want || !got) return false;
   if (want.protocol !== 'http:' || !LOOPBACK_HOSTS.has(want.hostname)) return false;
   if (presented.includes('#') || got.username || got.password) return false;
-  return got.protocol === 'http:' && got.hostname === want.hostname && got.pathname === want.pathname && got.search === want.search;
+  return (
+    got.protocol === 'http:' &&
+    got.hostname === want.hostname &&
+    got.pathname === want.pathname &&
+    got.search === want.search
+  );
 }
 
 function parse(value: string): URL | undefined {

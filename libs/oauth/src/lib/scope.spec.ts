@@ -7,8 +7,12 @@ describe('parseScope', () => {
   });
 
   it('refuses unknown scopes and bad characters with the requested code', () => {
-    expect(() => parseScope('openid mcp')).toThrow(expect.objectContaining({ code: 'invalid_scope', message: expect.stringContaining('"openid"') }));
-    expect(() => parseScope('mc"p', 'invalid_client_metadata')).toThrow(expect.objectContaining({ code: 'invalid_client_metadata' }));
+    expect(() => parseScope('openid mcp')).toThrow(
+      expect.objectContaining({ code: 'invalid_scope', message: expect.stringContaining('"openid"') }),
+    );
+    expect(() => parseScope('mc"p', 'invalid_client_metadata')).toThrow(
+      expect.objectContaining({ code: 'invalid_client_metadata' }),
+    );
   });
 
   it('keeps offline_access out of the resource scopes', () => {

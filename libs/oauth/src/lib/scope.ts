@@ -19,13 +19,20 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
  * Parses a space-delimited `scope` (RFC 6749 §3.3) into distinct tokens, in order. Throws `invalid_scope`
  * (or the given code) on bad syntax or on a scope this server does not support.
  */
-export function parseScope(value: string, code: 'invalid_scope' | 'invalid_client_metadata' = 'invalid_scope'): Scope[] {
+export function parseScope(
+  value: string,
+  code: 'invalid_scope' | 'invalid_client_metadata' = 'invalid_scope',
+): Scope[] {
   const tokens = value.split(' ').filter((token) => token !== '');
   const bad = tokens.find((token) => !SCOPE_TOKEN.test(token));
-  if (bad !== undefined) throw new OAuthError(code, `scope contains an invalid character: ${JSON.stringify(bad.slice(0, 50))}`);
+  if (bad !== undefined)
+    throw new OAuthError(code, `scope contains an invalid character: ${JSON.stringify(bad.slice(0, 50))}`);
   const unknown = tokens.filter((token) => !(SUPPORTED_SCOPES as readonly string[]).includes(token));
   if (unknown.length > 0) {
-    throw new OAuthError(code, `unsupported scope ${unknown.map((s) => JSON.stringify(s.slice(0, 50))).join(', ')}; supported: ${SUPPORTED_SCOPES.join(' ')}`);
+    throw new OAuthError(
+      code,
+      `unsupported scope ${unknown.map((s) => JSON.stringify(s.slice(0, 50))).join(', ')}; supported: ${SUPPORTED_SCOPES.join(' ')}`,
+    );
   }
   return [...new Set(tokens as Scope[])];
 }

@@ -44,7 +44,10 @@ describe('HealthController', () => {
       storage: { ping: () => Promise.reject(new Error('ECONNREFUSED')) },
       children: { ping: async () => undefined },
     }).readiness(reply);
-    expect(reply.sent).toEqual({ status: 503, body: { status: 'unavailable', checks: { storage: 'unavailable', children: 'ok' } } });
+    expect(reply.sent).toEqual({
+      status: 503,
+      body: { status: 'unavailable', checks: { storage: 'unavailable', children: 'ok' } },
+    });
   });
 
   it('treats a check that hangs as unavailable', async () => {

@@ -28,7 +28,10 @@ export interface PlatformOptions {
 export class PlatformModule {
   public static forRoot({ envClass, readiness = {}, quietPaths = [] }: PlatformOptions): DynamicModule {
     // Quiet paths skip the pino-http middleware entirely (no per-request logger, no access line).
-    const quiet = ['/healthz', '/readyz', ...quietPaths].map((path) => ({ method: RequestMethod.ALL, path: path.replace(/^\//, '') }));
+    const quiet = ['/healthz', '/readyz', ...quietPaths].map((path) => ({
+      method: RequestMethod.ALL,
+      path: path.replace(/^\//, ''),
+    }));
     return {
       module: PlatformModule,
       imports: [

@@ -55,7 +55,9 @@ export async function runService<E extends BaseEnv>(service: ServiceDescription<
     if (error instanceof ConfigValidationError) {
       process.stderr.write(`${error.message}\n`);
     } else {
-      process.stderr.write(`${service.name} failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.stderr.write(
+        `${service.name} failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
+      );
     }
     process.exit(1);
   }

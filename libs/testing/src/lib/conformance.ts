@@ -40,22 +40,26 @@ export async function runConformance(
   try {
     const runs = scenarios.length ? scenarios.map((scenario) => ['--scenario', scenario]) : [[]];
     for (const extra of runs) {
-      await promisify(execFile)(NODE_22, [...(options.nodeArgs ?? []), CONFORMANCE, 'server', '--url', url, '-o', outputDir, ...extra], {
-        timeout: 180_000,
-        env: { ...process.env, ...options.env },
-      }).catch(
-        (error: { code?: unknown }) => {
-          if (typeof error.code !== 'number') throw error;
+      await promisify(execFile)(
+        NODE_22,
+        [...(options.nodeArgs ?? []), CONFORMANCE, 'server', '--url', url, '-o', outputDir, ...extra],
+        {
+          timeout: 180_000,
+          env: { ...process.env, ...options.env },
         },
-      );
+      ).catch((error: { code?: unknown }) => {
+        if (typeof error.code !== 'number') throw error;
+      });
     }
     const results = readdirSync(outputDir).map((dir) => ({
       scenario: /^server-(.+)-\d{4}-\d\d-\d\dT/.exec(dir)?.[1] ?? dir,
       checks: JSON.parse(readFileSync(join(outputDir, dir, 'checks.json'), 'utf8')) as ConformanceCheck[],
     }));
     results.sort((a, b) => a.scenario.localeCompare(b.scenario));
-    const count = (status: string): number => results.flatMap((result) => result.checks).filter((check) => check.status === status).length;
-    const failures = (checks: readonly ConformanceCheck[]): ConformanceCheck[] => checks.filter((check) => check.status === 'FAILURE');
+    const count = (status: string): number =>
+      results.flatMap((result) => result.checks).filter((check) => check.status === status).length;
+    const failures = (checks: readonly ConformanceCheck[]): ConformanceCheck[] =>
+      checks.filter((check) => check.status === 'FAILURE');
     const lines = results.map((result) => {
       const failed = failures(result.checks);
       return `  ${failed.length ? 'FAIL' : 'pass'} ${result.scenario}${failed.length ? `: ${failed.map((check) => check.errorMessage ?? check.id).join('; ')}` : ''}`;

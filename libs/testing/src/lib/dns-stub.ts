@@ -26,7 +26,9 @@ export async function startDnsStub(records: Readonly<Record<string, readonly str
     if (!question) return;
     queries.set(question.name, (queries.get(question.name) ?? 0) + 1);
     const addresses = table.get(question.name);
-    const answers = (addresses ?? []).filter((address) => (question.type === TYPE_A ? isIPv4(address) : question.type === TYPE_AAAA && isIPv6(address)));
+    const answers = (addresses ?? []).filter((address) =>
+      question.type === TYPE_A ? isIPv4(address) : question.type === TYPE_AAAA && isIPv6(address),
+    );
     socket.send(answer(query, question.end, addresses ? 0 : 3, answers, question.type), peer.port, peer.address);
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -73,6 +75,8 @@ function ipv6Bytes(address: string): Buffer {
   const [head = '', tail = ''] = address.split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = address.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  const groups = address.includes('::')
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left;
   return Buffer.from(groups.flatMap((group) => [parseInt(group, 16) >> 8, parseInt(group, 16) & 0xff]));
 }

@@ -14,7 +14,10 @@ export function itKeepsTheServiceLifecycle(app: string, env: () => Record<string
       const ready = await fetch(`${service.url}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ status: 'ok' });
-      const firstLine = service.output().split('\n').find((line) => line.trim());
+      const firstLine = service
+        .output()
+        .split('\n')
+        .find((line) => line.trim());
       expect(() => JSON.parse(firstLine ?? '')).not.toThrow();
     } finally {
       expect(await service.stop()).toBe(0);

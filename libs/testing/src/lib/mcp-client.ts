@@ -7,7 +7,11 @@ export interface McpConnection {
 }
 
 /** Connects the official SDK client over Streamable HTTP, sending `headers` (e.g. the edge's identity headers) on every request. */
-export async function connectMcp(url: string, headers: Record<string, string> = {}, name = 'e2e'): Promise<McpConnection> {
+export async function connectMcp(
+  url: string,
+  headers: Record<string, string> = {},
+  name = 'e2e',
+): Promise<McpConnection> {
   const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
   const client = new Client({ name, version: '1.0.0' });
   await client.connect(transport);
@@ -25,5 +29,10 @@ export function postMcp(url: string, message: unknown, headers: Record<string, s
 
 /** An `initialize` request asking for `protocolVersion`. */
 export function initializeRequest(protocolVersion: string, id = 1): object {
-  return { jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-e2e', version: '1.0.0' } } };
+  return {
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-e2e', version: '1.0.0' } },
+  };
 }

@@ -64,7 +64,11 @@ export async function startService(app: string, options: StartOptions = {}): Pro
 }
 
 /** Runs an app expecting it to exit (e.g. on bad configuration); resolves with its exit code and output. */
-export function runUntilExit(app: string, env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
+export function runUntilExit(
+  app: string,
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; output: string }> {
   const main = mainOf(app);
   return new Promise((resolveExit, reject) => {
     const child = spawn(process.execPath, [main], {

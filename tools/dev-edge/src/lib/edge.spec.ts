@@ -6,7 +6,9 @@ import { createEdge } from './edge';
 import { type DynamicConfig, routingTable } from './routing-table';
 
 const listen = (server: Server) =>
-  new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  new Promise<string>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 
 let upstream: Server;
 let verify: Server;
@@ -18,11 +20,16 @@ beforeAll(async () => {
   upstream = createServer((req, res) => {
     if (req.url === '/mcp/stream') {
       // SSE: one event now, the stream stays open until the client leaves.
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'access-control-allow-origin': 'https://upstream.example' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'access-control-allow-origin': 'https://upstream.example',
+      });
       res.write('data: first\n\n');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url, headers: req.headers }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ url: req.url, headers: req.headers }));
   });
   verify = createServer((req, res) => {
     verifyCalls.push(req.headers);
@@ -30,7 +37,11 @@ beforeAll(async () => {
       res.writeHead(200, { 'x-user-id': 'u1', 'x-user-name': 'alice', 'x-scope': 'mcp' }).end();
     } else {
       res
-        .writeHead(401, { 'www-authenticate': 'Bearer resource_metadata="http://localhost/.well-known/oauth-protected-resource/echo/mcp"', 'content-type': 'application/json' })
+        .writeHead(401, {
+          'www-authenticate':
+            'Bearer resource_metadata="http://localhost/.well-known/oauth-protected-resource/echo/mcp"',
+          'content-type': 'application/json',
+        })
         .end('{"error":"invalid_token"}');
     }
   });
@@ -39,7 +50,12 @@ beforeAll(async () => {
   const config: DynamicConfig = {
     http: {
       routers: {
-        preflight: { rule: 'Host(`localhost`) && Method(`OPTIONS`)', priority: 1000, middlewares: ['cors'], service: 'auth' },
+        preflight: {
+          rule: 'Host(`localhost`) && Method(`OPTIONS`)',
+          priority: 1000,
+          middlewares: ['cors'],
+          service: 'auth',
+        },
         mcp: {
           rule: 'Host(`localhost`) && (Path(`/echo`) || PathPrefix(`/echo/`))',
           priority: 500,
@@ -60,10 +76,19 @@ beforeAll(async () => {
           },
         },
         'strip-identity': { headers: { customRequestHeaders: { 'X-User-Id': '', 'X-User-Email': '' } } },
-        auth: { forwardAuth: { address: `${verifyUrl}/verify`, authRequestHeaders: ['Authorization'], authResponseHeaders: ['X-User-Id', 'X-User-Name', 'X-User-Email', 'X-Scope'] } },
+        auth: {
+          forwardAuth: {
+            address: `${verifyUrl}/verify`,
+            authRequestHeaders: ['Authorization'],
+            authResponseHeaders: ['X-User-Id', 'X-User-Name', 'X-User-Email', 'X-Scope'],
+          },
+        },
         'strip-echo': { stripPrefix: { prefixes: ['/echo'] } },
       },
-      services: { echo: { loadBalancer: { servers: [{ url: upstreamUrl }] } }, auth: { loadBalancer: { servers: [{ url: upstreamUrl }] } } },
+      services: {
+        echo: { loadBalancer: { servers: [{ url: upstreamUrl }] } },
+        auth: { loadBalancer: { servers: [{ url: upstreamUrl }] } },
+      },
     },
   };
   edge = createEdge(routingTable(config));
@@ -77,12 +102,15 @@ afterAll(async () => {
 
 // undici's request, not fetch: fetch may not set Host (a forbidden header in the Fetch standard).
 const get = async (path: string, headers: Record<string, string> = {}, method = 'GET') => {
-  const response = await request(`${edgeUrl}${path}`, { method: method as 'GET', headers: { host: 'localhost', ...headers } });
+  const response = await request(`${edgeUrl}${path}`, {
+    method: method as 'GET',
+    headers: { host: 'localhost', ...headers },
+  });
   return { status: response.statusCode, header: (name: string) => response.headers[name], body: response.body };
 };
 
 describe('dev edge', () => {
-  it('returns /verify\'s refusal as is, status, challenge and body', async () => {
+  it("returns /verify's refusal as is, status, challenge and body", async () => {
     const response = await get('/echo/mcp', { origin: 'https://app.example' });
     expect(response.status).toBe(401);
     expect(response.header('www-authenticate')).toContain('resource_metadata=');
@@ -91,9 +119,11 @@ describe('dev edge', () => {
     expect(await response.body.json()).toEqual({ error: 'invalid_token' });
   });
 
-  it('forwards only the credential and Traefik\'s X-Forwarded-* to /verify', async () => {
+  it("forwards only the credential and Traefik's X-Forwarded-* to /verify", async () => {
     verifyCalls.length = 0;
-    await (await get('/echo/mcp?x=1', { authorization: 'Bearer good', cookie: 'c=1', 'x-forwarded-host': 'evil' }, 'POST')).body.dump();
+    await (
+      await get('/echo/mcp?x=1', { authorization: 'Bearer good', cookie: 'c=1', 'x-forwarded-host': 'evil' }, 'POST')
+    ).body.dump();
     expect(verifyCalls[0]).toMatchObject({
       authorization: 'Bearer good',
       'x-forwarded-method': 'POST',
@@ -105,16 +135,30 @@ describe('dev edge', () => {
   });
 
   it('on 2xx copies the identity headers, drops client-sent ones and strips the prefix', async () => {
-    const response = await get('/echo/mcp?x=1', { authorization: 'Bearer good', 'x-user-id': 'mallory', 'x-user-email': 'm@evil' });
+    const response = await get('/echo/mcp?x=1', {
+      authorization: 'Bearer good',
+      'x-user-id': 'mallory',
+      'x-user-email': 'm@evil',
+    });
     expect(response.status).toBe(200);
     const seen = (await response.body.json()) as { url: string; headers: Record<string, string> };
     expect(seen.url).toBe('/mcp?x=1');
-    expect(seen.headers).toMatchObject({ 'x-user-id': 'u1', 'x-user-name': 'alice', 'x-scope': 'mcp', 'x-forwarded-prefix': '/echo', host: 'localhost' });
+    expect(seen.headers).toMatchObject({
+      'x-user-id': 'u1',
+      'x-user-name': 'alice',
+      'x-scope': 'mcp',
+      'x-forwarded-prefix': '/echo',
+      host: 'localhost',
+    });
     expect(seen.headers['x-user-email']).toBeUndefined();
   });
 
   it('answers CORS preflights itself, without auth', async () => {
-    const response = await get('/echo/mcp', { origin: 'https://app.example', 'access-control-request-method': 'POST' }, 'OPTIONS');
+    const response = await get(
+      '/echo/mcp',
+      { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+      'OPTIONS',
+    );
     expect(response.status).toBe(200);
     expect(response.header('access-control-allow-headers')).toBe('Authorization,Mcp-Session-Id');
     expect(response.header('access-control-max-age')).toBe('600');
@@ -131,14 +175,21 @@ describe('dev edge', () => {
     const response = await get('/echo/mcp/stream', { authorization: 'Bearer good', origin: 'https://app.example' });
     expect(response.header('access-control-allow-origin')).toBe('*');
     // The first chunk arrives although the upstream never ends the response.
-    const first = await new Promise<string>((resolve) => response.body.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    const first = await new Promise<string>((resolve) =>
+      response.body.once('data', (chunk: Buffer) => resolve(chunk.toString())),
+    );
     expect(first).toBe('data: first\n\n');
     response.body.destroy();
   });
 
   it('answers 502 when the service is down', async () => {
     const down = createEdge(
-      routingTable({ http: { routers: { r: { rule: 'PathPrefix(`/`)', service: 's' } }, services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } } } }),
+      routingTable({
+        http: {
+          routers: { r: { rule: 'PathPrefix(`/`)', service: 's' } },
+          services: { s: { loadBalancer: { servers: [{ url: 'http://127.0.0.1:1' }] } } },
+        },
+      }),
     );
     const url = await listen(down);
     expect((await fetch(url)).status).toBe(502);
@@ -148,9 +199,16 @@ describe('dev edge', () => {
 
 describe('routingTable', () => {
   it('refuses dangling references at start-up', () => {
-    expect(() => routingTable({ http: { routers: { r: { rule: 'Path(`/`)', service: 'missing' } } } })).toThrow(/service missing/);
+    expect(() => routingTable({ http: { routers: { r: { rule: 'Path(`/`)', service: 'missing' } } } })).toThrow(
+      /service missing/,
+    );
     expect(() =>
-      routingTable({ http: { routers: { r: { rule: 'Path(`/`)', service: 's', middlewares: ['nope'] } }, services: { s: { loadBalancer: { servers: [{ url: 'http://x' }] } } } } }),
+      routingTable({
+        http: {
+          routers: { r: { rule: 'Path(`/`)', service: 's', middlewares: ['nope'] } },
+          services: { s: { loadBalancer: { servers: [{ url: 'http://x' }] } } },
+        },
+      }),
     ).toThrow(/middleware nope/);
   });
 });

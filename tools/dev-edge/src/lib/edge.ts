@@ -1,4 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createProxyServer } from 'http-proxy-3';
 import { request } from 'undici';
 import type { ForwardAuthMiddleware, HeadersMiddleware, Route } from './routing-table';
@@ -12,7 +18,17 @@ export interface EdgeOptions {
 }
 
 type HeaderValue = string | string[];
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+]);
 
 /**
  * The dev edge: a reverse proxy that does for one machine what Traefik does in production, from the same
@@ -32,18 +48,26 @@ export function createEdge(table: readonly Route[], options: EdgeOptions = {}): 
   const fail = (error: Error, req: IncomingMessage, res: ServerResponse, status: number) => {
     options.onError?.(error, req);
     if (res.headersSent) res.destroy(error);
-    else res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${status === 502 ? 'Bad Gateway' : 'Internal Server Error'}\n`);
+    else
+      res
+        .writeHead(status, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(`${status === 502 ? 'Bad Gateway' : 'Internal Server Error'}\n`);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = req.url ?? '/';
-    const route = findRoute(table, { host: hostnameOf(req.headers.host), path: url.split('?')[0] ?? '/', method: req.method ?? 'GET' });
+    const route = findRoute(table, {
+      host: hostnameOf(req.headers.host),
+      path: url.split('?')[0] ?? '/',
+      method: req.method ?? 'GET',
+    });
     if (!route) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
       return;
     }
     // Like Traefik without trustedIPs: a client's own X-Forwarded-* are dropped, the edge sets them.
-    for (const name of Object.keys(req.headers)) if (name.startsWith('x-forwarded-') || name === 'x-real-ip') delete req.headers[name];
+    for (const name of Object.keys(req.headers))
+      if (name.startsWith('x-forwarded-') || name === 'x-real-ip') delete req.headers[name];
     const responseHeaders: Record<string, HeaderValue> = {};
     extraResponseHeaders.set(req, responseHeaders);
 
@@ -56,7 +80,13 @@ export function createEdge(table: readonly Route[], options: EdgeOptions = {}): 
         stripPrefix(middleware.stripPrefix.prefixes, req);
       } else if ('redirectScheme' in middleware) {
         const { scheme: target, permanent } = middleware.redirectScheme;
-        const status = permanent ? (req.method === 'GET' || req.method === 'HEAD' ? 301 : 308) : req.method === 'GET' || req.method === 'HEAD' ? 302 : 307;
+        const status = permanent
+          ? req.method === 'GET' || req.method === 'HEAD'
+            ? 301
+            : 308
+          : req.method === 'GET' || req.method === 'HEAD'
+            ? 302
+            : 307;
         res.writeHead(status, { location: `${target}://${hostnameOf(req.headers.host)}${req.url}` }).end();
         return;
       }
@@ -70,13 +100,19 @@ export function createEdge(table: readonly Route[], options: EdgeOptions = {}): 
 }
 
 /** Traefik's headers middleware. Returns true when it answered a CORS preflight itself. */
-function applyHeaders(headers: HeadersMiddleware, req: IncomingMessage, res: ServerResponse, responseHeaders: Record<string, HeaderValue>): boolean {
+function applyHeaders(
+  headers: HeadersMiddleware,
+  req: IncomingMessage,
+  res: ServerResponse,
+  responseHeaders: Record<string, HeaderValue>,
+): boolean {
   for (const [name, value] of Object.entries(headers.customRequestHeaders ?? {})) {
     // An empty value removes the header (Traefik's documented behaviour).
     if (value === '') delete req.headers[name.toLowerCase()];
     else req.headers[name.toLowerCase()] = value;
   }
-  for (const [name, value] of Object.entries(headers.customResponseHeaders ?? {})) responseHeaders[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(headers.customResponseHeaders ?? {}))
+    responseHeaders[name.toLowerCase()] = value;
 
   const origin = req.headers.origin;
   const origins = headers.accessControlAllowOriginList ?? [];
@@ -90,15 +126,22 @@ function applyHeaders(headers: HeadersMiddleware, req: IncomingMessage, res: Ser
   if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
     res.writeHead(200, {
       ...responseHeaders,
-      ...(headers.accessControlAllowMethods ? { 'access-control-allow-methods': headers.accessControlAllowMethods.join(',') } : {}),
-      ...(headers.accessControlAllowHeaders ? { 'access-control-allow-headers': headers.accessControlAllowHeaders.join(',') } : {}),
-      ...(headers.accessControlMaxAge !== undefined ? { 'access-control-max-age': String(headers.accessControlMaxAge) } : {}),
+      ...(headers.accessControlAllowMethods
+        ? { 'access-control-allow-methods': headers.accessControlAllowMethods.join(',') }
+        : {}),
+      ...(headers.accessControlAllowHeaders
+        ? { 'access-control-allow-headers': headers.accessControlAllowHeaders.join(',') }
+        : {}),
+      ...(headers.accessControlMaxAge !== undefined
+        ? { 'access-control-max-age': String(headers.accessControlMaxAge) }
+        : {}),
       'content-length': '0',
     });
     res.end();
     return true;
   }
-  if (headers.accessControlExposeHeaders) responseHeaders['access-control-expose-headers'] = headers.accessControlExposeHeaders.join(',');
+  if (headers.accessControlExposeHeaders)
+    responseHeaders['access-control-expose-headers'] = headers.accessControlExposeHeaders.join(',');
   return false;
 }
 
@@ -117,7 +160,8 @@ async function forwardAuth(
   const allowed = auth.authRequestHeaders?.map((name) => name.toLowerCase());
   const headers: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'host' && (!allowed || allowed.includes(name))) headers[name] = value;
+    if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'host' && (!allowed || allowed.includes(name)))
+      headers[name] = value;
   }
   Object.assign(headers, {
     'x-forwarded-method': req.method ?? 'GET',
@@ -138,7 +182,9 @@ async function forwardAuth(
     return true;
   }
   const body = Buffer.from(await answer.body.arrayBuffer());
-  const copied = Object.fromEntries(Object.entries(answer.headers).filter(([name, value]) => value !== undefined && !HOP_BY_HOP.has(name))) as Record<string, HeaderValue>;
+  const copied = Object.fromEntries(
+    Object.entries(answer.headers).filter(([name, value]) => value !== undefined && !HOP_BY_HOP.has(name)),
+  ) as Record<string, HeaderValue>;
   res.writeHead(answer.statusCode, { ...copied, ...responseHeaders, 'content-length': String(body.length) });
   res.end(body);
   return false;

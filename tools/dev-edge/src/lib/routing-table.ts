@@ -5,7 +5,10 @@ import { parseRule, type RequestFacts, type Rule } from './rules';
 /** What the edge reads of a Traefik v3 dynamic configuration (the subset tools/gateway-config writes). */
 export interface DynamicConfig {
   http: {
-    routers?: Record<string, { rule: string; priority?: number; entryPoints?: string[]; middlewares?: string[]; service: string }>;
+    routers?: Record<
+      string,
+      { rule: string; priority?: number; entryPoints?: string[]; middlewares?: string[]; service: string }
+    >;
     middlewares?: Record<string, Middleware>;
     services?: Record<string, { loadBalancer: { servers: Array<{ url: string }> } }>;
   };

@@ -16,18 +16,30 @@ export type Rule = (request: RequestFacts) => boolean;
 
 const MATCHERS: Record<string, (argument: string) => Rule> = {
   // Traefik compares the host case-insensitively and without the port.
-  Host: (host) => ({ host: actual }) => actual === host.toLowerCase(),
+  Host:
+    (host) =>
+    ({ host: actual }) =>
+      actual === host.toLowerCase(),
   HostRegexp: (pattern) => {
     const regexp = new RegExp(pattern, 'i');
     return ({ host }) => regexp.test(host);
   },
-  Path: (path) => ({ path: actual }) => actual === path,
-  PathPrefix: (prefix) => ({ path }) => path.startsWith(prefix),
+  Path:
+    (path) =>
+    ({ path: actual }) =>
+      actual === path,
+  PathPrefix:
+    (prefix) =>
+    ({ path }) =>
+      path.startsWith(prefix),
   PathRegexp: (pattern) => {
     const regexp = new RegExp(pattern);
     return ({ path }) => regexp.test(path);
   },
-  Method: (method) => ({ method: actual }) => actual.toUpperCase() === method.toUpperCase(),
+  Method:
+    (method) =>
+    ({ method: actual }) =>
+      actual.toUpperCase() === method.toUpperCase(),
 };
 
 type Token = { kind: 'and' | 'or' | 'not' | 'open' | 'close' | 'comma' } | { kind: 'name' | 'string'; value: string };

@@ -24,11 +24,16 @@ export function localDynamicConfig(env: Record<string, string | undefined>): Tra
  * - `deploy/traefik/dynamic/subdomain.yml`: subdomain mode on http://NAME.localhost:8080.
  */
 export function generatedArtifacts(): Record<string, string> {
-  const production = resolveTopology({ ROUTING_MODE: 'subdomain', BASE_DOMAIN: DOMAIN_PLACEHOLDER, PUBLIC_SCHEME: 'https' });
+  const production = resolveTopology({
+    ROUTING_MODE: 'subdomain',
+    BASE_DOMAIN: DOMAIN_PLACEHOLDER,
+    PUBLIC_SCHEME: 'https',
+  });
   return {
     'docker-compose.yml': HEADER(REGENERATE) + toYaml(composeFile(production)),
     'deploy/traefik/dynamic/path.yml': HEADER(REGENERATE) + toYaml(localDynamicConfig({})),
     'deploy/traefik/dynamic/subdomain.yml':
-      HEADER(REGENERATE) + toYaml(localDynamicConfig({ ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'localhost:8080', PUBLIC_SCHEME: 'http' })),
+      HEADER(REGENERATE) +
+      toYaml(localDynamicConfig({ ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'localhost:8080', PUBLIC_SCHEME: 'http' })),
   };
 }

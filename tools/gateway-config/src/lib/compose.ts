@@ -20,7 +20,12 @@ const nodeEnvironment = (port: number) => ({
 });
 
 /** Built from the one multi-stage Dockerfile, one image per app. */
-const nodeService = (app: string, port: number, labels: Labels, extra: { environment?: Record<string, string>; volumes?: string[] } = {}) => ({
+const nodeService = (
+  app: string,
+  port: number,
+  labels: Labels,
+  extra: { environment?: Record<string, string>; volumes?: string[] } = {},
+) => ({
   build: { context: '.', dockerfile: 'deploy/Dockerfile', args: { APP: app } },
   image: `mcp-oauth-gateway/${app}:latest`,
   restart: 'unless-stopped',
@@ -53,7 +58,10 @@ export function composeFile(topology: GatewayTopology): Record<string, unknown> 
     });
   const authLabels = toLabels({
     routers: pick(routers, (_name, router) => router.service === 'auth'),
-    middlewares: pick(middlewares, (name) => !topology.enabled.some((service) => name === MIDDLEWARE.stripPrefix(service.name))),
+    middlewares: pick(
+      middlewares,
+      (name) => !topology.enabled.some((service) => name === MIDDLEWARE.stripPrefix(service.name)),
+    ),
     services: { auth: services['auth'] as TraefikDynamicConfig['http']['services'][string] },
   });
 
@@ -69,20 +77,44 @@ export function composeFile(topology: GatewayTopology): Record<string, unknown> 
         ports: ['80:80', '443:443'],
         volumes: ['/var/run/docker.sock:/var/run/docker.sock:ro', 'traefik-certificates:/certificates'],
         networks: ['public'],
-        healthcheck: { test: ['CMD', 'traefik', 'healthcheck', '--ping'], interval: '30s', timeout: '5s', retries: 3, start_period: '10s' },
+        healthcheck: {
+          test: ['CMD', 'traefik', 'healthcheck', '--ping'],
+          interval: '30s',
+          timeout: '5s',
+          retries: 3,
+          start_period: '10s',
+        },
       },
       redis: {
         image: 'redis:7.4-alpine',
         restart: 'unless-stopped',
-        command: ['redis-server', '--requirepass', '${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}', '--appendonly', 'yes', '--appendfsync', 'everysec'],
+        command: [
+          'redis-server',
+          '--requirepass',
+          '${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}',
+          '--appendonly',
+          'yes',
+          '--appendfsync',
+          'everysec',
+        ],
         environment: { REDISCLI_AUTH: '${REDIS_PASSWORD}' },
         volumes: ['redis-data:/data'],
         networks: ['internal'],
-        healthcheck: { test: ['CMD', 'redis-cli', 'ping'], interval: '10s', timeout: '3s', retries: 5, start_period: '5s' },
+        healthcheck: {
+          test: ['CMD', 'redis-cli', 'ping'],
+          interval: '10s',
+          timeout: '3s',
+          retries: 5,
+          start_period: '5s',
+        },
       },
       // Traefik reaches auth from Docker's private address pools; its X-Forwarded-For then names the client.
-      auth: nodeService('auth', AUTH_PORT, authLabels, { environment: { TRUSTED_PROXIES: '${TRUSTED_PROXIES:-172.16.0.0/12,192.168.0.0/16}' } }),
-      ...Object.fromEntries(topology.enabled.map((service) => [service.name, mcpService(service, serviceLabels(service))])),
+      auth: nodeService('auth', AUTH_PORT, authLabels, {
+        environment: { TRUSTED_PROXIES: '${TRUSTED_PROXIES:-172.16.0.0/12,192.168.0.0/16}' },
+      }),
+      ...Object.fromEntries(
+        topology.enabled.map((service) => [service.name, mcpService(service, serviceLabels(service))]),
+      ),
     },
     networks: { public: { name: PUBLIC_NETWORK }, internal: { internal: true } },
     volumes: { 'traefik-certificates': {}, 'redis-data': {}, 'mcp-data': {}, 'mcp-workspace': {} },
@@ -93,7 +125,10 @@ function mcpService(service: ResolvedService, labels: Labels) {
   if (service.kind !== 'stdio') return nodeService(service.app, service.port, labels);
   // The stdio proxy picks its catalog entry by MCP_SERVICE; data and workspace directories live on volumes.
   const spec = JSON.stringify(service.stdio);
-  const volumes = [...(spec.includes('${MCP_DATA_DIR}') ? ['mcp-data:/data'] : []), ...(spec.includes('${MCP_WORKSPACE_DIR}') ? ['mcp-workspace:/workspace'] : [])];
+  const volumes = [
+    ...(spec.includes('${MCP_DATA_DIR}') ? ['mcp-data:/data'] : []),
+    ...(spec.includes('${MCP_WORKSPACE_DIR}') ? ['mcp-workspace:/workspace'] : []),
+  ];
   return nodeService(service.app, service.port, labels, {
     environment: { MCP_SERVICE: service.name, MCP_DATA_DIR: '/data', MCP_WORKSPACE_DIR: '/workspace' },
     ...(volumes.length ? { volumes } : {}),
@@ -101,5 +136,7 @@ function mcpService(service: ResolvedService, labels: Labels) {
 }
 
 function withDomain(labels: Labels): Labels {
-  return Object.fromEntries(Object.entries(labels).map(([key, value]) => [key, value.split(DOMAIN_PLACEHOLDER).join('${BASE_DOMAIN}')]));
+  return Object.fromEntries(
+    Object.entries(labels).map(([key, value]) => [key, value.split(DOMAIN_PLACEHOLDER).join('${BASE_DOMAIN}')]),
+  );
 }

@@ -10,7 +10,7 @@ const read = (path: string) => readFileSync(join(root, path), 'utf8');
 describe('deploy/traefik/traefik.env (static configuration)', () => {
   const env = parse(read('deploy/traefik/traefik.env'));
 
-  it('has entry points 80 and 443 and Let\'s Encrypt over HTTP-01', () => {
+  it("has entry points 80 and 443 and Let's Encrypt over HTTP-01", () => {
     expect(env).toMatchObject({
       TRAEFIK_ENTRYPOINTS_WEB_ADDRESS: ':80',
       TRAEFIK_ENTRYPOINTS_WEBSECURE_ADDRESS: ':443',
@@ -20,7 +20,11 @@ describe('deploy/traefik/traefik.env (static configuration)', () => {
   });
 
   it('exposes only labelled containers, no dashboard, and logs no headers', () => {
-    expect(env).toMatchObject({ TRAEFIK_PROVIDERS_DOCKER_EXPOSEDBYDEFAULT: 'false', TRAEFIK_API: 'false', TRAEFIK_ACCESSLOG_FIELDS_HEADERS_DEFAULTMODE: 'drop' });
+    expect(env).toMatchObject({
+      TRAEFIK_PROVIDERS_DOCKER_EXPOSEDBYDEFAULT: 'false',
+      TRAEFIK_API: 'false',
+      TRAEFIK_ACCESSLOG_FIELDS_HEADERS_DEFAULTMODE: 'drop',
+    });
     expect(Object.keys(env).filter((key) => /INSECURE|DASHBOARD/.test(key))).toEqual([]);
     expect(env['TRAEFIK_PROVIDERS_DOCKER_NETWORK']).toBe(PUBLIC_NETWORK);
   });

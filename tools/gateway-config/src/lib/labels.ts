@@ -60,9 +60,16 @@ export function fromLabels(labelSets: readonly Labels[], jsonSchema: object): Re
       let target = result;
       const segments = key.split('.').slice(1);
       segments.forEach((segment, index) => {
-        const known = node?.properties && Object.keys(node.properties).find((name) => name.toLowerCase() === segment.toLowerCase());
+        const known =
+          node?.properties && Object.keys(node.properties).find((name) => name.toLowerCase() === segment.toLowerCase());
         const name = known ?? segment;
-        node = resolve(known ? node?.properties?.[known] : typeof node?.additionalProperties === 'object' ? node.additionalProperties : undefined);
+        node = resolve(
+          known
+            ? node?.properties?.[known]
+            : typeof node?.additionalProperties === 'object'
+              ? node.additionalProperties
+              : undefined,
+        );
         if (index === segments.length - 1) {
           target[name] = typed(raw, node);
         } else {

@@ -2,7 +2,8 @@ import { resolveTopology } from '@gateway/catalog';
 import { composeFile, DOMAIN_PLACEHOLDER } from './compose';
 import { MIDDLEWARE, PRIORITY, traefikDynamicConfig } from './traefik-config';
 
-const local = (env: Record<string, string> = {}) => traefikDynamicConfig(resolveTopology(env), { authUrl: 'http://127.0.0.1:3000' }).http;
+const local = (env: Record<string, string> = {}) =>
+  traefikDynamicConfig(resolveTopology(env), { authUrl: 'http://127.0.0.1:3000' }).http;
 
 describe('traefikDynamicConfig, path mode', () => {
   const { routers, middlewares, services } = local({ MCP_MEMORY_ENABLED: 'false' });
@@ -53,7 +54,13 @@ describe('traefikDynamicConfig, path mode', () => {
 
   it('CORS lets browsers send the MCP headers and read the session id and the challenge', () => {
     expect(middlewares[MIDDLEWARE.cors]?.headers).toMatchObject({
-      accessControlAllowHeaders: expect.arrayContaining(['Authorization', 'Content-Type', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Last-Event-ID']),
+      accessControlAllowHeaders: expect.arrayContaining([
+        'Authorization',
+        'Content-Type',
+        'Mcp-Session-Id',
+        'MCP-Protocol-Version',
+        'Last-Event-ID',
+      ]),
       accessControlExposeHeaders: ['Mcp-Session-Id', 'WWW-Authenticate'],
     });
   });
@@ -61,7 +68,11 @@ describe('traefikDynamicConfig, path mode', () => {
   it('has no HTTPS redirect on a plain-http origin, and one on https', () => {
     expect(routers['http-to-https']).toBeUndefined();
     const https = local({ PUBLIC_URL: 'https://mcp.example.com' }).routers;
-    expect(https['http-to-https']).toMatchObject({ entryPoints: ['web'], priority: PRIORITY.redirect, middlewares: [MIDDLEWARE.redirect] });
+    expect(https['http-to-https']).toMatchObject({
+      entryPoints: ['web'],
+      priority: PRIORITY.redirect,
+      middlewares: [MIDDLEWARE.redirect],
+    });
     expect(https['mcp-fetchs']).toMatchObject({ entryPoints: ['websecure'], tls: { certResolver: 'letsencrypt' } });
   });
 });
@@ -70,8 +81,13 @@ describe('traefikDynamicConfig, subdomain mode', () => {
   const { routers, middlewares } = local({ ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'example.com' });
 
   it('routes each service host wholesale (bare origin, /mcp, /mcp/) through ForwardAuth without stripping', () => {
-    expect(routers['mcp-fetchs']).toMatchObject({ rule: 'Host(`fetchs.example.com`)', middlewares: ['mcp-cors', 'strip-identity-headers', 'mcp-auth'] });
-    expect(Object.keys(middlewares).filter((name) => name.startsWith('strip-') && name !== MIDDLEWARE.stripIdentity)).toEqual([]);
+    expect(routers['mcp-fetchs']).toMatchObject({
+      rule: 'Host(`fetchs.example.com`)',
+      middlewares: ['mcp-cors', 'strip-identity-headers', 'mcp-auth'],
+    });
+    expect(
+      Object.keys(middlewares).filter((name) => name.startsWith('strip-') && name !== MIDDLEWARE.stripIdentity),
+    ).toEqual([]);
   });
 
   it('serves discovery and preflights on every host, and the OAuth endpoints on the auth host only', () => {
@@ -84,18 +100,34 @@ describe('traefikDynamicConfig, subdomain mode', () => {
 
 describe('composeFile', () => {
   const compose = composeFile(resolveTopology({ ROUTING_MODE: 'subdomain', BASE_DOMAIN: DOMAIN_PLACEHOLDER })) as {
-    services: Record<string, { labels?: Record<string, string>; environment?: Record<string, string>; restart?: string; networks?: string[] }>;
+    services: Record<
+      string,
+      { labels?: Record<string, string>; environment?: Record<string, string>; restart?: string; networks?: string[] }
+    >;
   };
 
   it('has Traefik, Redis, auth and one container per enabled service, all restarting', () => {
-    expect(Object.keys(compose.services)).toEqual(['traefik', 'redis', 'auth', 'echo-stateless', 'echo-stateful', 'fetchs', 'everything', 'memory', 'filesystem', 'sequential-thinking']);
+    expect(Object.keys(compose.services)).toEqual([
+      'traefik',
+      'redis',
+      'auth',
+      'echo-stateless',
+      'echo-stateful',
+      'fetchs',
+      'everything',
+      'memory',
+      'filesystem',
+      'sequential-thinking',
+    ]);
     for (const service of Object.values(compose.services)) expect(service.restart).toBe('unless-stopped');
   });
 
   it('labels carry ${BASE_DOMAIN} for compose to interpolate, never the placeholder', () => {
     const labels = JSON.stringify(Object.values(compose.services).map((service) => service.labels));
     expect(labels).not.toContain(DOMAIN_PLACEHOLDER);
-    expect(compose.services['fetchs']?.labels?.['traefik.http.routers.mcp-fetchs.rule']).toBe('Host(`fetchs.${BASE_DOMAIN}`)');
+    expect(compose.services['fetchs']?.labels?.['traefik.http.routers.mcp-fetchs.rule']).toBe(
+      'Host(`fetchs.${BASE_DOMAIN}`)',
+    );
     expect(compose.services['fetchs']?.labels?.['traefik.http.services.fetchs.loadbalancer.server.port']).toBe('3103');
   });
 

@@ -12,7 +12,12 @@ export interface TraefikRouter {
 }
 
 export interface TraefikMiddleware {
-  forwardAuth?: { address: string; authRequestHeaders: string[]; authResponseHeaders: string[]; trustForwardHeader: boolean };
+  forwardAuth?: {
+    address: string;
+    authRequestHeaders: string[];
+    authResponseHeaders: string[];
+    trustForwardHeader: boolean;
+  };
   headers?: {
     accessControlAllowMethods?: string[];
     accessControlAllowHeaders?: string[];
@@ -82,7 +87,13 @@ const DISCOVERY = [
 export const INTERNAL_AUTH_PATHS = ['/verify', '/healthz', '/readyz'] as const;
 
 /** MCP Streamable HTTP headers a browser client sends and must read (MCP 2025-06-18, basic/transports). */
-export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Last-Event-ID'];
+export const CORS_ALLOW_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Mcp-Session-Id',
+  'MCP-Protocol-Version',
+  'Last-Event-ID',
+];
 export const CORS_EXPOSE_HEADERS = ['Mcp-Session-Id', 'WWW-Authenticate'];
 
 const identityHeaders = Object.values(IDENTITY_HEADERS).map(canonical);
@@ -93,7 +104,9 @@ const hostnameOf = (url: string) => new URL(url).hostname;
 export function traefikDynamicConfig(topology: GatewayTopology, options: TraefikOptions): TraefikDynamicConfig {
   const https = topology.issuer.startsWith('https:');
   const entry = (): Pick<TraefikRouter, 'entryPoints' | 'tls'> =>
-    https ? { entryPoints: ['websecure'], tls: { certResolver: options.certResolver ?? 'letsencrypt' } } : { entryPoints: ['web'] };
+    https
+      ? { entryPoints: ['websecure'], tls: { certResolver: options.certResolver ?? 'letsencrypt' } }
+      : { entryPoints: ['web'] };
   const upstreamOf = options.upstreamOf ?? ((service: ResolvedService) => service.upstreamUrl);
   const routers: Record<string, TraefikRouter> = {};
   const middlewares: Record<string, TraefikMiddleware> = {
@@ -108,7 +121,9 @@ export function traefikDynamicConfig(topology: GatewayTopology, options: Traefik
       },
     },
     // An empty value deletes the header: a client cannot pose as someone by sending X-User-Id itself.
-    [MIDDLEWARE.stripIdentity]: { headers: { customRequestHeaders: Object.fromEntries(identityHeaders.map((name) => [name, ''])) } },
+    [MIDDLEWARE.stripIdentity]: {
+      headers: { customRequestHeaders: Object.fromEntries(identityHeaders.map((name) => [name, ''])) },
+    },
     [MIDDLEWARE.forwardAuth]: {
       forwardAuth: {
         address: `${options.authUrl}/verify`,
@@ -122,13 +137,27 @@ export function traefikDynamicConfig(topology: GatewayTopology, options: Traefik
   const services: Record<string, TraefikService> = { auth: { loadBalancer: { servers: [{ url: options.authUrl }] } } };
 
   // Every public host: the issuer's, plus each service's own in subdomain mode.
-  const hosts = [...new Set([hostnameOf(topology.issuer), ...topology.enabled.map((service) => hostnameOf(service.origin))])];
+  const hosts = [
+    ...new Set([hostnameOf(topology.issuer), ...topology.enabled.map((service) => hostnameOf(service.origin))]),
+  ];
   const issuerHost = hostnameOf(topology.issuer);
   for (const name of hosts) {
     const prefix = topology.mode === 'path' ? '' : `${name === issuerHost ? 'auth' : name.split('.')[0]}-`;
     // CORS preflights never carry a token (Fetch spec); the headers middleware answers them itself.
-    routers[`${prefix}preflight`] = { rule: `${host(name)} && Method(\`OPTIONS\`)`, priority: PRIORITY.preflight, ...entry(), middlewares: [MIDDLEWARE.cors], service: 'auth' };
-    routers[`${prefix}discovery`] = { rule: `${host(name)} && (${DISCOVERY})`, priority: PRIORITY.discovery, ...entry(), middlewares: [MIDDLEWARE.cors], service: 'auth' };
+    routers[`${prefix}preflight`] = {
+      rule: `${host(name)} && Method(\`OPTIONS\`)`,
+      priority: PRIORITY.preflight,
+      ...entry(),
+      middlewares: [MIDDLEWARE.cors],
+      service: 'auth',
+    };
+    routers[`${prefix}discovery`] = {
+      rule: `${host(name)} && (${DISCOVERY})`,
+      priority: PRIORITY.discovery,
+      ...entry(),
+      middlewares: [MIDDLEWARE.cors],
+      service: 'auth',
+    };
   }
   // The issuer host: everything not claimed above (authorize, token, register, revoke, introspect, jwks, the
   // upstream callback, login, consent and error pages) goes to auth, minus its internal paths.
@@ -151,7 +180,13 @@ export function traefikDynamicConfig(topology: GatewayTopology, options: Traefik
       middlewares[MIDDLEWARE.stripPrefix(service.name)] = { stripPrefix: { prefixes: [service.pathPrefix] } };
       chain.push(MIDDLEWARE.stripPrefix(service.name));
     }
-    routers[`mcp-${service.name}`] = { rule, priority: PRIORITY.mcp, ...entry(), middlewares: chain, service: service.name };
+    routers[`mcp-${service.name}`] = {
+      rule,
+      priority: PRIORITY.mcp,
+      ...entry(),
+      middlewares: chain,
+      service: service.name,
+    };
     services[service.name] = { loadBalancer: { servers: [{ url: upstreamOf(service) }] } };
   }
 

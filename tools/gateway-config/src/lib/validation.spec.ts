@@ -22,7 +22,9 @@ function composeValidator() {
   ajv.addFormat('subnet_ip_address', /^[\d.:a-f]+\/\d+$/i);
   // The file names its draft as http://…/2019-09/schema# (ajv knows https://… without #) and keeps draft-04
   // `id` keywords (string values; a property called "id" is an object and stays).
-  const schema = JSON.parse(JSON.stringify(composeSchema), (key, value) => (key === 'id' && typeof value === 'string' ? undefined : value));
+  const schema = JSON.parse(JSON.stringify(composeSchema), (key, value) =>
+    key === 'id' && typeof value === 'string' ? undefined : value,
+  );
   delete schema.$schema;
   return ajv.compile(schema);
 }
@@ -31,8 +33,10 @@ function traefikValidator() {
   return new Ajv({ allErrors: true, strict: true }).compile(traefikSchema);
 }
 
-const compose = () => parse(read('docker-compose.yml')) as { services: Record<string, { labels?: Record<string, string> }> };
-const labelSets = () => Object.values(compose().services).flatMap((service) => (service.labels ? [service.labels] : []));
+const compose = () =>
+  parse(read('docker-compose.yml')) as { services: Record<string, { labels?: Record<string, string> }> };
+const labelSets = () =>
+  Object.values(compose().services).flatMap((service) => (service.labels ? [service.labels] : []));
 
 describe('docker-compose.yml against the Compose Specification schema', () => {
   const validate = composeValidator();
@@ -62,10 +66,15 @@ describe('Traefik dynamic configuration against the subset schema', () => {
   it('the compose labels, expanded, are valid', () => {
     const expanded = fromLabels(labelSets(), traefikSchema);
     expect(validate(expanded) ? [] : validate.errors).toEqual([]);
-    const http = (expanded as { http: { routers: Record<string, unknown>; middlewares: Record<string, unknown> } }).http;
+    const http = (expanded as { http: { routers: Record<string, unknown>; middlewares: Record<string, unknown> } })
+      .http;
     expect(Object.keys(http.routers)).toContain('mcp-echo-stateless');
     expect(http.middlewares['mcp-auth']).toEqual({
-      forwardAuth: expect.objectContaining({ address: 'http://auth:3000/verify', authRequestHeaders: ['Authorization'], trustForwardHeader: false }),
+      forwardAuth: expect.objectContaining({
+        address: 'http://auth:3000/verify',
+        authRequestHeaders: ['Authorization'],
+        trustForwardHeader: false,
+      }),
     });
   });
 
@@ -73,21 +82,33 @@ describe('Traefik dynamic configuration against the subset schema', () => {
     const file = parse(read('deploy/traefik/dynamic/path.yml'));
     file.http.middlewares['mcp-auth'].forwardAuth.adress = 'http://auth:3000/verify';
     expect(validate(file)).toBe(false);
-    expect(validate.errors?.[0]).toMatchObject({ keyword: 'additionalProperties', params: { additionalProperty: 'adress' } });
+    expect(validate.errors?.[0]).toMatchObject({
+      keyword: 'additionalProperties',
+      params: { additionalProperty: 'adress' },
+    });
 
-    const typo = fromLabels([{ 'traefik.http.routers.x.rule': 'Host(`a`)', 'traefik.http.routers.x.priorty': '5' }], traefikSchema);
+    const typo = fromLabels(
+      [{ 'traefik.http.routers.x.rule': 'Host(`a`)', 'traefik.http.routers.x.priorty': '5' }],
+      traefikSchema,
+    );
     expect(validate(typo)).toBe(false);
   });
 
   it('labels and their expansion round-trip', () => {
     const config = parse(read('deploy/traefik/dynamic/path.yml')).http;
-    const back = fromLabels([toLabels({ routers: config.routers, middlewares: config.middlewares })], traefikSchema) as { http: unknown };
+    const back = fromLabels(
+      [toLabels({ routers: config.routers, middlewares: config.middlewares })],
+      traefikSchema,
+    ) as { http: unknown };
     expect(back.http).toEqual({ routers: config.routers, middlewares: config.middlewares });
   });
 });
 
 describe('generated files', () => {
-  it.each(Object.keys(generatedArtifacts()))('%s matches the catalog (run `npx nx run gateway-config:generate` if not)', (path) => {
-    expect(read(path)).toBe(generatedArtifacts()[path]);
-  });
+  it.each(Object.keys(generatedArtifacts()))(
+    '%s matches the catalog (run `npx nx run gateway-config:generate` if not)',
+    (path) => {
+      expect(read(path)).toBe(generatedArtifacts()[path]);
+    },
+  );
 });
