@@ -40,5 +40,5 @@ export {
   registerMcpRoute,
   serveTransport,
 } from './lib/mcp-route';
-export { type McpRequestContext, requestContextOf } from './lib/request-context';
+export { type HandlerContext, type McpRequestContext, requestContextOf } from './lib/request-context';
 export { type SessionRecord } from './lib/session-store';

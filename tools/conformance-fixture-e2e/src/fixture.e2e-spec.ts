@@ -33,8 +33,25 @@ describe('conformance fixture', () => {
     );
     expect(run.failedScenarios).toEqual([]);
     expect(run.scenarios.length).toBeGreaterThanOrEqual(30);
-    expect({ passed: run.passed, failed: run.failed }).toEqual({ passed: 40, failed: 0 });
-  }, 180_000);
+    expect({ passed: run.passed, failed: run.failed }).toEqual({ passed: 73, failed: 0 });
+  }, 300_000);
+
+  it('served over HTTP by mcp-session, passes the 2026-07-28 requirements except the named exclusions', async () => {
+    const run = await runConformance(`http://localhost:${http.port}/mcp`, [], {
+      args: ['--requirements', '2026-07-28'],
+    });
+    process.stdout.write(`[conformance-fixture-e2e] 2026-07-28 requirements against the fixture:\n${run.summary}\n`);
+    const unexpected = run.scenarios.flatMap(({ scenario, checks }) =>
+      checks
+        .filter((check) => check.status === 'FAILURE' && !excludedIn2026(scenario, check.id))
+        .map((check) => `${scenario}/${check.id}: ${check.errorMessage ?? ''}`),
+    );
+    expect(unexpected).toEqual([]);
+    // The transport scenarios of the new revision are all in and pass.
+    for (const scenario of ['server-stateless', 'http-header-validation', 'caching', 'sep-2164-resource-not-found']) {
+      expect(run.scenarios.map((result) => result.scenario)).toContain(scenario);
+    }
+  }, 300_000);
 
   it('serves the same tools, resources and prompts over stdio, including a sampling round trip', async () => {
     const stdio = new Client({ name: 'e2e-stdio', version: '1.0.0' }, { capabilities: { sampling: {} } });
@@ -72,3 +89,20 @@ describe('conformance fixture', () => {
     }
   });
 });
+
+/**
+ * 2026-07-28 checks the fixture does not serve yet, each with its reason (the transport passes them on; the
+ * fixture lacks the scenario's diagnostic tool):
+ * - `input-required-result-*`: multi-round-trip `input_required` results (basic/patterns/mrtr) need tools the
+ *   fixture does not register (`test_input_required_result_*`).
+ * - `server-stateless` sep-2575 checks marked "Not testable": diagnostic tools `test_missing_capability`,
+ *   `test_streaming_elicitation`, `test_logging_tool` are not registered.
+ * - `tasks-*`: the tasks extension, not scored for 2026-07-28; the fixture does not implement tasks.
+ * - `json-schema-2020-12`, `http-custom-header-server-validation`: pending scenarios (not scored), they need
+ *   fixture tools with 2020-12 schemas and `Mcp-Param-*` headers.
+ */
+function excludedIn2026(scenario: string, checkId: string): boolean {
+  if (scenario.startsWith('input-required-result-') || scenario.startsWith('tasks-')) return true;
+  if (scenario === 'json-schema-2020-12' || scenario === 'http-custom-header-server-validation') return true;
+  return scenario === 'server-stateless' && checkId.startsWith('sep-2575-');
+}

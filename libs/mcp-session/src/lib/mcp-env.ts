@@ -14,6 +14,10 @@ export class McpEnv extends BaseEnv {
   /** Largest JSON-RPC request body in bytes; larger gets 413. */
   @EnvInt(1024, 64 * 1024 * 1024)
   public MCP_MAX_BODY_BYTES = 1024 * 1024;
+
+  /** Seconds one POST may take; requests still unanswered then get a JSON-RPC error (-32603). */
+  @EnvInt(1, 24 * 3600)
+  public MCP_REQUEST_TIMEOUT = 300;
 }
 
 /** Keys of a stateful MCP service: the above plus storage and the idle timeout. */
@@ -23,6 +27,9 @@ export class McpSessionEnv extends StorageEnv {
 
   @EnvInt(1024, 64 * 1024 * 1024)
   public MCP_MAX_BODY_BYTES = 1024 * 1024;
+
+  @EnvInt(1, 24 * 3600)
+  public MCP_REQUEST_TIMEOUT = 300;
 
   /** Seconds a session lives without a request; it then answers 404 and the client re-initializes. */
   @EnvInt(1, 7 * 24 * 3600)

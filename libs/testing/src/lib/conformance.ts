@@ -34,22 +34,42 @@ export async function runConformance(
   url: string,
   scenarios: readonly string[] = [],
   /** Extra Node flags and environment for the CLI, e.g. `--import` of a preload that adds a bearer token. */
-  options: { readonly nodeArgs?: readonly string[]; readonly env?: Readonly<Record<string, string>> } = {},
+  options: {
+    readonly nodeArgs?: readonly string[];
+    readonly env?: Readonly<Record<string, string>>;
+    /** Extra CLI arguments, e.g. `['--requirements', '2026-07-28']` for the 2026-07-28 era. */
+    readonly args?: readonly string[];
+  } = {},
 ): Promise<ConformanceRun> {
   const outputDir = mkdtempSync(join(tmpdir(), 'conformance-'));
   try {
     const runs = scenarios.length ? scenarios.map((scenario) => ['--scenario', scenario]) : [[]];
+    const errors: string[] = [];
     for (const extra of runs) {
       await promisify(execFile)(
         NODE_22,
-        [...(options.nodeArgs ?? []), CONFORMANCE, 'server', '--url', url, '-o', outputDir, ...extra],
+        [
+          ...(options.nodeArgs ?? []),
+          CONFORMANCE,
+          'server',
+          '--url',
+          url,
+          '-o',
+          outputDir,
+          ...(options.args ?? []),
+          ...extra,
+        ],
         {
-          timeout: 180_000,
+          timeout: 300_000,
           env: { ...process.env, ...options.env },
         },
-      ).catch((error: { code?: unknown }) => {
+      ).catch((error: { code?: unknown; stderr?: string }) => {
         if (typeof error.code !== 'number') throw error;
+        errors.push(error.stderr ?? '');
       });
+    }
+    if (readdirSync(outputDir).length === 0) {
+      throw new Error(`the conformance CLI produced no results: ${errors.join('\n').slice(-2000)}`);
     }
     const results = readdirSync(outputDir).map((dir) => ({
       scenario: /^server-(.+)-\d{4}-\d\d-\d\dT/.exec(dir)?.[1] ?? dir,
