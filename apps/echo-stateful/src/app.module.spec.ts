@@ -5,7 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { AppModule } from './app.module';
 
-const textOf = (result: { content?: unknown }): string => (result.content as { text: string }[])[0]?.text ?? '';
+const textOf = (result: unknown): string => ((result as { content?: { text: string }[] }).content ?? [])[0]?.text ?? '';
 
 describe('echo-stateful wiring', () => {
   let app: NestFastifyApplication;

@@ -6,7 +6,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { AppModule } from './app.module';
 
 const userHeaders = { 'x-user-id': 'github:5', 'x-user-name': 'Ada' };
-const textOf = (result: { content?: unknown }): string => (result.content as { text: string }[])[0]?.text ?? '';
+const textOf = (result: unknown): string => ((result as { content?: { text: string }[] }).content ?? [])[0]?.text ?? '';
 
 describe('echo-stateless wiring', () => {
   let app: NestFastifyApplication;
