@@ -42,3 +42,4 @@ export {
 } from './lib/mcp-route';
 export { type HandlerContext, type McpRequestContext, requestContextOf } from './lib/request-context';
 export { type SessionRecord } from './lib/session-store';
+export { serveWeb, type WebHandler } from './lib/web-exchange';

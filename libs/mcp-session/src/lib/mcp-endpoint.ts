@@ -3,7 +3,6 @@ import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common'
 import type { HttpAdapterHost } from '@nestjs/core';
 import type { CallerIdentity } from '@gateway/contracts';
 import type { KeyValueStore } from '@gateway/storage';
-import { toNodeHandler } from '@modelcontextprotocol/node';
 import {
   type AuthInfo,
   createMcpHandler,
@@ -20,6 +19,7 @@ import { guardExchange, type JsonRpcId, jsonRpcErrorFor, requestIdsOf, withStrea
 import { headerOf, type McpExchange, registerMcpRoute } from './mcp-route';
 import { replayInitialize } from './sdk-session';
 import { type SessionRecord, SessionStore } from './session-store';
+import { serveWeb } from './web-exchange';
 
 /** What a server factory is given: who calls, and (stateful mode) the session. */
 export interface McpServerContext {
@@ -156,30 +156,8 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
     await Promise.allSettled([this.modern.close(), ...sessions.map((session) => session.server.close())]);
   }
 
-  /** Bridges Fastify to the SDK's web-standard face (`@modelcontextprotocol/node` writes the Response back). */
-  private async handle(exchange: McpExchange): Promise<void> {
-    const { request, reply } = exchange;
-    reply.hijack();
-    const node = toNodeHandler(
-      { fetch: (web, options) => this.dispatch(exchange, web, options?.authInfo) },
-      { onerror: (error) => this.logger.error(`MCP request failed: ${error.stack ?? error.message}`) },
-    );
-    const raw = reply.raw;
-    // An event stream's headers go out at once (a client waits for them before it reads events).
-    const response: Parameters<typeof node>[1] = {
-      writeHead: (status, headers) => {
-        raw.writeHead(status, headers);
-        if (/^text\/event-stream/i.test(String(headers?.['content-type'] ?? ''))) raw.flushHeaders();
-        return raw;
-      },
-      write: (chunk) => raw.write(chunk),
-      end: (chunk) => (chunk === undefined ? raw.end() : raw.end(chunk)),
-      on: (event, listener) => raw.on(event, listener),
-      get destroyed() {
-        return raw.destroyed;
-      },
-    };
-    await node(request.raw as Parameters<typeof node>[0], response, exchange.body);
+  private handle(exchange: McpExchange): Promise<void> {
+    return serveWeb(exchange, (web, authInfo) => this.dispatch(exchange, web, authInfo), this.logger);
   }
 
   private async dispatch(exchange: McpExchange, web: Request, authInfo: AuthInfo | undefined): Promise<Response> {
