@@ -6,6 +6,7 @@ import {
   connectMcp,
   freePort,
   runConformance,
+  excludedIn2026,
   type ServiceProcess,
   startService,
   WORKSPACE_ROOT,
@@ -89,20 +90,3 @@ describe('conformance fixture', () => {
     }
   });
 });
-
-/**
- * 2026-07-28 checks the fixture does not serve yet, each with its reason (the transport passes them on; the
- * fixture lacks the scenario's diagnostic tool):
- * - `input-required-result-*`: multi-round-trip `input_required` results (basic/patterns/mrtr) need tools the
- *   fixture does not register (`test_input_required_result_*`).
- * - `server-stateless` sep-2575 checks marked "Not testable": diagnostic tools `test_missing_capability`,
- *   `test_streaming_elicitation`, `test_logging_tool` are not registered.
- * - `tasks-*`: the tasks extension, not scored for 2026-07-28; the fixture does not implement tasks.
- * - `json-schema-2020-12`, `http-custom-header-server-validation`: pending scenarios (not scored), they need
- *   fixture tools with 2020-12 schemas and `Mcp-Param-*` headers.
- */
-function excludedIn2026(scenario: string, check: { id: string; errorMessage?: string }): boolean {
-  if (scenario.startsWith('input-required-result-') || scenario.startsWith('tasks-')) return true;
-  if (scenario === 'json-schema-2020-12' || scenario === 'http-custom-header-server-validation') return true;
-  return scenario === 'server-stateless' && (check.errorMessage ?? '').startsWith('Not testable');
-}

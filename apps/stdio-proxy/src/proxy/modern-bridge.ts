@@ -8,9 +8,11 @@ import {
   type AuthInfo,
   createMcpHandler,
   type McpHttpHandler,
+  type RequestMethod,
   type Result,
   Server,
   type ServerCapabilities,
+  type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { ChildCommand } from './child-command';
 
@@ -82,29 +84,58 @@ export class ModernBridge {
       capabilities: (child.client.getServerCapabilities() ?? {}) as ServerCapabilities,
       instructions: child.client.getInstructions(),
     });
-    server.fallbackRequestHandler = async (request, ctx) => {
-      const params = withoutEnvelope(request.params);
-      const token = (params?.['_meta'] as { progressToken?: string | number } | undefined)?.progressToken;
-      child.inFlight += 1;
-      try {
-        return (await child.client.request({ method: request.method, params }, ResultSchema, {
-          signal: ctx.mcpReq.signal,
-          timeout: 24 * 3600 * 1000, // bounded by the HTTP side, not here
-          ...(token === undefined
-            ? {}
-            : {
-                onprogress: (progress) =>
-                  void ctx.mcpReq
-                    .notify({ method: 'notifications/progress', params: { ...progress, progressToken: token } })
-                    .catch(() => undefined),
-              }),
-        })) as Result;
-      } finally {
-        child.inFlight -= 1;
-        child.lastSeen = Date.now();
-      }
-    };
+    const capabilities = child.client.getServerCapabilities() ?? {};
+    // Only the methods the child's capabilities cover are forwarded; anything else is the SDK's own
+    // "method not found" (2026-07-28 basic/transports: HTTP 404 with -32601).
+    const forwarded: RequestMethod[] = [
+      ...(capabilities.tools ? (['tools/list', 'tools/call'] as const) : []),
+      ...(capabilities.resources ? (['resources/list', 'resources/read', 'resources/templates/list'] as const) : []),
+      ...(capabilities.prompts ? (['prompts/list', 'prompts/get'] as const) : []),
+      ...(capabilities.completions ? (['completion/complete'] as const) : []),
+    ];
+    for (const method of forwarded) {
+      server.setRequestHandler(method, (async (request: { params?: Record<string, unknown> }, ctx: ServerContext) =>
+        this.forward(child, method, request.params, ctx)) as never);
+    }
     return server;
+  }
+
+  /** Sends one request to the child and relays its progress to the caller's token, in order, before the result. */
+  private async forward(
+    child: UserChild,
+    method: string,
+    rawParams: Record<string, unknown> | undefined,
+    ctx: ServerContext,
+  ): Promise<Result> {
+    const params = withoutEnvelope(rawParams);
+    const token = (params?.['_meta'] as { progressToken?: string | number } | undefined)?.progressToken;
+    let relayed: Promise<unknown> = Promise.resolve();
+    child.inFlight += 1;
+    try {
+      const result = (await child.client.request({ method, params }, ResultSchema, {
+        signal: ctx.mcpReq.signal,
+        timeout: 24 * 3600 * 1000, // bounded by the HTTP side, not here
+        ...(token === undefined
+          ? {}
+          : {
+              onprogress: (progress) => {
+                relayed = relayed
+                  .then(() =>
+                    ctx.mcpReq.notify({
+                      method: 'notifications/progress',
+                      params: { ...progress, progressToken: token },
+                    }),
+                  )
+                  .catch(() => undefined);
+              },
+            }),
+      })) as Result;
+      await relayed;
+      return result;
+    } finally {
+      child.inFlight -= 1;
+      child.lastSeen = Date.now();
+    }
   }
 
   private childOf(key: string): UserChild {
