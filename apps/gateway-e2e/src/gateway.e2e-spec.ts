@@ -311,7 +311,7 @@ describe.each(SERVICE_NAMES)('%s through the dev edge in both MCP eras (SDK v2 c
     const client = new ClientV2({ name: 'gateway-e2e-v2', version: '1.0.0' }, { versionNegotiation: { mode } });
     await client.connect(
       new StreamableHTTPClientTransportV2(new URL(gateway.mcpUrls.get(service) ?? ''), {
-        requestInit: { headers: { authorization: `Bearer ${token}`, origin: 'http://localhost:6274' } },
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
       }),
     );
     try {
