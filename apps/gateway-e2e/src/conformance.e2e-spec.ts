@@ -58,4 +58,25 @@ describe('conformance server: the fixture directly and behind the gateway', () =
     expect(expected.length).toBeGreaterThanOrEqual(25);
     expect(passedScenarios(behind).filter((scenario) => !NEEDS_NO_TOKEN.includes(scenario))).toEqual(expected);
   }, 600_000);
+
+  it('passes the same 2026-07-28 requirements through the edge (token injected) as served directly', async () => {
+    const modern = ['--requirements', '2026-07-28'];
+    const direct = await runConformance(`http://localhost:${fixture.port}/mcp`, [], { args: modern });
+    const mcpUrl = gateway.mcpUrls.get(SLOT) ?? '';
+    const { client, provider } = await connectWithOAuth(mcpUrl, 'alice', []);
+    await client.close();
+    const behind = await runConformance(mcpUrl, [], {
+      args: modern,
+      nodeArgs: ['--import', join(__dirname, 'support/inject-bearer.mjs')],
+      env: { MCP_BEARER: provider.tokens()?.access_token ?? '', MCP_BEARER_PREFIX: gateway.url },
+    });
+    process.stdout.write(
+      `[gateway-e2e] 2026-07-28, fixture directly:\n${direct.summary}\n[gateway-e2e] 2026-07-28, fixture behind the dev edge + ForwardAuth:\n${behind.summary}\n`,
+    );
+    const expected = passedScenarios(direct).filter((scenario) => !NEEDS_NO_TOKEN.includes(scenario));
+    expect(expected).toEqual(
+      expect.arrayContaining(['http-header-validation', 'caching', 'sep-2164-resource-not-found']),
+    );
+    expect(passedScenarios(behind).filter((scenario) => !NEEDS_NO_TOKEN.includes(scenario))).toEqual(expected);
+  }, 600_000);
 });
