@@ -317,7 +317,9 @@ describe.each(SERVICE_NAMES)('%s through the dev edge in both MCP eras (SDK v2 c
     try {
       expect(client.getNegotiatedProtocolVersion()).toBe(version);
       const tools = (await client.listTools()).tools.map((tool) => tool.name);
-      const call = callFor(service, tools);
+      // server-memory keeps its graph: the entity the first test created is read back, not created again.
+      const call =
+        service === 'memory' ? { name: 'read_graph', arguments: {}, text: /gateway/ } : callFor(service, tools);
       expect(tools).toContain(call.name);
       const result = await client.callTool({ name: call.name, arguments: call.arguments });
       expect(result.isError ?? false).toBe(false);
