@@ -2,10 +2,10 @@ import fastifyCookie from '@fastify/cookie';
 import { loadRawEnv } from '@gateway/config';
 import { resolveTopology } from '@gateway/catalog';
 import { runService } from '@gateway/platform';
-import { AuthEnv } from './auth.env';
+import { AuthEnv } from './config/auth.env';
 import { BODY_LIMIT_BYTES, CORS_OPTIONS, CORS_ON_ROUTER_ERRORS } from './http/http-policy';
 import { sendOAuthError } from './http/oauth-exception.filter';
-import { VerifyHandler } from './verify/verify.handler';
+import { VerifyHandler } from './tokens/verify/verify.handler';
 
 void runService({
   name: 'auth',

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { ConfigValidationError, loadRawEnv, validateEnv } from '@gateway/config';
 import { REDIS_CLIENT_OPTIONS, RedisStore } from '@gateway/storage';
 import { Redis } from 'ioredis';
-import { AuthEnv } from './auth.env';
-import { rotateKeyRing } from './keys/signing-keys';
+import { AuthEnv } from './config/auth.env';
+import { rotateKeyRing } from './tokens/keys/signing-keys';
 
 /**
  * Signing-key rotation: `node dist/apps/auth/src/rotate-keys.js` with auth's configuration (.env or the

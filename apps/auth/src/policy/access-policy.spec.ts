@@ -1,6 +1,6 @@
 import { resolveTopology } from '@gateway/catalog';
 import { validateEnv } from '@gateway/config';
-import { AuthEnv } from '../auth.env';
+import { AuthEnv } from '../config/auth.env';
 import type { UserIdentity } from '../store/records';
 import { AccessPolicy } from './access-policy';
 

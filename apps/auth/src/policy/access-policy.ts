@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ResolvedService } from '@gateway/catalog';
-import { AuthEnv } from '../auth.env';
+import { AuthEnv } from '../config/auth.env';
 import type { UserIdentity } from '../store/records';
 
 export type AccessDecision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
 import { OAuthError } from '@gateway/oauth';
 import type { FastifyRequest } from 'fastify';
-import { AuthEnv } from '../auth.env';
+import { AuthEnv } from '../config/auth.env';
 import { ClientIpResolver, rateLimitKeyOf } from '../http/client-ip';
 import { type RateLimit, RateLimiter } from '../http/rate-limiter';
 import { ENDPOINT_PATHS } from '../metadata/endpoints';

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayTopology } from '@gateway/catalog';
 import { OAuthError, validateClientMetadata, type ValidClientMetadata } from '@gateway/oauth';
-import { AuthEnv } from '../auth.env';
+import { AuthEnv } from '../config/auth.env';
 import { ClientStore } from '../clients/client.store';
 import { ENDPOINT_PATHS } from '../metadata/endpoints';
 import { type ClientRecord, hashSecret, matchesHash } from '../store/records';
-import { TOPOLOGY } from '../topology.provider';
+import { TOPOLOGY } from '../config/topology.provider';
 
 /** RFC 7591 §3.2.1 / RFC 7592 §3 client information response. */
 export type ClientInformation = ValidClientMetadata & {
