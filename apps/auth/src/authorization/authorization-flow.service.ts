@@ -1,13 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type GatewayTopology, serviceForResource } from '@gateway/catalog';
 import type { OAuthError } from '@gateway/oauth';
-import { KeyValueStore } from '@gateway/storage';
 import type { FastifyReply } from 'fastify';
-import { AuthEnv } from '../config/auth.env';
 import { ConsentStore } from './consent/consent.store';
 import { LoginStateStore, randomToken } from './login/login-state.store';
 import { AccessPolicy } from '../policy/access-policy';
-import { type AuthorizationCodeRecord, hashSecret, type UserIdentity } from '../store/records';
+import { AuthorizationCodes } from '../store/authorization-codes';
+import { type UserIdentity } from '../store/records';
 import { TOPOLOGY } from '../config/topology.provider';
 import type { AuthorizationRequest, ClientRedirect } from './authorization-request';
 
@@ -17,23 +16,19 @@ export type RedirectStatus = 302 | 303;
 /**
  * What happens once the user is known: the access policy, remembered consent or the consent page,
  * and finally the authorization code. Every ending goes back to the client's redirect URI with
- * `state` and `iss` (RFC 9207), so the user never lands on a dead end (anchor §1.7).
+ * `state` and `iss` (RFC 9207), so the user never lands on a dead end (docs/security.md).
  */
 @Injectable()
 export class AuthorizationFlow {
   private readonly logger = new Logger(AuthorizationFlow.name);
-  private readonly codeLifetime: number;
 
   public constructor(
     private readonly logins: LoginStateStore,
     private readonly consents: ConsentStore,
     private readonly policy: AccessPolicy,
-    private readonly store: KeyValueStore,
+    private readonly codes: AuthorizationCodes,
     @Inject(TOPOLOGY) private readonly topology: GatewayTopology,
-    env: AuthEnv,
-  ) {
-    this.codeLifetime = env.AUTHORIZATION_CODE_LIFETIME;
-  }
+  ) {}
 
   /** The user signed in upstream: check the policy, then consent (remembered or asked). */
   public async signedIn(
@@ -93,8 +88,7 @@ export class AuthorizationFlow {
     user: UserIdentity,
     status: RedirectStatus,
   ): Promise<FastifyReply> {
-    const code = randomToken();
-    const record: AuthorizationCodeRecord = {
+    const code = await this.codes.issue({
       clientId: request.clientId,
       redirectUri: request.redirectUri,
       codeChallenge: request.codeChallenge,
@@ -102,9 +96,7 @@ export class AuthorizationFlow {
       resource: request.resource,
       scope: request.scope,
       user,
-      issuedAt: Math.floor(Date.now() / 1000),
-    };
-    await this.store.setJson(`code:${hashSecret(code)}`, record, { ttlSeconds: this.codeLifetime });
+    });
     this.logger.log(
       { user: user.sub, client: request.clientId, resource: request.resource, scope: request.scope },
       'authorization code issued',

@@ -57,7 +57,12 @@ export class RevocationController {
     const found = await this.families.familyOfRefreshToken(token);
     if (found && found.clientId === clientId) {
       await this.families.revoke(found.familyId);
-      this.audit.record('token.revoked', { client: clientId, kind: 'refresh_token', family: found.familyId });
+      this.audit.record('token.revoked', {
+        reasonCode: 'revocation_requested',
+        client: clientId,
+        kind: 'refresh_token',
+        family: found.familyId,
+      });
     }
     return found?.clientId;
   }
@@ -66,7 +71,13 @@ export class RevocationController {
     const claims = await this.verifier.verify(token);
     if (claims && claims.clientId === clientId) {
       await this.revoked.revoke(claims.jti, claims.exp - Math.floor(Date.now() / 1000));
-      this.audit.record('token.revoked', { user: claims.sub, client: clientId, kind: 'access_token', jti: claims.jti });
+      this.audit.record('token.revoked', {
+        reasonCode: 'revocation_requested',
+        user: claims.sub,
+        client: clientId,
+        kind: 'access_token',
+        jti: claims.jti,
+      });
     }
     return claims?.clientId;
   }

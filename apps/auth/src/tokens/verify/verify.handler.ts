@@ -3,7 +3,7 @@ import { type GatewayTopology, type ResolvedService, serviceForRequest } from '@
 import { identityToHeaders } from '@gateway/contracts';
 import { OAuthError, RESOURCE_SCOPES } from '@gateway/oauth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuditLog } from '../../audit/audit-log';
+import { AuditLog, type AuditReasonCode } from '../../audit/audit-log';
 import { sendOAuthError } from '../../http/oauth-exception.filter';
 import { AccessPolicy } from '../../policy/access-policy';
 import { RevokedTokens } from '../../store/revoked-tokens';
@@ -55,6 +55,7 @@ export class VerifyHandler {
     const service = this.serviceFor(host, uri);
     if (!service) {
       this.audit.record('verify.refused', {
+        reasonCode: 'no_service',
         reason: 'no enabled MCP service at this address',
         host: host.slice(0, 200),
         uri: uri.slice(0, 200),
@@ -64,12 +65,21 @@ export class VerifyHandler {
 
     const authorization = single(headers.authorization);
     if (!authorization)
-      throw this.refuse(service, 401, 'invalid_token', 'an access token is required', { challenge: '' });
+      throw this.refuse(service, 'token_missing', 401, 'invalid_token', 'an access token is required', {
+        challenge: '',
+      });
     const token = BEARER.exec(authorization)?.[1];
     if (!token)
-      throw this.refuse(service, 401, 'invalid_request', 'the Authorization header must be "Bearer <token>"', {
-        challenge: 'invalid_request',
-      });
+      throw this.refuse(
+        service,
+        'malformed_authorization',
+        401,
+        'invalid_request',
+        'the Authorization header must be "Bearer <token>"',
+        {
+          challenge: 'invalid_request',
+        },
+      );
 
     let claims: VerifiedAccessToken | undefined;
     try {
@@ -78,7 +88,11 @@ export class VerifyHandler {
     } catch (error) {
       // Fail closed: without storage nothing can be checked for revocation (recovers when storage returns).
       this.logger.error({ err: error, service: service.name }, 'storage unavailable during /verify');
-      this.audit.record('verify.refused', { service: service.name, reason: 'storage unavailable' });
+      this.audit.record('verify.refused', {
+        reasonCode: 'storage_unavailable',
+        service: service.name,
+        reason: 'storage unavailable',
+      });
       throw new OAuthError(
         'temporarily_unavailable',
         'the authorization server cannot check tokens right now; retry shortly',
@@ -86,20 +100,35 @@ export class VerifyHandler {
       );
     }
     if (!claims)
-      throw this.refuse(service, 401, 'invalid_token', 'the access token is invalid, expired or revoked', {
-        challenge: 'invalid_token',
-      });
-    // RFC 8707 / RFC 9068 §4: a token minted for another service is not valid here (anchor §8.1 #9).
+      throw this.refuse(
+        service,
+        'token_invalid',
+        401,
+        'invalid_token',
+        'the access token is invalid, expired or revoked',
+        {
+          challenge: 'invalid_token',
+        },
+      );
+    // RFC 8707 §2 / RFC 9068 §4: a token minted for another service is not valid here (docs/security.md).
     if (claims.aud !== service.mcpUrl) {
-      throw this.refuse(service, 401, 'invalid_token', 'the access token was issued for another resource', {
-        challenge: 'invalid_token',
-        claims,
-      });
+      throw this.refuse(
+        service,
+        'audience_mismatch',
+        401,
+        'invalid_token',
+        'the access token was issued for another resource',
+        {
+          challenge: 'invalid_token',
+          claims,
+        },
+      );
     }
     const granted = claims.scope.split(' ');
     if (!RESOURCE_SCOPES.every((scope) => granted.includes(scope))) {
       throw this.refuse(
         service,
+        'insufficient_scope',
         403,
         'insufficient_scope',
         `the access token lacks the scope ${RESOURCE_SCOPES.join(' ')}`,
@@ -108,7 +137,7 @@ export class VerifyHandler {
     }
     const decision = this.policy.check(claims.user, service);
     if (!decision.allowed)
-      throw this.refuse(service, 403, 'access_denied', 'this user may not use this service', {
+      throw this.refuse(service, 'policy_denied', 403, 'access_denied', 'this user may not use this service', {
         claims,
         reason: decision.reason,
       });
@@ -150,6 +179,7 @@ export class VerifyHandler {
   /** The refusal with its RFC 6750 §3 challenge (no `error` attribute when no token was sent, §3.1). */
   private refuse(
     service: ResolvedService,
+    reasonCode: AuditReasonCode,
     status: 401 | 403,
     code: 'invalid_token' | 'invalid_request' | 'insufficient_scope' | 'access_denied',
     description: string,
@@ -157,6 +187,7 @@ export class VerifyHandler {
   ): OAuthError {
     const { challenge, claims } = options;
     this.audit.record('verify.refused', {
+      reasonCode,
       user: claims?.sub,
       client: claims?.clientId,
       service: service.name,
