@@ -1,5 +1,6 @@
 import { type GatewayTopology, type ResolvedService, serviceForResource } from '@gateway/catalog';
 import { matchRedirectUri, OAuthError, parseScope } from '@gateway/oauth';
+import { PageError } from '../pages/page-exception.filter';
 import type { ClientRecord } from '../store/records';
 
 /** A validated /authorize request, carried through upstream login and consent until the code is issued. */
@@ -25,12 +26,9 @@ export interface ClientRedirect {
 }
 
 /** A request so broken that it must not redirect: the user gets an error page (RFC 6749 §4.1.2.1). */
-export class AuthorizePageError extends Error {
-  public constructor(
-    public readonly title: string,
-    message: string,
-  ) {
-    super(message);
+export class AuthorizePageError extends PageError {
+  public constructor(title: string, message: string) {
+    super(400, title, message);
   }
 }
 
@@ -109,7 +107,7 @@ export function checkAuthorizationRequest(
   if (!client.metadata.response_types.includes('code'))
     fail('unauthorized_client', 'this client did not register response_type code');
 
-  // OAuth 2.1 §4.1.1 / MCP authorization: PKCE is required, S256 only (anchor §1.6: it was optional).
+  // OAuth 2.1 §4.1.1 / MCP authorization: PKCE is required, S256 only .
   const challenge = single(query, 'code_challenge');
   const method = single(query, 'code_challenge_method');
   if (!challenge) fail('invalid_request', 'code_challenge is required (PKCE, S256)');

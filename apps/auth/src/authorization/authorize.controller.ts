@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Logger, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Req, Res, UseFilters } from '@nestjs/common';
 import type { GatewayTopology } from '@gateway/catalog';
 import { OAuthError } from '@gateway/oauth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -6,12 +6,11 @@ import { ClientStore } from '../clients/client.store';
 import { bindBrowser } from './login/browser-binding';
 import { LoginProvider } from './login/login-provider';
 import { LoginStateStore, randomToken } from './login/login-state.store';
-import { sendFailurePage } from '../pages/page-failure';
-import { sendErrorPage } from '../pages/pages';
+import { PageExceptionFilter } from '../pages/page-exception.filter';
 import { TOPOLOGY } from '../config/topology.provider';
 import { AuthorizationFlow } from './authorization-flow.service';
 import {
-  AuthorizePageError,
+  type AuthorizationRequest,
   AuthorizeRedirectError,
   checkAuthorizationRequest,
   checkClientRedirect,
@@ -20,6 +19,7 @@ import {
 type Query = Record<string, string | string[] | undefined>;
 
 /** RFC 6749 §4.1.1 / OAuth 2.1 §4.1.1: the authorization endpoint. */
+@UseFilters(PageExceptionFilter)
 @Controller()
 export class AuthorizeController {
   private readonly logger = new Logger(AuthorizeController.name);
@@ -35,33 +35,33 @@ export class AuthorizeController {
   @Get('authorize')
   public async authorize(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
     const query = (request.query ?? {}) as Query;
+    const clientId = typeof query['client_id'] === 'string' ? query['client_id'] : '';
+    // RFC 6749 §4.1.2.1: a bad client_id or redirect_uri is shown to the user (a PageError), never redirected.
+    const { client, target } = checkClientRedirect(await this.clients.get(clientId), clientId, query);
+    let authorization: AuthorizationRequest;
     try {
-      const clientId = typeof query['client_id'] === 'string' ? query['client_id'] : '';
-      // RFC 6749 §4.1.2.1: a bad client_id or redirect_uri is shown to the user, never redirected.
-      const { client, target } = checkClientRedirect(await this.clients.get(clientId), clientId, query);
-      const { request: authorization } = checkAuthorizationRequest(client, target, query, this.topology);
-      const browser = bindBrowser(request, reply, this.topology.issuer.startsWith('https:'));
-      const state = randomToken();
-      let begun: Awaited<ReturnType<LoginProvider['begin']>>;
-      try {
-        begun = await this.provider.begin(state);
-      } catch (error) {
-        this.logger.error({ err: error }, 'the upstream login could not start');
-        return this.flow.redirectError(
-          reply,
-          target,
-          new OAuthError('temporarily_unavailable', 'the sign-in provider is unavailable, try again later'),
-        );
-      }
-      await this.logins.saveLogin(
-        { request: authorization, browser, ...(begun.upstream ? { upstream: begun.upstream } : {}) },
-        state,
-      );
-      return reply.header('cache-control', 'no-store').redirect(begun.url, 302);
+      authorization = checkAuthorizationRequest(client, target, query, this.topology).request;
     } catch (error) {
       if (error instanceof AuthorizeRedirectError) return this.flow.redirectError(reply, error.target, error.error);
-      if (error instanceof AuthorizePageError) return sendErrorPage(reply, 400, error.title, error.message);
-      return sendFailurePage(reply, this.logger, error);
+      throw error;
     }
+    const browser = bindBrowser(request, reply, this.topology.issuer.startsWith('https:'));
+    const state = randomToken();
+    let begun: Awaited<ReturnType<LoginProvider['begin']>>;
+    try {
+      begun = await this.provider.begin(state);
+    } catch (error) {
+      this.logger.error({ err: error }, 'the upstream login could not start');
+      return this.flow.redirectError(
+        reply,
+        target,
+        new OAuthError('temporarily_unavailable', 'the sign-in provider is unavailable, try again later'),
+      );
+    }
+    await this.logins.saveLogin(
+      { request: authorization, browser, ...(begun.upstream ? { upstream: begun.upstream } : {}) },
+      state,
+    );
+    return reply.header('cache-control', 'no-store').redirect(begun.url, 302);
   }
 }

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Logger, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthorizationFlow } from '../authorization-flow.service';
-import { sendFailurePage } from '../../pages/page-failure';
+import { PageExceptionFilter } from '../../pages/page-exception.filter';
 import { sendDevLoginPage, sendErrorPage } from '../../pages/pages';
 import { isSameBrowser } from './browser-binding';
 import { DEV_USERNAME, devIdentity } from './dev.provider';
@@ -9,10 +9,9 @@ import { LoginProvider } from './login-provider';
 import { type PendingLogin, LoginStateStore } from './login-state.store';
 
 /** The dev login page (DESIGN.md: a form with `username` and a submit button). Only with LOGIN_PROVIDER=dev. */
+@UseFilters(PageExceptionFilter)
 @Controller('login/dev')
 export class DevLoginController {
-  private readonly logger = new Logger(DevLoginController.name);
-
   public constructor(
     private readonly provider: LoginProvider,
     private readonly logins: LoginStateStore,
@@ -25,12 +24,8 @@ export class DevLoginController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<FastifyReply> {
-    try {
-      const problem = this.refusal(request, typeof state === 'string' ? await this.logins.peekLogin(state) : null);
-      return problem ? problem(reply) : sendDevLoginPage(reply, state as string);
-    } catch (error) {
-      return sendFailurePage(reply, this.logger, error);
-    }
+    const problem = this.refusal(request, typeof state === 'string' ? await this.logins.peekLogin(state) : null);
+    return problem ? problem(reply) : sendDevLoginPage(reply, state as string);
   }
 
   @Post()
@@ -39,20 +34,16 @@ export class DevLoginController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<FastifyReply> {
-    try {
-      const form = (body ?? {}) as Record<string, unknown>;
-      const state = typeof form['state'] === 'string' ? form['state'] : '';
-      const username = typeof form['username'] === 'string' ? form['username'].trim() : '';
-      const problem = this.refusal(request, await this.logins.peekLogin(state));
-      if (problem) return problem(reply);
-      if (!DEV_USERNAME.test(username))
-        return sendDevLoginPage(reply, state, 'A username is 1 to 64 letters, digits, ".", "_", "@" or "-".');
-      const pending = await this.logins.takeLogin(state);
-      if (!pending) return expired(reply);
-      return await this.flow.signedIn(reply, pending.request, pending.browser, devIdentity(username), 303);
-    } catch (error) {
-      return sendFailurePage(reply, this.logger, error);
-    }
+    const form = (body ?? {}) as Record<string, unknown>;
+    const state = typeof form['state'] === 'string' ? form['state'] : '';
+    const username = typeof form['username'] === 'string' ? form['username'].trim() : '';
+    const problem = this.refusal(request, await this.logins.peekLogin(state));
+    if (problem) return problem(reply);
+    if (!DEV_USERNAME.test(username))
+      return sendDevLoginPage(reply, state, 'A username is 1 to 64 letters, digits, ".", "_", "@" or "-".');
+    const pending = await this.logins.takeLogin(state);
+    if (!pending) return expired(reply);
+    return await this.flow.signedIn(reply, pending.request, pending.browser, devIdentity(username), 303);
   }
 
   private refusal(
