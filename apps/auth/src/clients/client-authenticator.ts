@@ -16,7 +16,7 @@ export interface ClientCredentials {
 /**
  * Client authentication at /token, /revoke and /introspect (RFC 6749 §2.3, §3.2.1): the client must use
  * exactly the method it registered (`none`, `client_secret_post`, `client_secret_basic`), so a confidential
- * client can never fall back to acting as a public one (anchor §8.1 #1). Failures are 401 `invalid_client`,
+ * client can never fall back to acting as a public one (RFC 6749 §3.2.1; docs/security.md S1). Failures are 401 `invalid_client`,
  * with `WWW-Authenticate: Basic` when the client tried Basic (§5.2).
  */
 @Injectable()

@@ -23,7 +23,7 @@ export class RegistrationController {
     private readonly clientIp: ClientIpResolver,
     env: AuthEnv,
   ) {
-    // An open endpoint must not be able to fill the store (anchor §8.1 #11): registrations per IP, and the
+    // An open endpoint must not be able to fill the store (docs/security.md S8): registrations per IP, and the
     // same budget for failed management attempts (guessing registration tokens).
     this.registrations = {
       bucket: 'register',

@@ -117,7 +117,7 @@ export class TokenFamilies {
     const hash = hashSecret(presented);
     const record = await this.store.getJson<RefreshTokenRecord>(`refresh:${hash}`);
     if (!record) return this.afterRotation(presented, hash, clientId);
-    // RFC 6749 §6 / anchor §8.1 #2: a refresh token works only for the client it was issued to.
+    // RFC 6749 §6 (docs/security.md S2): a refresh token works only for the client it was issued to.
     if (record.clientId !== clientId) return { kind: 'other-client' };
     const family = await this.get(record.familyId);
     if (!family) return { kind: 'unknown' };

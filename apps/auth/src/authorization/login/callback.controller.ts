@@ -13,7 +13,7 @@ import { LoginStateStore } from './login-state.store';
 
 /**
  * The upstream IdP's redirect back (ISSUER/callback). Every outcome once the state is known goes back
- * to the client, including the IdP's own denial (anchor §1.7: that used to be a 422 dead end).
+ * to the client, including the IdP's own denial (RFC 6749 §4.1.2.1; docs/security.md S12).
  */
 @UseFilters(PageExceptionFilter)
 @Controller()

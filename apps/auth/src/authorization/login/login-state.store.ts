@@ -4,7 +4,7 @@ import { KeyValueStore } from '@gateway/storage';
 import type { AuthorizationRequest } from '../authorization-request';
 import { hashSecret, type UserIdentity } from '../../store/records';
 
-/** Upstream `state` lives ≤ 10 minutes (issue 4; OAuth 2.0 Security BCP §4.7). */
+/** Upstream `state` lives ≤ 10 minutes (RFC 9700 §4.7). */
 export const LOGIN_STATE_LIFETIME = 600;
 
 /** Key `login:{sha256(state)}`: an authorization request waiting for the upstream login. */

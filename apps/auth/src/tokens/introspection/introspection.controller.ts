@@ -14,7 +14,7 @@ const INACTIVE: IntrospectionResponse = { active: false };
 
 /**
  * RFC 7662 token introspection. The caller authenticates as a client and learns about its own tokens
- * only: any other token is `{"active": false}` (§2.2, anchor §8.1 #10).
+ * only: any other token is `{"active": false}` (§2.2, §4; docs/security.md S7).
  */
 @Controller()
 export class IntrospectionController {

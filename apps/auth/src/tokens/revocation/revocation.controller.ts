@@ -9,7 +9,7 @@ import { RevokedTokens } from '../../store/revoked-tokens';
 
 /**
  * RFC 7009 token revocation. The client authenticates and may revoke only tokens issued to it (§2.1,
- * anchor §8.1 #10). Revoking a refresh token revokes its whole grant, access tokens included (§2.1
+ * docs/security.md S7). Revoking a refresh token revokes its whole grant, access tokens included (§2.1
  * "SHOULD"); revoking an access token revokes that token. Unknown tokens: 200 (§2.2).
  */
 @Controller()
