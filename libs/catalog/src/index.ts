@@ -1,5 +1,6 @@
 export { envKeyOf, SERVICES, type ServiceDefinition, type ServiceKind, type StdioCommand } from './lib/services';
 export {
+  EnvTopology,
   resolveTopology,
   ROUTING_MODES,
   serviceForRequest,

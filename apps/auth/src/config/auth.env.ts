@@ -1,13 +1,18 @@
+import { EnvTopology, type GatewayTopology } from '@gateway/catalog';
 import { EnvBoolean, EnvInt, EnvList, Secret } from '@gateway/config';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { StorageEnv } from '@gateway/storage';
 
-/**
- * Configuration of auth (see .env.example). Routing and the service catalog (ROUTING_MODE, PUBLIC_URL,
- * BASE_DOMAIN, MCP_<NAME>_*) are read by `resolveTopology` from @gateway/catalog.
- */
+/** Configuration of auth (see .env.example), validated once at boot and injected by its class. */
 export class AuthEnv extends StorageEnv {
   public override PORT = 3000;
+
+  /**
+   * The service catalog (ROUTING_MODE, PUBLIC_URL, BASE_DOMAIN, PUBLIC_SCHEME, MCP_<NAME>_*), resolved with the
+   * other keys; injected as `TOPOLOGY` (config/topology.provider.ts).
+   */
+  @EnvTopology()
+  public readonly topology!: GatewayTopology;
 
   /** Seconds a registered client lives; 0 = until deleted (RFC 7591 `client_secret_expires_at`). */
   @EnvInt(0, 10 * 365 * 24 * 3600)
