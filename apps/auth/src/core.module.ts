@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditLog } from './audit/audit-log';
-import { ClientStore } from './clients/client.store';
+import { ClientStore } from './store/client.store';
 import { topologyProvider, TOPOLOGY } from './config/topology.provider';
 import { AccessPolicy } from './policy/access-policy';
 import { AuthorizationCodes } from './store/authorization-codes';

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Logger, Req, Res, UseFilters } from '@nestjs/c
 import type { GatewayTopology } from '@gateway/catalog';
 import { OAuthError } from '@gateway/oauth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ClientStore } from '../clients/client.store';
+import { ClientStore } from '../store/client.store';
 import { bindBrowser } from './login/browser-binding';
 import { LoginProvider } from './login/login-provider';
 import { LoginStateStore, randomToken } from './login/login-state.store';

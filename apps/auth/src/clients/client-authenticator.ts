@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OAuthError } from '@gateway/oauth';
-import { ClientStore } from './client.store';
+import { ClientStore } from '../store/client.store';
 import { type ClientRecord, matchesHash, type TokenEndpointAuthMethod } from '../store/records';
 
 /** RFC 6749 §5.2: a 401 after Basic authentication carries the Basic challenge. */

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayTopology } from '@gateway/catalog';
 import { OAuthError, validateClientMetadata, type ValidClientMetadata } from '@gateway/oauth';
 import { AuthEnv } from '../config/auth.env';
-import { ClientStore } from '../clients/client.store';
+import { ClientStore } from '../store/client.store';
 import { ENDPOINT_PATHS } from '../metadata/endpoints';
 import { type ClientRecord, hashSecret, matchesHash } from '../store/records';
 import { TOPOLOGY } from '../config/topology.provider';

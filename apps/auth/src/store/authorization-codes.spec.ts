@@ -1,5 +1,5 @@
 import { MemoryStore } from '@gateway/storage';
-import { ClientStore } from '../clients/client.store';
+import { ClientStore } from './client.store';
 import { AuthEnv } from '../config/auth.env';
 import { AuthorizationCodes } from './authorization-codes';
 import { RevokedTokens } from './revoked-tokens';

@@ -1,6 +1,6 @@
 import { MemoryStore } from '@gateway/storage';
 import { AuthEnv } from '../config/auth.env';
-import { ClientStore } from '../clients/client.store';
+import { ClientStore } from './client.store';
 import { RevokedTokens } from './revoked-tokens';
 import { TokenFamilies, type TokenFamily } from './token-families';
 

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { Injectable } from '@nestjs/common';
 import { KeyValueStore } from '@gateway/storage';
 import { AuthEnv } from '../config/auth.env';
-import { ClientStore } from '../clients/client.store';
+import { ClientStore } from './client.store';
 import { RevokedTokens } from './revoked-tokens';
 import { hashSecret, type UserIdentity } from './records';
 

@@ -3,7 +3,7 @@ import { Body, Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from
 import { type GatewayTopology, serviceForResource } from '@gateway/catalog';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthorizationFlow } from '../authorization-flow.service';
-import { ClientStore } from '../../clients/client.store';
+import { ClientStore } from '../../store/client.store';
 import { isSameBrowser } from '../login/browser-binding';
 import { LoginStateStore, type PendingConsent } from '../login/login-state.store';
 import { PageExceptionFilter } from '../../pages/page-exception.filter';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { KeyValueStore } from '@gateway/storage';
 import { AuthEnv } from '../../config/auth.env';
 import type { AuthorizationRequest } from '../authorization-request';
-import { ClientStore } from '../../clients/client.store';
+import { ClientStore } from '../../store/client.store';
 import { hashSecret, type UserIdentity } from '../../store/records';
 
 /**

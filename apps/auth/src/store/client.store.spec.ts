@@ -1,5 +1,5 @@
 import { MemoryStore } from '@gateway/storage';
-import type { ClientRecord } from '../store/records';
+import type { ClientRecord } from './records';
 import { ClientStore } from './client.store';
 
 const client: ClientRecord = {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { KeyValueStore } from '@gateway/storage';
-import type { ClientRecord } from '../store/records';
+import type { ClientRecord } from './records';
 
 /**
  * Registered clients (`client:{client_id}`) and the keys that live and die with them
