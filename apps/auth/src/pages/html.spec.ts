@@ -11,8 +11,6 @@ describe('html tagged template', () => {
 
   it('inserts nested html and arrays of it as is, and drops empty values', () => {
     const items = ['a<b', 'c'].map((item) => html`<li>${item}</li>`);
-    // Prettier's embedded-HTML formatting would add whitespace to the template under test.
-    // prettier-ignore
     expect(html`<ul>${items}</ul>${undefined}${false}${null}${0}`.value).toBe('<ul><li>a&lt;b</li><li>c</li></ul>0');
     expect(html`${new SafeHtml('<br>')}`.value).toBe('<br>');
   });

@@ -72,8 +72,6 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
 
 /** Sends a complete page. */
 export function sendPage(reply: FastifyReply, status: number, title: string, body: SafeHtml): FastifyReply {
-  // The <style> content must be exactly STYLE, or its CSP hash no longer matches.
-  // prettier-ignore
   const page = html`<!doctype html>
 <html lang="en">
 <head>
