@@ -15,7 +15,8 @@ const CODE_REUSED = 'reused';
 export type CodeRedemption =
   /**
    * First and only redemption: the record, whether it outlived RFC 6749 §4.1.2's 10 minutes, and `bindFamily`,
-   * which ties the grant issued from the code to it (false, with the family revoked, when a replay raced it).
+   * which ties the grant issued from the code to it once its tokens exist (false, with the family revoked, when a
+   * replay raced the redemption).
    */
   | {
       readonly kind: 'redeemed';
@@ -69,7 +70,7 @@ export class AuthorizationCodes {
     return { kind: 'replayed', revokedFamilies };
   }
 
-  /** A replay that raced the redemption marked the code before the family was visible: revoke the family. */
+  /** A replay that raced the redemption marked the code before the family was bound: revoke the family. */
   private async bindFamily(codeHash: string, familyId: string): Promise<boolean> {
     if (!(await this.mark(codeHash, familyId)).includes(CODE_REUSED)) return true;
     await this.families.revoke(familyId);

@@ -100,9 +100,6 @@ export class TokenService {
       createdAt: Math.floor(Date.now() / 1000),
     };
     const familyId = await this.families.create(family);
-    // A replay that raced this redemption marked the code before our family was visible: it is revoked.
-    if (!(await redemption.bindFamily(familyId)))
-      refuse('code_replayed', 'authorization code reused: its tokens were revoked');
     const response = await this.respond(
       client,
       family,
@@ -117,6 +114,17 @@ export class TokenService {
       grant: 'authorization_code',
       family: familyId,
     });
+    // Bound only once its tokens exist, so revoking the family reaches them. This is the code's first use, so it
+    // gets its answer; a replay that raced it is refused and, RFC 6749 §4.1.2, what this one issued is revoked.
+    if (!(await redemption.bindFamily(familyId))) {
+      this.audit.record('family.revoked', {
+        reasonCode: 'code_replayed',
+        reason: 'the authorization code was replayed while it was redeemed',
+        user: record.user.sub,
+        client: client.clientId,
+        family: familyId,
+      });
+    }
     return response;
   }
 
