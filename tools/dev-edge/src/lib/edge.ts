@@ -91,7 +91,13 @@ export function createEdge(table: readonly Route[], options: EdgeOptions = {}): 
         return;
       }
     }
-    proxy.web(req, res, { target: route.upstream }, (error) => fail(error as Error, req, res, 502));
+    const target = route.balancer.next();
+    if (!target) {
+      // Traefik's answer when every server of the service fails its health check.
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('no available server\n');
+      return;
+    }
+    proxy.web(req, res, { target }, (error) => fail(error as Error, req, res, 502));
   };
 
   return createServer((req, res) => {

@@ -14,7 +14,12 @@ export function toYaml(value: unknown): string {
 
 /** One machine (`npm start`, the dev edge, bare-metal Traefik): auth and services on 127.0.0.1 per the catalog. */
 export function localDynamicConfig(env: Record<string, string | undefined>): TraefikDynamicConfig {
-  return traefikDynamicConfig(resolveTopology(env), { authUrl: env['AUTH_UPSTREAM'] || 'http://127.0.0.1:3000' });
+  const topology = resolveTopology(env);
+  return traefikDynamicConfig(topology, {
+    authUrl: topology.authUpstreamUrls[0] as string,
+    authUrls: topology.authUpstreamUrls,
+    healthCheckInterval: '1s',
+  });
 }
 
 /**
