@@ -41,8 +41,13 @@ export function createEdge(table: readonly Route[], options: EdgeOptions = {}): 
   const proxy = createProxyServer({ xfwd: true, changeOrigin: false });
   // Response headers a middleware adds (CORS, customResponseHeaders) override the upstream's, as in Traefik.
   const extraResponseHeaders = new WeakMap<IncomingMessage, Record<string, HeaderValue>>();
-  proxy.on('proxyRes', (proxyRes, req) => {
+  proxy.on('proxyRes', (proxyRes, req, res) => {
     for (const [name, value] of Object.entries(extraResponseHeaders.get(req) ?? {})) proxyRes.headers[name] = value;
+    // An upstream that dies mid-response (a crashed replica under an SSE stream) closes the client's connection
+    // too, as Traefik does: the client sees the error instead of a stream that never ends.
+    proxyRes.once('close', () => {
+      if (!proxyRes.complete) res.destroy();
+    });
   });
 
   const fail = (error: Error, req: IncomingMessage, res: ServerResponse, status: number) => {
