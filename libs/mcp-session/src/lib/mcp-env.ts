@@ -1,3 +1,4 @@
+import { EnvTopology, type GatewayTopology } from '@gateway/catalog';
 import { BaseEnv, EnvInt, EnvList } from '@gateway/config';
 import { StorageEnv } from '@gateway/storage';
 
@@ -18,6 +19,10 @@ export class McpEnv extends BaseEnv {
   /** Seconds one POST may take; requests still unanswered then get a JSON-RPC error (-32603). */
   @EnvInt(1, 24 * 3600)
   public MCP_REQUEST_TIMEOUT = 300;
+
+  /** The service catalog (ROUTING_MODE, PUBLIC_URL, BASE_DOMAIN, MCP_<NAME>_*), resolved with the other keys. */
+  @EnvTopology()
+  public readonly topology!: GatewayTopology;
 }
 
 /** Keys of a stateful MCP service: the above plus storage and the idle timeout. */
@@ -34,4 +39,7 @@ export class McpSessionEnv extends StorageEnv {
   /** Seconds a session lives without a request; it then answers 404 and the client re-initializes. */
   @EnvInt(1, 7 * 24 * 3600)
   public MCP_SESSION_IDLE_TIMEOUT = 1800;
+
+  @EnvTopology()
+  public readonly topology!: GatewayTopology;
 }
