@@ -70,13 +70,14 @@ describe('stdio-proxy egress: the gzip tool of server-everything cannot reach in
   });
 
   const gzip = async (proxy: ServiceProcess, data: string): Promise<ToolResult> => {
-    const { client } = await connectMcp(`${proxy.url}/mcp`, ALICE);
+    const { client, transport } = await connectMcp(`${proxy.url}/mcp`, ALICE);
     try {
       return (await client.callTool({
         name: 'gzip-file-as-resource',
         arguments: { name: 'out.gz', data, outputType: 'resource' },
       })) as ToolResult;
     } finally {
+      await transport.terminateSession(); // DELETE: frees the session (STDIO_MAX_CHILDREN_PER_USER)
       await client.close();
     }
   };

@@ -1,4 +1,11 @@
-export { envKeyOf, SERVICES, type ServiceDefinition, type ServiceKind, type StdioCommand } from './lib/services';
+export {
+  type Egress,
+  envKeyOf,
+  SERVICES,
+  type ServiceDefinition,
+  type ServiceKind,
+  type StdioCommand,
+} from './lib/services';
 export {
   resolveTopology,
   ROUTING_MODES,

@@ -6,6 +6,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance } from 'fastify';
 import { StdioProxyEnv } from '../stdio-proxy.env';
 import { type ChildCommand, resolveChildCommand } from './child-command';
+import { ChildSandbox } from './child-sandbox';
 import { ProxySession } from './proxy-session';
 import { SharedChild, SharedSession } from './shared-child';
 
@@ -26,15 +27,23 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
   private readonly shared = new Map<string, SharedChild>();
   private readonly command: ChildCommand;
   private sweeper: NodeJS.Timeout | undefined;
+  private sandbox: ChildSandbox | undefined;
 
   public constructor(
     private readonly env: StdioProxyEnv,
     private readonly adapterHost: HttpAdapterHost,
   ) {
-    this.command = resolveChildCommand(env);
+    this.command = resolveChildCommand(env, null);
   }
 
-  public onModuleInit(): void {
+  /** The child of `userId`: its own data directories, in its network sandbox (child-command.ts, child-sandbox.ts). */
+  private commandFor(userId: string | null): ChildCommand {
+    const command = resolveChildCommand(this.env, userId);
+    return this.sandbox ? this.sandbox.wrap(command) : command;
+  }
+
+  public async onModuleInit(): Promise<void> {
+    this.sandbox = await ChildSandbox.start(this.env, this.command.egress, this.logger);
     registerMcpRoute(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
       allowedOrigins: this.env.MCP_ALLOWED_ORIGINS,
       maxBodyBytes: this.env.MCP_MAX_BODY_BYTES,
@@ -52,6 +61,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.allSettled(sessions.map((session) => session.close()));
+    await this.sandbox?.close();
   }
 
   private async handle(exchange: McpExchange): Promise<void> {
@@ -88,7 +98,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     const id = randomUUID();
     const session: ProxySession | SharedSession = perUser
       ? new SharedSession(id, userId, this.sharedChildOf(userId), this.logger, () => this.forget(session))
-      : new ProxySession(id, userId, this.command, this.logger, () => this.forget(session));
+      : new ProxySession(id, userId, this.commandFor(userId), this.logger, () => this.forget(session));
     this.sessions.set(id, session); // counted against the limits from now on
     try {
       await session.start();
@@ -111,9 +121,14 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     const key = userId ?? '';
     let child = this.shared.get(key);
     if (!child || child.closed) {
-      const created = new SharedChild(`${this.command.label}/${key || 'anonymous'}`, this.command, this.logger, () => {
-        if (this.shared.get(key) === created) this.shared.delete(key);
-      });
+      const created = new SharedChild(
+        `${this.command.label}/${key || 'anonymous'}`,
+        this.commandFor(userId),
+        this.logger,
+        () => {
+          if (this.shared.get(key) === created) this.shared.delete(key);
+        },
+      );
       this.shared.set(key, created);
       child = created;
     }

@@ -5,6 +5,14 @@
  */
 export type ServiceKind = 'native' | 'stdio';
 
+/**
+ * What network a service needs (docs/security.md, "Egress"). `none`: no network at all (a stdio child runs in a
+ * fresh network namespace; its container shares an internal network with Traefik only). `internet`: public
+ * addresses only, through fetchs' address policy (fetchs applies it itself; a stdio child goes through the egress
+ * proxy, `HTTP(S)_PROXY`).
+ */
+export type Egress = 'none' | 'internet';
+
 export interface StdioCommand {
   /** Executable; `node` runs the current Node.js binary. */
   readonly command: string;
@@ -24,6 +32,13 @@ export interface ServiceDefinition {
   /** Port it listens on inside the gateway's network (unique per service). */
   readonly port: number;
   readonly enabledByDefault: boolean;
+  /** The network it needs; see {@link Egress}. */
+  readonly egress: Egress;
+  /**
+   * Left out of the production compose file unless its overlay is named (`COMPOSE_FILE`, docs/deployment.md):
+   * test servers that should not face the internet by default.
+   */
+  readonly productionOptIn?: boolean;
   /** For `stdio` services: the official stdio server the proxy starts. */
   readonly stdio?: StdioCommand;
 }
@@ -44,6 +59,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'echo-stateless',
     port: 3101,
     enabledByDefault: true,
+    egress: 'none',
   },
   {
     name: 'echo-stateful',
@@ -52,8 +68,17 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'echo-stateful',
     port: 3102,
     enabledByDefault: true,
+    egress: 'none',
   },
-  { name: 'fetchs', title: 'Fetch', kind: 'native', app: 'fetchs', port: 3103, enabledByDefault: true },
+  {
+    name: 'fetchs',
+    title: 'Fetch',
+    kind: 'native',
+    app: 'fetchs',
+    port: 3103,
+    enabledByDefault: true,
+    egress: 'internet',
+  },
   {
     name: 'everything',
     title: 'Everything (MCP reference server)',
@@ -61,6 +86,9 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'stdio-proxy',
     port: 3201,
     enabledByDefault: true,
+    // gzip-file-as-resource fetches any URL: through the egress proxy only. A protocol test server: opt-in in production.
+    egress: 'internet',
+    productionOptIn: true,
     stdio: stdioServer('server-everything', ['stdio']),
   },
   {
@@ -70,6 +98,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'stdio-proxy',
     port: 3202,
     enabledByDefault: true,
+    egress: 'none',
     stdio: stdioServer('server-memory', [], { MEMORY_FILE_PATH: '${MCP_DATA_DIR}/memory.jsonl' }),
   },
   {
@@ -79,6 +108,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'stdio-proxy',
     port: 3203,
     enabledByDefault: true,
+    egress: 'none',
     stdio: stdioServer('server-filesystem', ['${MCP_WORKSPACE_DIR}']),
   },
   {
@@ -88,6 +118,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'stdio-proxy',
     port: 3204,
     enabledByDefault: true,
+    egress: 'none',
     stdio: stdioServer('server-sequential-thinking'),
   },
 ];
