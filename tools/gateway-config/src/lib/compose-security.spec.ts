@@ -48,7 +48,15 @@ describe('docker-compose.yml security properties', () => {
 
   it('gives MCP containers only the keys they need: no .env, no login secrets, no JWT key, Redis only where used', () => {
     const all = { ...services, ...overlay.services };
-    for (const name of ['echo-stateless', 'echo-stateful', 'fetchs', 'memory', 'filesystem', 'sequential-thinking', 'everything']) {
+    for (const name of [
+      'echo-stateless',
+      'echo-stateful',
+      'fetchs',
+      'memory',
+      'filesystem',
+      'sequential-thinking',
+      'everything',
+    ]) {
       const service = all[name];
       expect(service?.env_file).toBeUndefined();
       const keys = Object.keys(service?.environment ?? {});
@@ -60,7 +68,9 @@ describe('docker-compose.yml security properties', () => {
   });
 
   it('drops every capability, forbids new privileges and mounts the root filesystem read-only', () => {
-    const all = { ...services, ...overlay.services };
+    // The overlay's partial entries (auth's and Traefik's added keys) merge into the hardened base ones.
+    const whole = Object.entries(overlay.services).filter(([name]) => !(name in services));
+    const all = { ...services, ...Object.fromEntries(whole) };
     for (const [name, service] of Object.entries(all)) {
       expect([name, service.cap_drop]).toEqual([name, ['ALL']]);
       expect([name, service.security_opt]).toEqual([name, ['no-new-privileges:true']]);
