@@ -1,5 +1,6 @@
 import { envKeyOf, type GatewayTopology, type ResolvedService, SERVICES } from '@gateway/catalog';
 import { toLabels, type Labels } from './labels';
+import { redisAclUsers, redisUserArguments } from './redis-acl';
 import { MIDDLEWARE, type TraefikDynamicConfig, traefikDynamicConfig } from './traefik-config';
 
 /** Stands for `${BASE_DOMAIN}` while the catalog resolves (it validates the domain); compose interpolates the real one. */
@@ -44,8 +45,6 @@ const KEYS_OF_APP: Record<string, readonly string[]> = {
     'STDIO_MAX_CHILDREN_PER_USER',
   ],
 };
-/** Apps that keep state in Redis (the others get neither REDIS_URL nor the Redis network). */
-const USES_REDIS = new Set(['echo-stateful', 'fetchs']);
 const passThrough = (keys: readonly string[]) => Object.fromEntries(keys.map((key) => [key, null]));
 /** The internal network a service shares with Traefik only. */
 const serviceNetwork = (name: string) => `mcp-${name}`;
@@ -58,8 +57,14 @@ const nodeEnvironment = (port: number) => ({
   ROUTING_MODE: 'subdomain',
   BASE_DOMAIN: '${BASE_DOMAIN:?set BASE_DOMAIN in .env}',
   PUBLIC_SCHEME: 'https',
-  REDIS_URL: 'redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}@redis:6379/0',
 });
+
+/** Compose interpolation of a required .env key. */
+const required = (key: string) => `\${${key}:?set ${key} in .env}`;
+/** The storage prefix the Redis users are limited to (STORAGE_PREFIX, same default as libs/storage). */
+const STORAGE_PREFIX = '${STORAGE_PREFIX:-mcp-gw:}';
+/** A container's REDIS_URL: its own ACL user (redis-acl.ts). */
+const redisUrl = (user: string, passwordKey: string) => `redis://${user}:${required(passwordKey)}@redis:6379/0`;
 
 /** Built from the one multi-stage Dockerfile, one image per app. Only auth reads `.env` whole (env_file). */
 const nodeService = (
@@ -71,18 +76,23 @@ const nodeService = (
     volumes?: string[];
     networks?: string[];
     envFile?: boolean;
-    redis?: boolean;
+    /** Its Redis ACL user, if it keeps state in Redis. */
+    redis?: { name: string; passwordKey: string };
   } = {},
 ) => {
-  const { REDIS_URL, ...base } = nodeEnvironment(port);
-  const redis = extra.redis ?? true;
+  const base = nodeEnvironment(port);
+  const redis = extra.redis;
   return {
     build: { context: '.', dockerfile: 'deploy/Dockerfile', args: { APP: app } },
     image: `mcp-oauth-gateway/${app}:latest`,
     restart: 'unless-stopped',
     ...(extra.envFile === false ? {} : { env_file: ['.env'] }),
     ...(extra.volumes ? { volumes: extra.volumes } : {}),
-    environment: { ...base, ...(redis ? { REDIS_URL } : {}), ...extra.environment },
+    environment: {
+      ...base,
+      ...(redis ? { REDIS_URL: redisUrl(redis.name, redis.passwordKey) } : {}),
+      ...extra.environment,
+    },
     ...(redis ? { depends_on: { redis: { condition: 'service_healthy' } } } : {}),
     networks: extra.networks ?? ['public', 'internal'],
     ...(labels ? { labels: withDomain(labels) } : {}),
@@ -163,16 +173,15 @@ export function composeFile(topology: GatewayTopology): Record<string, unknown> 
         image: 'redis:7.4-alpine',
         restart: 'unless-stopped',
         user: 'redis', // the image's entrypoint then skips its chown and gosu (no capability needed)
+        // One ACL user per container (redis-acl.ts, docs/security.md): auth alone reads keys and grants.
         command: [
           'redis-server',
-          '--requirepass',
-          '${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}',
           '--appendonly',
           'yes',
           '--appendfsync',
           'everysec',
+          ...redisUserArguments(redisAclUsers(topology.enabled, STORAGE_PREFIX), required),
         ],
-        environment: { REDISCLI_AUTH: '${REDIS_PASSWORD}' },
         volumes: ['redis-data:/data'],
         networks: ['internal'],
         ...HARDENED,
@@ -186,6 +195,7 @@ export function composeFile(topology: GatewayTopology): Record<string, unknown> 
       },
       // Traefik reaches auth from Docker's private address pools; its X-Forwarded-For then names the client.
       auth: nodeService('auth', AUTH_PORT, authLabels, {
+        redis: { name: 'auth', passwordKey: 'REDIS_PASSWORD' },
         environment: {
           TRUSTED_PROXIES: '${TRUSTED_PROXIES:-172.16.0.0/12,192.168.0.0/16}',
           // Services left out of this file (their overlay names them) are not advertised either.
@@ -204,7 +214,6 @@ export function composeFile(topology: GatewayTopology): Record<string, unknown> 
         ? {
             'egress-proxy': nodeService('egress-proxy', EGRESS_PROXY_PORT, undefined, {
               envFile: false,
-              redis: false,
               networks: ['egress', 'outbound'],
               environment: passThrough(['LOG_LEVEL', 'EGRESS_ALLOW', 'EGRESS_DENY', 'EGRESS_DNS_SERVERS']),
             }),
@@ -235,17 +244,13 @@ export function composeFile(topology: GatewayTopology): Record<string, unknown> 
  * network for `internet` stdio servers (they reach the egress proxy and nothing else). No `.env`: only its own keys.
  */
 function mcpService(service: ResolvedService, labels: Labels) {
-  const redis = USES_REDIS.has(service.app);
+  const redis = redisAclUsers([service], STORAGE_PREFIX).find((user) => user.name === service.name);
   const networks = [
     serviceNetwork(service.name),
     ...(redis ? ['internal'] : []),
     ...(service.egress === 'internet' ? [service.kind === 'stdio' ? 'egress' : 'outbound'] : []),
   ];
-  const common = {
-    envFile: false,
-    redis,
-    networks,
-  };
+  const common = { envFile: false, networks, ...(redis ? { redis } : {}) };
   const own = passThrough([...COMMON_KEYS, ...(KEYS_OF_APP[service.app] ?? [])]);
   const routed = { ...labels, 'traefik.docker.network': `mcp-gateway-${service.name}` };
   if (service.kind !== 'stdio') return nodeService(service.app, service.port, routed, { ...common, environment: own });
