@@ -1,4 +1,5 @@
-import { BaseEnv, EnvInt, EnvList } from '@gateway/config';
+import { BaseEnv, ConfigValidationError, EnvInt, EnvList } from '@gateway/config';
+import { AddressPolicy } from '@gateway/egress';
 
 /** Configuration of the egress proxy container (docs/security.md, "Egress"); the same keys as stdio-proxy's in-process one. */
 export class EgressProxyEnv extends BaseEnv {
@@ -23,4 +24,17 @@ export class EgressProxyEnv extends BaseEnv {
   /** A tunnel or request idle this long is closed. */
   @EnvInt(1_000, 3_600_000)
   public EGRESS_IDLE_TIMEOUT_MS = 60_000;
+}
+
+/** The address policy of EGRESS_ALLOW / EGRESS_DENY; a bad entry is a configuration error naming it. */
+export function policyOf(env: Pick<EgressProxyEnv, 'EGRESS_ALLOW' | 'EGRESS_DENY'>): AddressPolicy {
+  try {
+    return new AddressPolicy({
+      allow: env.EGRESS_ALLOW,
+      deny: env.EGRESS_DENY,
+      names: { allow: 'EGRESS_ALLOW', deny: 'EGRESS_DENY', who: 'the egress proxy' },
+    });
+  } catch (error) {
+    throw new ConfigValidationError([(error as Error).message], 'egress-proxy');
+  }
 }

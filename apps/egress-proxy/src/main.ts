@@ -1,21 +1,12 @@
 // The egress proxy of compose's `egress: internet` stdio services: the only container they can reach; it reaches
 // public addresses only (fetchs' address policy, @gateway/egress). docs/security.md, "Egress".
-import { ConfigValidationError, loadRawEnv, validateEnv } from '@gateway/config';
-import { AddressPolicy, HostResolver, startEgressProxy } from '@gateway/egress';
-import { EgressProxyEnv } from './egress-proxy.env';
+import { loadRawEnv, validateEnv } from '@gateway/config';
+import { HostResolver, startEgressProxy } from '@gateway/egress';
+import { EgressProxyEnv, policyOf } from './egress-proxy.env';
 
 async function main(): Promise<void> {
   const env = validateEnv(EgressProxyEnv, loadRawEnv(), 'egress-proxy');
-  let policy: AddressPolicy;
-  try {
-    policy = new AddressPolicy({
-      allow: env.EGRESS_ALLOW,
-      deny: env.EGRESS_DENY,
-      names: { allow: 'EGRESS_ALLOW', deny: 'EGRESS_DENY', who: 'the egress proxy' },
-    });
-  } catch (error) {
-    throw new ConfigValidationError([(error as Error).message], 'egress-proxy');
-  }
+  const policy = policyOf(env);
   const log = (line: Record<string, unknown>) =>
     process.stdout.write(`${JSON.stringify({ time: Date.now(), context: 'EgressProxy', ...line })}\n`);
   const proxy = await startEgressProxy(
