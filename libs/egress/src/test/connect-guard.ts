@@ -8,7 +8,7 @@ export interface ConnectGuard {
   restore(): void;
 }
 
-type Options = { host?: string; path?: string; lookup?: (...args: unknown[]) => void } & Record<string, unknown>;
+type Options = { host?: string; path?: string; lookup?: unknown } & Record<string, unknown>;
 type LookupCallback = (error: Error | null, address?: string | LookupAddress[], family?: number) => void;
 
 const isLoopback = (address: string): boolean =>
