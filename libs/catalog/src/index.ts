@@ -4,10 +4,13 @@ export {
   SERVICES,
   type ServiceDefinition,
   type ServiceKind,
+  type SessionState,
   type StdioCommand,
 } from './lib/services';
 export {
+  EnvTopology,
   resolveTopology,
+  REPLICA_PORT_STEP,
   ROUTING_MODES,
   serviceForRequest,
   serviceForResource,

@@ -46,6 +46,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     this.sandbox = await ChildSandbox.start(this.env, this.command.egress, this.logger);
     registerMcpRoute(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
       allowedOrigins: this.env.MCP_ALLOWED_ORIGINS,
+      topology: this.env.topology,
       maxBodyBytes: this.env.MCP_MAX_BODY_BYTES,
       logger: this.logger,
       handle: (exchange) => this.handle(exchange),

@@ -13,6 +13,13 @@ export type ServiceKind = 'native' | 'stdio';
  */
 export type Egress = 'none' | 'internet';
 
+/**
+ * Where a service keeps what outlives one request, which decides whether it runs in replicas:
+ * `none` (nothing), `store` (the shared KeyValueStore: any replica serves any session), `process` (in the
+ * process that created it: one replica only, see docs/kubernetes.md).
+ */
+export type SessionState = 'none' | 'store' | 'process';
+
 export interface StdioCommand {
   /** Executable; `node` runs the current Node.js binary. */
   readonly command: string;
@@ -39,6 +46,7 @@ export interface ServiceDefinition {
    * test servers that should not face the internet by default.
    */
   readonly productionOptIn?: boolean;
+  readonly sessionState: SessionState;
   /** For `stdio` services: the official stdio server the proxy starts. */
   readonly stdio?: StdioCommand;
 }
@@ -60,6 +68,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     port: 3101,
     enabledByDefault: true,
     egress: 'none',
+    sessionState: 'none',
   },
   {
     name: 'echo-stateful',
@@ -69,6 +78,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     port: 3102,
     enabledByDefault: true,
     egress: 'none',
+    sessionState: 'store',
   },
   {
     name: 'fetchs',
@@ -78,6 +88,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     port: 3103,
     enabledByDefault: true,
     egress: 'internet',
+    sessionState: 'none',
   },
   {
     name: 'everything',
@@ -89,6 +100,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     // gzip-file-as-resource fetches any URL: through the egress proxy only. A protocol test server: opt-in in production.
     egress: 'internet',
     productionOptIn: true,
+    sessionState: 'process',
     stdio: stdioServer('server-everything', ['stdio']),
   },
   {
@@ -99,6 +111,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     port: 3202,
     enabledByDefault: true,
     egress: 'none',
+    sessionState: 'process',
     stdio: stdioServer('server-memory', [], { MEMORY_FILE_PATH: '${MCP_DATA_DIR}/memory.jsonl' }),
   },
   {
@@ -109,6 +122,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     port: 3203,
     enabledByDefault: true,
     egress: 'none',
+    sessionState: 'process',
     stdio: stdioServer('server-filesystem', ['${MCP_WORKSPACE_DIR}']),
   },
   {
@@ -119,6 +133,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     port: 3204,
     enabledByDefault: true,
     egress: 'none',
+    sessionState: 'process',
     stdio: stdioServer('server-sequential-thinking'),
   },
 ];
