@@ -3,7 +3,12 @@ import { KeyValueStore } from '@gateway/storage';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Agent } from 'undici';
 import { AddressPolicy } from './address-policy';
+import { counter } from '@gateway/platform';
 import { FetchFailed, FetchRefused } from './fetch-errors';
+
+const fetches = counter('fetchs_fetches_total', 'fetch tool calls by outcome (ok, refused, failed, error)', [
+  'outcome',
+]);
 import { createGuardedAgent, HostResolver } from './guarded-agent';
 import { type HtmlConverter, workerHtmlConverter } from './html-converter';
 import { type FetchLimits, type FetchMethod, type FetchedResponse, fetchBounded, type HopCheck } from './http-fetcher';
@@ -89,6 +94,7 @@ export class FetchService implements OnModuleDestroy {
       outcome = error instanceof FetchRefused ? 'refused' : 'failed';
       return errorResult(error.message);
     } finally {
+      fetches.inc({ outcome: response ? 'ok' : outcome });
       this.logger.log({
         msg: 'fetch',
         user: userId,

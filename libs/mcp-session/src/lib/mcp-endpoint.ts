@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import type { CallerIdentity } from '@gateway/contracts';
+import { gauge } from '@gateway/platform';
 import type { KeyValueStore } from '@gateway/storage';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -15,6 +16,13 @@ import type { FastifyInstance } from 'fastify';
 import { headerOf, type McpExchange, refuse, registerMcpRoute, serveTransport } from './mcp-route';
 import { reviveSession } from './sdk-session';
 import { type SessionRecord, SessionStore } from './session-store';
+
+/** Every endpoint of this process, for the sessions gauge (read at scrape time). */
+const endpoints = new Set<{ name: string; live: ReadonlyMap<string, unknown> }>();
+gauge('mcp_sessions_active', 'MCP sessions held by this process', ['endpoint'], function collect() {
+  this.reset();
+  for (const endpoint of endpoints) this.inc({ endpoint: endpoint.name }, endpoint.live.size);
+});
 
 /** What a server factory is given: who calls, and (stateful mode) the session. */
 export interface McpServerContext {
@@ -79,6 +87,7 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
       if (!config.store || !config.idleSeconds)
         throw new Error('stateful MCP needs a KeyValueStore and an idle timeout');
       this.sessions = new SessionStore(config.store, config.name, config.idleSeconds);
+      endpoints.add({ name: config.name, live: this.live });
     }
   }
 

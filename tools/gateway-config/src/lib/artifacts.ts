@@ -1,6 +1,7 @@
 import { resolveTopology } from '@gateway/catalog';
 import { stringify } from 'yaml';
 import { composeFile, DOMAIN_PLACEHOLDER } from './compose';
+import { prometheusConfig } from './prometheus';
 import { type TraefikDynamicConfig, traefikDynamicConfig } from './traefik-config';
 
 const HEADER = (command: string) =>
@@ -20,6 +21,7 @@ export function localDynamicConfig(env: Record<string, string | undefined>): Tra
 /**
  * Every committed generated file, from the catalog's defaults (never from a developer's .env):
  * - `docker-compose.yml`: production, subdomain mode, `${BASE_DOMAIN}` filled in by compose;
+ * - `deploy/prometheus/prometheus.yml`: the `monitoring` profile's scrape targets (Traefik, auth, each service);
  * - `deploy/traefik/dynamic/path.yml`: path mode on http://localhost:8080 (what `npm start` serves);
  * - `deploy/traefik/dynamic/subdomain.yml`: subdomain mode on http://NAME.localhost:8080.
  */
@@ -31,6 +33,7 @@ export function generatedArtifacts(): Record<string, string> {
   });
   return {
     'docker-compose.yml': HEADER(REGENERATE) + toYaml(composeFile(production)),
+    'deploy/prometheus/prometheus.yml': HEADER(REGENERATE) + toYaml(prometheusConfig(production)),
     'deploy/traefik/dynamic/path.yml': HEADER(REGENERATE) + toYaml(localDynamicConfig({})),
     'deploy/traefik/dynamic/subdomain.yml':
       HEADER(REGENERATE) +

@@ -1,5 +1,6 @@
 import type { GatewayTopology, ResolvedService } from '@gateway/catalog';
 import { toLabels, type Labels } from './labels';
+import { METRICS_PORT } from './prometheus';
 import { MIDDLEWARE, type TraefikDynamicConfig, traefikDynamicConfig } from './traefik-config';
 
 /** Stands for `${BASE_DOMAIN}` while the catalog resolves (it validates the domain); compose interpolates the real one. */
@@ -13,6 +14,8 @@ const nodeEnvironment = (port: number) => ({
   NODE_ENV: 'production',
   HOST: '0.0.0.0',
   PORT: String(port),
+  // Prometheus metrics on the internal networks only: no port mapping, no Traefik router (docs/operations.md).
+  METRICS_PORT: String(METRICS_PORT),
   ROUTING_MODE: 'subdomain',
   BASE_DOMAIN: '${BASE_DOMAIN:?set BASE_DOMAIN in .env}',
   PUBLIC_SCHEME: 'https',
@@ -115,9 +118,28 @@ export function composeFile(topology: GatewayTopology): Record<string, unknown> 
       ...Object.fromEntries(
         topology.enabled.map((service) => [service.name, mcpService(service, serviceLabels(service))]),
       ),
+      // `docker compose --profile monitoring up -d`: Prometheus, scraping what deploy/prometheus/prometheus.yml
+      // (generated from the catalog) lists; its UI on the host's loopback only (an SSH tunnel reaches it).
+      prometheus: {
+        image: 'prom/prometheus:v3.5.0',
+        profiles: ['monitoring'],
+        restart: 'unless-stopped',
+        volumes: [
+          './deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+          'prometheus-data:/prometheus',
+        ],
+        ports: ['127.0.0.1:9090:9090'],
+        networks: ['public', 'internal'],
+      },
     },
     networks: { public: { name: PUBLIC_NETWORK }, internal: { internal: true } },
-    volumes: { 'traefik-certificates': {}, 'redis-data': {}, 'mcp-data': {}, 'mcp-workspace': {} },
+    volumes: {
+      'traefik-certificates': {},
+      'redis-data': {},
+      'mcp-data': {},
+      'mcp-workspace': {},
+      'prometheus-data': {},
+    },
   };
 }
 

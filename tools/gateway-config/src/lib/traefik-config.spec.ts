@@ -106,7 +106,7 @@ describe('composeFile', () => {
     >;
   };
 
-  it('has Traefik, Redis, auth and one container per enabled service, all restarting', () => {
+  it('has Traefik, Redis, auth, one container per enabled service and Prometheus (a profile), all restarting', () => {
     expect(Object.keys(compose.services)).toEqual([
       'traefik',
       'redis',
@@ -118,7 +118,9 @@ describe('composeFile', () => {
       'memory',
       'filesystem',
       'sequential-thinking',
+      'prometheus',
     ]);
+    expect(compose.services['prometheus']).toMatchObject({ profiles: ['monitoring'] });
     for (const service of Object.values(compose.services)) expect(service.restart).toBe('unless-stopped');
   });
 
