@@ -60,6 +60,8 @@ describe('traefikDynamicConfig, path mode', () => {
         'Mcp-Session-Id',
         'MCP-Protocol-Version',
         'Last-Event-ID',
+        'Mcp-Method',
+        'Mcp-Name',
       ]),
       accessControlExposeHeaders: ['Mcp-Session-Id', 'WWW-Authenticate'],
     });

@@ -93,6 +93,9 @@ export const CORS_ALLOW_HEADERS = [
   'Mcp-Session-Id',
   'MCP-Protocol-Version',
   'Last-Event-ID',
+  // MCP 2026-07-28 basic/transports: every request carries Mcp-Method (and Mcp-Name for tools/prompts/resources).
+  'Mcp-Method',
+  'Mcp-Name',
 ];
 export const CORS_EXPOSE_HEADERS = ['Mcp-Session-Id', 'WWW-Authenticate'];
 
