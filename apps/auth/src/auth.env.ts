@@ -115,6 +115,13 @@ export class AuthEnv extends StorageEnv {
   @IsIn(['RS256', 'ES256'], { message: 'must be RS256 or ES256' })
   public JWT_ALGORITHM: 'RS256' | 'ES256' = 'RS256';
 
+  /**
+   * Seconds between two reads of the key ring by each replica. A rotated-in key starts signing two intervals
+   * after the rotation, so every replica publishes and accepts it before any replica signs with it.
+   */
+  @EnvInt(1, 3600)
+  public KEY_RING_RELOAD_INTERVAL = 60;
+
   /** PKCS#8 PEM (or base64 of it) of the signing key; empty = generated on first start and kept in storage. */
   @Secret()
   public JWT_PRIVATE_KEY = '';

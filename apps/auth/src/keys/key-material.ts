@@ -11,6 +11,16 @@ export interface StoredSigningKey {
   readonly privateJwk: JsonWebKey;
   /** Seconds since the epoch. */
   readonly createdAt: number;
+  /**
+   * Seconds since the epoch from which the key signs (staged rotation, docs/auth.md "Signing keys"). Absent in
+   * rings written before staging existed, and for the first key: it signs from `createdAt`.
+   */
+  readonly activatesAt?: number;
+}
+
+/** When a stored key starts signing. */
+export function activationOf(key: Pick<StoredSigningKey, 'createdAt' | 'activatesAt'>): number {
+  return key.activatesAt ?? key.createdAt;
 }
 
 /** A key ready to sign and verify. */
@@ -22,6 +32,7 @@ export interface SigningKey {
   /** The public JWK as /jwks publishes it. */
   readonly publicJwk: JWK;
   readonly createdAt: number;
+  readonly activatesAt: number;
 }
 
 /** A fresh key pair: RSA 2048 for RS256, P-256 for ES256 (RFC 7518 §3.3, §3.4). */
@@ -36,7 +47,7 @@ export async function generateSigningKey(alg: SigningAlgorithm, now: number): Pr
 
 export async function fromStored(stored: StoredSigningKey): Promise<SigningKey> {
   const privateKey = createPrivateKey({ key: stored.privateJwk, format: 'jwk' });
-  return withPublicParts(stored.kid, stored.alg, privateKey, stored.createdAt);
+  return withPublicParts(stored.kid, stored.alg, privateKey, stored.createdAt, activationOf(stored));
 }
 
 /**
@@ -57,7 +68,7 @@ export async function fromConfiguredPem(value: string, configuredAlg: SigningAlg
     throw new Error(
       `JWT_PRIVATE_KEY is a key for ${alg ?? 'neither RS256 nor ES256'}, but JWT_ALGORITHM=${configuredAlg}`,
     );
-  return withPublicParts(await thumbprintOf(privateKey), alg, privateKey, 0);
+  return withPublicParts(await thumbprintOf(privateKey), alg, privateKey, 0, 0);
 }
 
 function algorithmOf(key: KeyObject): SigningAlgorithm | undefined {
@@ -71,8 +82,14 @@ function thumbprintOf(privateKey: KeyObject): Promise<string> {
   return calculateJwkThumbprint(createPublicKey(privateKey).export({ format: 'jwk' }) as JWK);
 }
 
-function withPublicParts(kid: string, alg: SigningAlgorithm, privateKey: KeyObject, createdAt: number): SigningKey {
+function withPublicParts(
+  kid: string,
+  alg: SigningAlgorithm,
+  privateKey: KeyObject,
+  createdAt: number,
+  activatesAt: number,
+): SigningKey {
   const publicKey = createPublicKey(privateKey);
   const publicJwk = { ...(publicKey.export({ format: 'jwk' }) as JWK), kid, alg, use: 'sig' };
-  return { kid, alg, privateKey, publicKey, publicJwk, createdAt };
+  return { kid, alg, privateKey, publicKey, publicJwk, createdAt, activatesAt };
 }

@@ -11,12 +11,7 @@ describe('html tagged template', () => {
 
   it('inserts nested html and arrays of it as is, and drops empty values', () => {
     const items = ['a<b', 'c'].map((item) => html`<li>${item}</li>`);
-    expect(
-      html`<ul>
-          ${items}
-        </ul>
-        ${undefined}${false}${null}${0}`.value,
-    ).toBe('<ul><li>a&lt;b</li><li>c</li></ul>0');
+    expect(html`<ul>${items}</ul>${undefined}${false}${null}${0}`.value).toBe('<ul><li>a&lt;b</li><li>c</li></ul>0');
     expect(html`${new SafeHtml('<br>')}`.value).toBe('<br>');
   });
 

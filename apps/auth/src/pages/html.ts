@@ -73,18 +73,17 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
 /** Sends a complete page. */
 export function sendPage(reply: FastifyReply, status: number, title: string, body: SafeHtml): FastifyReply {
   const page = html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title}</title>
-        <style>
-          ${new SafeHtml(STYLE)}
-        </style>
-      </head>
-      <body>
-        <main>${body}</main>
-      </body>
-    </html> `;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>${new SafeHtml(STYLE)}</style>
+</head>
+<body><main>
+${body}
+</main></body>
+</html>
+`;
   return reply.status(status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(page.value);
 }
