@@ -12,6 +12,7 @@ import { freePort, WORKSPACE_ROOT } from '@gateway/testing';
 import { enableOnly, type RunningGateway, startGateway } from './support/gateway';
 
 const DOCTOR = join(WORKSPACE_ROOT, 'dist/tools/doctor/src/main.js');
+const TOKEN = join(WORKSPACE_ROOT, 'dist/tools/doctor/src/token.js');
 /** The text reports, kept for the operations notes (tmp/ is not committed). */
 const REPORTS = join(WORKSPACE_ROOT, 'tmp/doctor-reports');
 
@@ -234,5 +235,114 @@ describe('npm run doctor', () => {
       ),
     );
     expect(result).toBe(2);
+  });
+});
+
+/**
+ * The BROWSER of the token helper: Debian's Chromium (playwright-core) signs in at the dev login as a person would,
+ * allows on the consent page and lands on the helper's loopback callback. It resolves only localhost (to the edge).
+ */
+const BROWSER_HOOK = `import { chromium } from ${JSON.stringify(join(WORKSPACE_ROOT, 'node_modules/playwright-core/index.mjs'))};
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--host-resolver-rules=MAP localhost 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+});
+try {
+  const page = await browser.newPage();
+  await page.goto(process.argv[2]);
+  await page.fill('input[name="username"]', 'alice');
+  await Promise.all([page.waitForURL(/\\/consent\\?/), page.click('form button[type="submit"]')]);
+  await Promise.all([
+    page.waitForURL(/^http:\\/\\/127\\.0\\.0\\.1:\\d+\\/callback/),
+    page.click('button[name="decision"][value="allow"]'),
+  ]);
+  await page.getByText('Signed in').waitFor();
+} finally {
+  await browser.close();
+}
+`;
+
+describe('npm run token', () => {
+  const token = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        [TOKEN, ...args],
+        { timeout: 120_000, env: { ...process.env, ...env } },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+
+  it('signs in through the browser with a loopback redirect, prints a working token, snippets and refreshes', async () => {
+    const hook = join(caddyDir, 'browser-hook.mjs');
+    writeFileSync(hook, BROWSER_HOOK);
+    const signedIn = await token([stateless, '--json', '--resolve', 'localhost=127.0.0.1'], {
+      BROWSER: `${process.execPath} ${hook}`,
+    });
+    expect(signedIn.stderr).toContain('Opening the browser');
+    expect(signedIn.code).toBe(0);
+    const result = JSON.parse(signedIn.stdout) as {
+      access_token: string;
+      refresh_token: string;
+      client_id: string;
+      resource: string;
+      snippets: Record<string, string>;
+    };
+    expect(result.resource).toBe(stateless);
+    expect(result.snippets['Claude Code']).toBe(
+      `claude mcp add --transport http echo-stateless ${stateless} --header "Authorization: Bearer ${result.access_token}"`,
+    );
+    // The token works where the snippets put it: an MCP request with the header.
+    // node:http, so that Host can name the public origin while the packets go to the edge on 127.0.0.1.
+    const call = (accessToken: string) =>
+      new Promise<{ status: number }>((resolve, reject) => {
+        const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+        const outgoing = request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/echo-stateless/mcp',
+            headers: {
+              host: `localhost:${port}`,
+              authorization: `Bearer ${accessToken}`,
+              'content-type': 'application/json',
+              accept: 'application/json, text/event-stream',
+              'mcp-protocol-version': '2025-11-25',
+            },
+          },
+          (answer) => {
+            answer.resume();
+            answer.on('end', () => resolve({ status: answer.statusCode ?? 0 }));
+          },
+        );
+        outgoing.on('error', reject);
+        outgoing.end(body);
+      });
+    expect((await call(result.access_token)).status).toBe(200);
+
+    const refreshed = await token([
+      stateless,
+      '--client-id',
+      result.client_id,
+      '--refresh',
+      result.refresh_token,
+      '--resolve',
+      'localhost=127.0.0.1',
+    ]);
+    expect(refreshed.code).toBe(0);
+    const fresh = /^(ey\S+)$/m.exec(refreshed.stdout)?.[1] ?? '';
+    expect(fresh).not.toBe(result.access_token);
+    expect((await call(fresh)).status).toBe(200);
+    expect(refreshed.stdout).toContain('VS Code (.vscode/mcp.json)');
+    expect(refreshed.stdout).toContain('Cursor (~/.cursor/mcp.json)');
+  });
+
+  it('fails clearly when the URL is not behind the gateway', async () => {
+    const result = await token([`http://127.0.0.1:${port}/no-such-service/mcp`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/answered 404 without a token, not 401/);
   });
 });
