@@ -35,7 +35,7 @@ export function renderText(report: Report): string {
       subject = check.subject;
       lines.push('', subject);
     }
-    lines.push(`  ${MARK[check.status]}  ${check.id.padEnd(22)} ${check.detail}`);
+    lines.push(`  ${MARK[check.status]}  ${check.id.padEnd(34)} ${check.detail}`);
     if (check.fix && check.status !== 'pass') lines.push(`        fix: ${check.fix}`);
   }
   const { pass, fail, warn, skip } = report.summary;
