@@ -86,7 +86,13 @@ ${directives}
 beforeAll(async () => {
   port = await freePort();
   gateway = await startGateway(
-    { PUBLIC_URL: `http://localhost:${port}`, ...enableOnly('echo-stateful', 'echo-stateless') },
+    {
+      PUBLIC_URL: `http://localhost:${port}`,
+      // Every doctor run probes /register and every --login dev registers a client: ~30 in this file, above the
+      // default 20 per hour from one address.
+      REGISTRATION_RATE_LIMIT: '0',
+      ...enableOnly('echo-stateful', 'echo-stateless'),
+    },
     { edgePort: port },
   );
   stateful = `http://localhost:${port}/echo-stateful/mcp`;
