@@ -1,6 +1,14 @@
-export { envKeyOf, SERVICES, type ServiceDefinition, type ServiceKind, type StdioCommand } from './lib/services';
+export {
+  envKeyOf,
+  SERVICES,
+  type ServiceDefinition,
+  type ServiceKind,
+  type SessionState,
+  type StdioCommand,
+} from './lib/services';
 export {
   resolveTopology,
+  REPLICA_PORT_STEP,
   ROUTING_MODES,
   serviceForRequest,
   serviceForResource,

@@ -41,8 +41,13 @@ export function createEdge(table: readonly Route[], options: EdgeOptions = {}): 
   const proxy = createProxyServer({ xfwd: true, changeOrigin: false });
   // Response headers a middleware adds (CORS, customResponseHeaders) override the upstream's, as in Traefik.
   const extraResponseHeaders = new WeakMap<IncomingMessage, Record<string, HeaderValue>>();
-  proxy.on('proxyRes', (proxyRes, req) => {
+  proxy.on('proxyRes', (proxyRes, req, res) => {
     for (const [name, value] of Object.entries(extraResponseHeaders.get(req) ?? {})) proxyRes.headers[name] = value;
+    // An upstream that dies mid-response (a crashed replica under an SSE stream) closes the client's connection
+    // too, as Traefik does: the client sees the error instead of a stream that never ends.
+    proxyRes.once('close', () => {
+      if (!proxyRes.complete) res.destroy();
+    });
   });
 
   const fail = (error: Error, req: IncomingMessage, res: ServerResponse, status: number) => {
@@ -91,7 +96,13 @@ export function createEdge(table: readonly Route[], options: EdgeOptions = {}): 
         return;
       }
     }
-    proxy.web(req, res, { target: route.upstream }, (error) => fail(error as Error, req, res, 502));
+    const target = route.balancer.next();
+    if (!target) {
+      // Traefik's answer when every server of the service fails its health check.
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('no available server\n');
+      return;
+    }
+    proxy.web(req, res, { target }, (error) => fail(error as Error, req, res, 502));
   };
 
   return createServer((req, res) => {
