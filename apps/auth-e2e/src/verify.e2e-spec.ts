@@ -95,7 +95,7 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       expect(basic.status).toBe(401);
     });
 
-    it('refuses a token minted for another service with 401 (anchor §8.1 #9)', async () => {
+    it('refuses a token minted for another service with 401 (RFC 8707 §2, docs/security.md S6)', async () => {
       const { access } = await tokensFor(await fixtures.client('none'), { resource: ECHO });
       const response = await verify(auth.url, access, `${PUBLIC_URL}/fetchs/mcp`);
       expect(response.status).toBe(401);
@@ -176,7 +176,7 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
   });
 
   describe('/revoke (RFC 7009)', () => {
-    it("refuses to revoke another client's token (anchor §8.1 #10)", async () => {
+    it("refuses to revoke another client's token (RFC 7009 §2.1)", async () => {
       const owner = await fixtures.client('none');
       const other = await fixtures.client('client_secret_basic');
       const { access, refresh: refreshToken } = await tokensFor(owner);
@@ -252,7 +252,7 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       });
     });
 
-    it("answers {active:false} for another client's, revoked and unknown tokens (anchor §8.1 #10)", async () => {
+    it("answers {active:false} for another client's, revoked and unknown tokens (RFC 7662 §2.2)", async () => {
       const owner = await fixtures.client('none');
       const other = await fixtures.client('none');
       const { access } = await tokensFor(owner);

@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { ConfigValidationError, loadRawEnv, validateEnv } from '@gateway/config';
 import { REDIS_CLIENT_OPTIONS, RedisStore } from '@gateway/storage';
 import { Redis } from 'ioredis';
-import { AuthEnv } from './auth.env';
-import { rotateKeyRing } from './keys/signing-keys';
+import { AuthEnv } from './config/auth.env';
+import { rotateKeyRing } from './tokens/keys/signing-keys';
 
 const USAGE = `usage: npm run rotate-keys [-- --activate-in SECONDS | --now]
   Adds a signing key of JWT_ALGORITHM to the ring in storage (auth's .env or environment). Every replica

@@ -7,6 +7,7 @@ export {
   type StdioCommand,
 } from './lib/services';
 export {
+  EnvTopology,
   resolveTopology,
   REPLICA_PORT_STEP,
   ROUTING_MODES,

@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 
 /**
  * HTML that is already safe to emit. Only the `html` tag and `raw` make one, so every other value that
- * reaches a page is escaped: escaping is the default, not something to remember (anchor §1.13, §8.1.7).
+ * reaches a page is escaped: escaping is the default, not something to remember (docs/security.md S13).
  * A 20-line tag instead of a template engine: the pages are three small forms, and a dependency would
  * add a second escaping convention to review.
  */

@@ -1,6 +1,6 @@
-import { ConfigValidationError } from '@gateway/config';
+import { BaseEnv, ConfigValidationError, validateEnv } from '@gateway/config';
 import { SERVICES } from './services';
-import { resolveTopology, serviceForRequest, serviceForResource } from './topology';
+import { EnvTopology, type GatewayTopology, resolveTopology, serviceForRequest, serviceForResource } from './topology';
 
 describe('resolveTopology', () => {
   it('path mode: one origin, /NAME/mcp, path-inserted metadata URL', () => {
@@ -168,5 +168,24 @@ describe('serviceForRequest', () => {
     const topology = resolveTopology({ ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'example.com' });
     expect(serviceForRequest(topology, 'fetchs.example.com', '/mcp')?.name).toBe('fetchs');
     expect(serviceForRequest(topology, 'auth.example.com', '/mcp')).toBeUndefined();
+  });
+});
+
+describe('EnvTopology', () => {
+  class SampleEnv extends BaseEnv {
+    @EnvTopology()
+    public readonly topology!: GatewayTopology;
+  }
+
+  it('resolves the catalog with the validated environment', () => {
+    const env = validateEnv(SampleEnv, { PUBLIC_URL: 'https://gw.example.com', MCP_MEMORY_ENABLED: 'false' });
+    expect(env.topology.issuer).toBe('https://gw.example.com');
+    expect(env.topology.enabled.map((service) => service.name)).not.toContain('memory');
+  });
+
+  it('reports bad catalog keys together with the other keys', () => {
+    expect(() => validateEnv(SampleEnv, { PORT: 'abc', MCP_MEMORY_ENABLED: 'perhaps' }, 'sample')).toThrow(
+      /PORT="abc"[\s\S]*MCP_MEMORY_ENABLED="perhaps"/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigValidationError } from '@gateway/config';
+import { ConfigValidationError, EnvDerived } from '@gateway/config';
 import { envKeyOf, SERVICES, type ServiceDefinition } from './services';
 
 export const ROUTING_MODES = ['path', 'subdomain'] as const;
@@ -208,4 +208,13 @@ function splitList(value: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
+}
+
+/**
+ * Declares the service catalog as part of an env class: `validateEnv` resolves it from the same raw environment
+ * as the other keys (ROUTING_MODE, PUBLIC_URL, BASE_DOMAIN, PUBLIC_SCHEME, MCP_<NAME>_*), once, and reports
+ * its bad keys with theirs. Consumers inject the validated env instead of reading `process.env`.
+ */
+export function EnvTopology(): PropertyDecorator {
+  return EnvDerived((raw) => resolveTopology(raw));
 }
