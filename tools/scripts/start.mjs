@@ -95,11 +95,14 @@ if (!stdioOnly)
   processes.push({ name: 'dev-edge', main: 'dist/tools/dev-edge/src/main.js', args: ['--config', dynamicConfig] });
 
 let stopping = false;
-const children = processes.map(({ name, main, port, args = [], env: extra = {} }) => {
+// METRICS_PORT (docs/operations.md): one metrics port per process, METRICS_PORT + its index in this list.
+const metricsBase = Number(env.METRICS_PORT) || 0;
+const children = processes.map(({ name, main, port, args = [], env: extra = {} }, index) => {
+  const metrics = metricsBase && port ? { METRICS_PORT: String(metricsBase + index) } : {};
   const child = spawn(process.execPath, ['--enable-source-maps', join(root, main), ...args], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, ...extra, ...(port ? { PORT: String(port) } : {}) },
+    env: { ...process.env, ...extra, ...metrics, ...(port ? { PORT: String(port) } : {}) },
   });
   child.on('exit', (code, signal) => {
     if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping the gateway`);

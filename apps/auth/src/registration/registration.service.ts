@@ -1,3 +1,4 @@
+import { counter } from '@gateway/platform';
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayTopology } from '@gateway/catalog';
@@ -27,6 +28,8 @@ const UNKNOWN_CLIENT_HASH = hashSecret(randomToken());
  * Dynamic client registration (RFC 7591) and management (RFC 7592). Secrets and registration access
  * tokens are returned once and stored only as SHA-256 hashes (docs/security.md S9).
  */
+
+const registrations = counter('auth_registrations_total', 'clients registered (dcr: RFC 7591 /register)', ['kind']);
 @Injectable()
 export class RegistrationService {
   public constructor(
@@ -52,6 +55,7 @@ export class RegistrationService {
       metadata,
     };
     await this.clients.save(record, lifetime);
+    registrations.inc({ kind: 'dcr' });
     return this.information(record, registrationToken, clientSecret);
   }
 

@@ -43,6 +43,11 @@ export class SharedChild {
   private starting: Promise<void> | undefined;
   private stopped = false;
 
+  /** The child's process id while it runs. */
+  public get pid(): number | null {
+    return this.child.pid;
+  }
+
   public constructor(
     private readonly label: string,
     command: ChildCommand,

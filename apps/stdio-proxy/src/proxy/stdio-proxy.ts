@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { readFileSync } from 'node:fs';
 import { headerOf, type McpExchange, refuse, registerMcpRoute, serveTransport } from '@gateway/mcp-session';
+import { gauge } from '@gateway/platform';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance } from 'fastify';
 import { StdioProxyEnv } from '../stdio-proxy.env';
@@ -43,6 +45,22 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
       this.logger,
       env.MCP_SESSION_IDLE_TIMEOUT,
     );
+    const pids = () => this.childPids();
+    gauge('stdio_children', 'stdio child processes running', [], function collect() {
+      this.set(pids().length);
+    });
+    gauge('stdio_children_rss_bytes', 'resident memory of all stdio children (Linux /proc)', [], function collect() {
+      this.set(pids().reduce((sum, pid) => sum + rssOf(pid), 0));
+    });
+  }
+
+  /** Process ids of the running children (one per session, or one per user). */
+  private childPids(): number[] {
+    const owners: Array<{ readonly pid: number | null }> =
+      this.env.STDIO_CHILD_PER === 'user'
+        ? [...this.shared.values()].filter((child) => !child.closed)
+        : [...this.sessions.values()].filter((session) => session instanceof ProxySession);
+    return owners.flatMap((owner) => (owner.pid ? [owner.pid] : []));
   }
 
   /** The child of `userId`: its own data directories, in its network sandbox (child-command.ts, child-sandbox.ts). */
@@ -163,5 +181,15 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
       this.sessions.delete(id);
       void session.close();
     }
+  }
+}
+
+/** Resident set size of a process in bytes (VmRSS of /proc/PID/status; 0 where there is no /proc). */
+function rssOf(pid: number): number {
+  try {
+    const kib = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib ? Number(kib) * 1024 : 0;
+  } catch {
+    return 0;
   }
 }

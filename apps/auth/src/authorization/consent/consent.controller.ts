@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Body, Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { type GatewayTopology, serviceForResource } from '@gateway/catalog';
+import { counter } from '@gateway/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthorizationFlow } from '../authorization-flow.service';
 import { ClientStore } from '../../store/client.store';
@@ -9,6 +10,8 @@ import { LoginStateStore, type PendingConsent } from '../login/login-state.store
 import { PageExceptionFilter } from '../../pages/page-exception.filter';
 import { sendConsentPage, sendErrorPage } from '../../pages/pages';
 import { TOPOLOGY } from '../../config/topology.provider';
+
+const consents = counter('auth_consents_total', 'consent decisions submitted (allow, deny)', ['decision']);
 
 /**
  * The consent page (MCP authorization "Confused Deputy": the gateway logs everyone in through one
@@ -78,6 +81,7 @@ export class ConsentController {
     // Single use: a double submit issues at most one code.
     const taken: PendingConsent | null = await this.logins.takeConsent(id);
     if (!taken) return expired(reply);
+    consents.inc({ decision });
     return decision === 'allow'
       ? await this.flow.allow(reply, taken.request, taken.user)
       : this.flow.deny(reply, taken.request);
