@@ -13,6 +13,8 @@ export interface ChildCommand {
   readonly cwd: string;
   /** For logs. */
   readonly label: string;
+  /** The catalog says one child may serve all sessions of a user (see StdioCommand.shareable). */
+  readonly shareable: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export function resolveChildCommand(env: StdioProxyEnv): ChildCommand {
       env: {},
       cwd,
       label: env.STDIO_COMMAND,
+      shareable: false,
     };
   }
   const stdioNames = SERVICES.filter((service) => service.stdio).map((service) => service.name);
@@ -56,5 +59,6 @@ export function resolveChildCommand(env: StdioProxyEnv): ChildCommand {
     env: Object.fromEntries(Object.entries(stdio.env ?? {}).map(([key, value]) => [key, substitute(value)])),
     cwd,
     label: service.name,
+    shareable: stdio.shareable === true,
   };
 }
