@@ -87,7 +87,7 @@ describe('stdio-proxy process model', () => {
         ...FIXTURE_STDIO,
         STDIO_MAX_CHILDREN: '2',
         STDIO_MAX_CHILDREN_PER_USER: '1',
-        MCP_SESSION_IDLE_TIMEOUT: '3',
+        MCP_SESSION_IDLE_TIMEOUT: '10', // long enough for the other tests' steps on a loaded machine
         MCP_SESSION_UNUSED_TIMEOUT: '600', // reliability.e2e-spec.ts covers sessions never used
       },
     });
@@ -146,9 +146,9 @@ describe('stdio-proxy process model', () => {
     const { sessionId } = await openSession(url, ALICE);
     expect((await ping(url, sessionId as string, ALICE)).status).toBe(200); // in use: the idle timeout applies
     const [child] = childrenOf(proxy.child.pid);
-    await waitFor(() => !isRunning(child as number), 15_000);
+    await waitFor(() => !isRunning(child as number), 25_000);
     expect((await ping(url, sessionId as string, ALICE)).status).toBe(404);
-  });
+  }, 40_000);
 
   it('DELETE ends the session and its child', async () => {
     const { sessionId } = await openSession(url, ALICE);
