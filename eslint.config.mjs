@@ -39,4 +39,28 @@ export default [
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // auth's two wings (docs/auth.md "Layout"): authorization/ and tokens/ never import each other; they meet only
+  // in the shared rooms (store/, clients/, policy/, config/, http/, pages/, audit/ ...), which import neither wing.
+  {
+    files: ['apps/auth/src/*/**/*.ts'],
+    ignores: ['apps/auth/src/authorization/**', 'apps/auth/src/tokens/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [authWing('authorization|tokens')] }] },
+  },
+  {
+    files: ['apps/auth/src/authorization/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [authWing('tokens')] }] },
+  },
+  {
+    files: ['apps/auth/src/tokens/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [authWing('authorization')] }] },
+  },
 ];
+
+/** A relative import that climbs into one of auth's wings (`../tokens/...`, `../../authorization/...`). */
+function authWing(names) {
+  return {
+    regex: `^(\\.\\./)+(${names})(/|$)`,
+    message:
+      "auth's wings do not import each other, and shared rooms import neither: go through store/, clients/, policy/ or config/ (docs/auth.md).",
+  };
+}

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Benchmark (not a test): auth's /verify with a valid RS256 token against a bare Fastify handler, in one run.
 // Usage: node bench/verify/run.mjs [--duration 5] [--connections 1,16,64]   (build first: npx nx run auth:build)
-// Each server runs pinned to CPU 1 (taskset) and autocannon to CPU 0 with a private redis-server, as in
-// shared/research/perf-anchors.md. Prints a Markdown table for docs/benchmarks.md.
+// Each server runs pinned to CPU 1 (taskset) and autocannon to CPU 0 with a private redis-server (method:
+// docs/benchmarks.md). Prints a Markdown table for docs/benchmarks.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
@@ -58,7 +58,7 @@ async function waitFor(url) {
   throw new Error(`${url} did not answer`);
 }
 
-// 1. A private Redis (shares CPU 0 with the load generator, as in perf-anchors.md).
+// 1. A private Redis (shares CPU 0 with the load generator).
 const redisPort = await freePort();
 start(0, 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
 const redisUrl = `redis://127.0.0.1:${redisPort}`;

@@ -20,6 +20,8 @@ class CountReporter {
         failed: results.numFailedTests,
         skipped: results.numPendingTests + results.numTodoTests,
         suites: results.numTotalTestSuites,
+        // Suites that failed to load or threw outside a test: no test of theirs is counted above.
+        suiteErrors: results.numRuntimeErrorTestSuites,
       }),
     );
   }

@@ -5,6 +5,8 @@
 // restarted with a backoff; Ctrl-C stops everything.
 // `--no-build` skips the build (the e2e test builds through Nx first). `--skip a,b` leaves those services to you
 // (run one under a debugger, or another server at its MCP_<NAME>_UPSTREAM): the edge still routes to them.
+// `--replicas N` (or GATEWAY_REPLICAS=N) runs N of auth and of every service that keeps no session in its process,
+// replica i on its first port + 10*i (or on the origins MCP_<NAME>_UPSTREAM lists); the edge balances over them.
 // `--stdio-only` runs just the enabled stdio servers, one stdio-proxy each: stdio-proxy's `serve` target, so that
 // `npx nx run-many -t serve` runs the same processes as `npm start`.
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,12 +29,24 @@ if (!process.argv.includes('--no-build')) {
 
 const { loadRawEnv } = require(join(root, 'dist/libs/config/src'));
 const { resolveTopology } = require(join(root, 'dist/libs/catalog/src'));
+// `--replicas N` is GATEWAY_REPLICAS=N: N processes of auth and of each service without in-process sessions.
+const replicasIndex = process.argv.indexOf('--replicas');
+if (replicasIndex > 0) process.env.GATEWAY_REPLICAS = process.argv[replicasIndex + 1] ?? '';
 const env = loadRawEnv();
 let topology;
 try {
   topology = resolveTopology(env);
 } catch (error) {
   console.error(error.message);
+  process.exit(1);
+}
+
+// Replicas share clients, tokens, keys and sessions through Redis; memory storage would give each its own.
+if (
+  !env.REDIS_URL &&
+  [topology.authUpstreamUrls, ...topology.enabled.map((s) => s.upstreamUrls)].some((u) => u.length > 1)
+) {
+  console.error('replicas share their state through Redis: set REDIS_URL (memory storage is per process)');
   process.exit(1);
 }
 
@@ -54,28 +68,29 @@ if (!stdioOnly) {
 const skipIndex = process.argv.indexOf('--skip');
 const skipped = new Set(skipIndex > 0 ? (process.argv[skipIndex + 1] ?? '').split(',') : []);
 const portOf = (url) => Number(new URL(url).port);
-const authUrl = env.AUTH_UPSTREAM || 'http://127.0.0.1:3000';
+// One process per replica: replica i of NAME is `NAME#i` (i from 2) on the port of its upstream URL.
+const replicaName = (name, index) => (index === 0 ? name : `${name}#${index + 1}`);
 // The dev edge on loopback is auth's proxy: its X-Forwarded-For names the client (registration rate limits).
 const processes = stdioOnly
   ? []
-  : [
-      {
-        name: 'auth',
-        main: 'dist/apps/auth/src/main.js',
-        port: portOf(authUrl),
-        env: { TRUSTED_PROXIES: env.TRUSTED_PROXIES || '127.0.0.1' },
-      },
-    ];
+  : topology.authUpstreamUrls.map((url, index) => ({
+      name: replicaName('auth', index),
+      main: 'dist/apps/auth/src/main.js',
+      port: portOf(url),
+      env: { TRUSTED_PROXIES: env.TRUSTED_PROXIES || '127.0.0.1' },
+    }));
 const services = topology.enabled.filter(
   (candidate) => !skipped.has(candidate.name) && (!stdioOnly || candidate.kind === 'stdio'),
 );
 for (const service of services) {
-  processes.push({
-    name: service.name,
-    main: `dist/apps/${service.app}/src/main.js`,
-    port: portOf(service.upstreamUrl),
-    env: service.kind === 'stdio' ? { MCP_SERVICE: service.name } : {},
-  });
+  service.upstreamUrls.forEach((url, index) =>
+    processes.push({
+      name: replicaName(service.name, index),
+      main: `dist/apps/${service.app}/src/main.js`,
+      port: portOf(url),
+      env: service.kind === 'stdio' ? { MCP_SERVICE: service.name } : {},
+    }),
+  );
 }
 if (!stdioOnly)
   processes.push({ name: 'dev-edge', main: 'dist/tools/dev-edge/src/main.js', args: ['--config', dynamicConfig] });
@@ -167,5 +182,12 @@ if (!stopping && stdioOnly) {
   console.log(`  login:   ${login}${login === 'dev' ? ' (any username, no password: for this machine only)' : ''}`);
   console.log('  MCP servers (connect with the MCP Inspector: Transport "Streamable HTTP", the URL, then "Connect"):');
   for (const service of topology.enabled) console.log(`    ${service.name.padEnd(22)} ${service.mcpUrl}`);
+  const replicated = [{ name: 'auth', replicas: topology.authUpstreamUrls.length }, ...services].filter(
+    (entry) => (entry.replicas ?? 1) > 1,
+  );
+  if (replicated.length)
+    console.log(
+      `  replicas (the edge balances over them): ${replicated.map((e) => `${e.name} ${e.replicas}`).join(', ')}`,
+    );
   console.log('Ctrl-C stops everything.\n');
 }

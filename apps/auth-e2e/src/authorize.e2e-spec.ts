@@ -70,7 +70,7 @@ describe('authorization endpoint with the dev login', () => {
   afterAll(() => t.stop());
 
   describe('client_id and redirect_uri errors are pages, never redirects (RFC 6749 §4.1.2.1)', () => {
-    it('shows an unknown client_id escaped, not reflected as markup (anchor §1.6/§1.13)', async () => {
+    it('shows an unknown client_id escaped, not reflected as markup (docs/security.md S13)', async () => {
       const res = await new Browser().get(request({ client_id: '<script>alert(1)</script>' }));
       expect(res.status).toBe(400);
       expect(res.location).toBeUndefined();
@@ -88,7 +88,7 @@ describe('authorization endpoint with the dev login', () => {
       ['upper-case scheme trick', 'HTTP://evil.com/callback'],
       ['javascript:', 'javascript:alert(1)'],
       ['a different https host', 'https://app.example.com.evil.com/cb?tenant=7'],
-    ])('refuses %s of a registered redirect URI (anchor §8.1.6 prefix matching)', async (_name, presented) => {
+    ])('refuses %s of a registered redirect URI (docs/security.md S14)', async (_name, presented) => {
       const res = await new Browser().get(request({ redirect_uri: presented }));
       expect(res.status).toBe(400);
       expect(res.location).toBeUndefined();
@@ -112,7 +112,7 @@ describe('authorization endpoint with the dev login', () => {
       return params;
     };
 
-    it('requires PKCE (anchor §1.6: it was optional)', async () => {
+    it('requires PKCE (OAuth 2.1 §4.1.1)', async () => {
       await expectRedirectError(
         request({ code_challenge: undefined, code_challenge_method: undefined }),
         'invalid_request',
@@ -303,7 +303,7 @@ describe('authorization endpoint with the dev login', () => {
       expect(replay.text).toContain('expired or was already used');
     });
 
-    it('sends a user outside a service allow-list back to the client with access_denied (anchor §1.12)', async () => {
+    it('sends a user outside a service allow-list back to the client with access_denied (docs/security.md S12)', async () => {
       const hop = await signIn(new Browser(), request({ resource: `${t.issuer}/filesystem/mcp` }), 'mallory');
       expect(hop.status).toBe(303);
       expect(query(hop.location)).toMatchObject({ error: 'access_denied', state: 'st-123', iss: t.issuer });
@@ -318,7 +318,7 @@ describe('authorization endpoint with the dev login', () => {
       expect(hop.text).not.toContain('<script>x');
     });
 
-    it('answers an unknown upstream callback with a page, not a JSON dead end (anchor §1.7)', async () => {
+    it('answers an unknown upstream callback with a page, not a JSON dead end (docs/security.md S12)', async () => {
       const res = await new Browser().get(`${t.issuer}/callback?error=access_denied&state=<b>nope</b>`);
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(/^text\/html/);

@@ -27,7 +27,7 @@ describe('discovery metadata, path routing (one origin)', () => {
     const res = await http(`${auth.url}${AS_PATH}`);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    // Exactly these members: the original advertised OIDC fields, /docs, /policy and /terms it never served (anchor §1.3).
+    // Exactly these members: nothing advertised that is not served (RFC 8414 §2; docs/security.md S16).
     expect(res.json()).toEqual({
       issuer: 'http://gateway.test:8080',
       authorization_endpoint: 'http://gateway.test:8080/authorize',

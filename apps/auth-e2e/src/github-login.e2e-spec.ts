@@ -124,7 +124,7 @@ describe('GitHub login', () => {
       expect(callback.location?.startsWith(`${REDIRECT}?`)).toBe(true);
     });
 
-    it("sends GitHub's own denial back to the client, not to a dead end (anchor §1.7)", async () => {
+    it("sends GitHub's own denial back to the client, not to a dead end (RFC 6749 §4.1.2.1)", async () => {
       const callback = await viaGithub(t, clientId, undefined);
       expect(callback.status).toBe(302);
       expect(query(callback.location)).toMatchObject({ error: 'access_denied', state: 'gh-state', iss: t.issuer });
@@ -204,7 +204,7 @@ describe('GitHub login', () => {
     });
   });
 
-  describe('with an empty ALLOWED_GITHUB_USERS (anchor §1.12 fail-open)', () => {
+  describe('with an empty ALLOWED_GITHUB_USERS (docs/security.md S11)', () => {
     let t: AuthUnderTest;
     let clientId: string;
     beforeAll(async () => ({ t, clientId } = await setup('github-empty', { ALLOWED_GITHUB_USERS: '' })));

@@ -97,14 +97,14 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       expect(client.client_id).toBe(info.client_id);
     });
 
-    it('issues no client_secret to a public client (original: a secret was always issued and auth method ignored)', async () => {
+    it('issues no client_secret to a public client', async () => {
       const info = await registered({ ...loopback, token_endpoint_auth_method: 'none' });
       expect(info['token_endpoint_auth_method']).toBe('none');
       expect(info).not.toHaveProperty('client_secret');
       expect(info).not.toHaveProperty('client_secret_expires_at');
     });
 
-    it('returns grant_types, response_types and token_endpoint_auth_method (original: left out of the response)', async () => {
+    it('returns grant_types, response_types and token_endpoint_auth_method', async () => {
       const info = await registered({
         ...loopback,
         grant_types: ['authorization_code'],
@@ -117,7 +117,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       });
     });
 
-    it('validates grant_types, response_types and token_endpoint_auth_method (original: ignored them)', async () => {
+    it('validates grant_types, response_types and token_endpoint_auth_method', async () => {
       expectOAuthError(
         await register({ ...loopback, grant_types: ['client_credentials'] }),
         400,
@@ -132,7 +132,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       );
     });
 
-    it('validates scope and returns the registered scope (original: "openid profile email" stored, null returned)', async () => {
+    it('validates scope and returns the registered scope', async () => {
       expect((await registered({ ...loopback, scope: 'mcp' }))['scope']).toBe('mcp');
       expectOAuthError(await register({ ...loopback, scope: 'openid profile email' }), 400, 'invalid_client_metadata');
     });
@@ -153,13 +153,13 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
     });
 
     it.each([
-      ['a look-alike of localhost (original: prefix match)', 'http://localhost.evil.com/cb'],
-      ['a look-alike of 127.0.0.1 (original: prefix match)', 'http://127.0.0.1.nip.io/cb'],
-      ['upper-case HTTP on a public host (original: accepted as "app-specific")', 'HTTP://evil.com/cb'],
-      ['javascript: (original: accepted as "app-specific")', 'javascript:alert(document.cookie)'],
-      ['data: (original: accepted as "app-specific")', 'data:text/html,<script>alert(1)</script>'],
+      ['a look-alike of localhost (docs/security.md S14)', 'http://localhost.evil.com/cb'],
+      ['a look-alike of 127.0.0.1', 'http://127.0.0.1.nip.io/cb'],
+      ['upper-case HTTP on a public host', 'HTTP://evil.com/cb'],
+      ['javascript:', 'javascript:alert(document.cookie)'],
+      ['data:', 'data:text/html,<script>alert(1)</script>'],
       ['file:', 'file:///etc/passwd'],
-      ['the out-of-band urn (original: accepted)', 'urn:ietf:wg:oauth:2.0:oob'],
+      ['the out-of-band urn', 'urn:ietf:wg:oauth:2.0:oob'],
       ['non-loopback http', 'http://example.com/cb'],
       ['a fragment', 'https://app.example/cb#x'],
       ['userinfo', 'https://user:pw@app.example/cb'],
@@ -178,8 +178,8 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
     });
 
     it.each([
-      ['redirect_uris as a string (original: 422 FastAPI)', { redirect_uris: 'https://a.example/cb' }],
-      ['a redirect URI as a number (original: 422 FastAPI)', { redirect_uris: [42] }],
+      ['redirect_uris as a string', { redirect_uris: 'https://a.example/cb' }],
+      ['a redirect URI as a number', { redirect_uris: [42] }],
       ['client_name as an object', { ...loopback, client_name: { a: 1 } }],
       ['contacts as a string', { ...loopback, contacts: 'ops@example.com' }],
       ['a body that is an array', [loopback]],
@@ -234,7 +234,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       expectOAuthError(await register(huge), 413, 'invalid_request');
     });
 
-    it('stores the client secret and registration token only as hashes (original: plaintext in Redis)', async () => {
+    it('stores the client secret and registration token only as hashes (docs/security.md S9)', async () => {
       const info = await registered({ ...loopback, token_endpoint_auth_method: 'client_secret_basic' });
       const stored = await redis.get(`${PREFIX}client:${info.client_id}`);
       expect(stored).toContain(info.client_id);
@@ -251,7 +251,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
   });
 
   describe('/register/{client_id}', () => {
-    it('GET returns the registration with registration_access_token and registration_client_uri, never the secret (original: plaintext secret, no token)', async () => {
+    it('GET returns the registration with registration_access_token and registration_client_uri, never the secret', async () => {
       const info = await registered({
         ...loopback,
         client_name: 'Reader',
@@ -271,7 +271,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       expect(read['client_secret_expires_at']).toBe(info['client_secret_expires_at']);
     });
 
-    it('accepts the Bearer scheme case-insensitively (original: only exactly "Bearer ")', async () => {
+    it('accepts the Bearer scheme case-insensitively', async () => {
       const info = await registered();
       const res = await http(`${auth.url}/register/${info.client_id}`, {
         headers: { authorization: `bearer ${info.registration_access_token}` },
@@ -279,7 +279,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       expect(res.status).toBe(200);
     });
 
-    it('answers a missing or wrong-scheme Authorization with 401, WWW-Authenticate: Bearer and RFC 6749 JSON (original: bare string)', async () => {
+    it('answers a missing or wrong-scheme Authorization with 401, WWW-Authenticate: Bearer and RFC 6749 JSON', async () => {
       const info = await registered();
       const attempts: Record<string, string>[] = [
         {},
@@ -293,7 +293,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       }
     });
 
-    it('answers a wrong token with 401 invalid_token (original: 403)', async () => {
+    it('answers a wrong token with 401 invalid_token', async () => {
       const info = await registered();
       const other = await registered();
       for (const method of ['GET', 'PUT', 'DELETE']) {
@@ -309,7 +309,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       expect((await manage(info, 'GET')).status).toBe(200);
     });
 
-    it('answers an unknown client exactly like a wrong token, so existence does not leak (original: 404 "Client not found")', async () => {
+    it('answers an unknown client exactly like a wrong token, so existence does not leak (RFC 7592 §2)', async () => {
       const info = await registered();
       const known = await manage(info, 'GET', 'x'.repeat(43));
       const unknown = await manage({ ...info, client_id: 'no-such-client' }, 'GET', 'x'.repeat(43));
@@ -318,7 +318,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       expect(unknown.headers['www-authenticate']).toBe(known.headers['www-authenticate']);
     });
 
-    it('PUT replaces the whole registration, omitted fields fall back to defaults (original: partial update)', async () => {
+    it('PUT replaces the whole registration, omitted fields fall back to defaults', async () => {
       const info = await registered({
         ...loopback,
         client_name: 'Before',
@@ -338,7 +338,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       expect(updated['client_id_issued_at']).toBe(info['client_id_issued_at']);
     });
 
-    it('PUT validates grant_types and redirect URIs like registration (original: grant_types unvalidated)', async () => {
+    it('PUT validates grant_types and redirect URIs like registration', async () => {
       const info = await registered();
       expectOAuthError(
         await manage(info, 'PUT', undefined, { ...loopback, client_id: info.client_id, grant_types: ['password'] }),
@@ -354,7 +354,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       expectOAuthError(await manage(info, 'PUT', undefined, '{oops'), 400, 'invalid_request');
     });
 
-    it('PUT rotates the registration access token; the old one stops working (original: never rotated)', async () => {
+    it('PUT rotates the registration access token; the old one stops working', async () => {
       const info = await registered();
       const res = await manage(info, 'PUT', undefined, { ...loopback, client_id: info.client_id });
       const updated = res.json<Info>();
@@ -363,7 +363,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       expect((await manage(updated, 'GET')).status).toBe(200);
     });
 
-    it('PUT keeps the client lifetime: storage TTL and client_secret_expires_at stay in step (original: TTL reset, expiry not)', async () => {
+    it('PUT keeps the client lifetime: storage TTL and client_secret_expires_at stay in step (RFC 7591 §3.2.1)', async () => {
       const info = await registered({ ...loopback, token_endpoint_auth_method: 'client_secret_basic' });
       const key = `${PREFIX}client:${info.client_id}`;
       await redis.expire(key, 5_000); // as if most of the lifetime had passed
@@ -399,7 +399,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592)', () 
       expectOAuthError(wrong, 400, 'invalid_request');
     });
 
-    it('DELETE answers 204, removes the client and everything tracked for it; a second DELETE is 401 (original: 404, tokens kept)', async () => {
+    it('DELETE answers 204, removes the client and everything tracked for it; a second DELETE is 401', async () => {
       const info = await registered();
       // A grant the token side tracked for this client (ClientStore.track writes this index).
       await redis.set(`${PREFIX}refresh-family:test-${info.client_id}`, '{}', 'EX', 600);
@@ -433,7 +433,7 @@ describe("RFC 7592 DELETE ends the client's grants and tokens", () => {
     fixtures.close();
   });
 
-  it("refuses the deleted client's refresh token and access token (original: refresh tokens and codes survived DELETE)", async () => {
+  it("refuses the deleted client's refresh token and access token", async () => {
     const info = (
       await postJson(`${auth.url}/register`, { redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' })
     ).json<Info>();
@@ -468,7 +468,7 @@ describe('registration rate limits', () => {
   });
   afterAll(() => auth.stop());
 
-  it('answers 429 with Retry-After once an address used up its registrations (original: no rate limiting)', async () => {
+  it('answers 429 with Retry-After once an address used up its registrations (docs/security.md S8)', async () => {
     for (let i = 0; i < 3; i++) expect((await postJson(`${auth.url}/register`, loopback)).status).toBe(201);
     const limited = await postJson(`${auth.url}/register`, loopback);
     expect(limited.status).toBe(429);
@@ -483,7 +483,7 @@ describe('registration rate limits', () => {
     expect(res.status).toBe(429);
   });
 
-  it('locks out repeated wrong registration tokens (original: no brute-force lockout on RFC 7592)', async () => {
+  it('locks out repeated wrong registration tokens (docs/security.md S8)', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++)
       statuses.push(

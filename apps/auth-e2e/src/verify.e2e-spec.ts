@@ -21,7 +21,8 @@ const ECHO_PRM = `${PUBLIC_URL}/.well-known/oauth-protected-resource/echo-statel
 
 describe('/verify, /revoke, /introspect, /jwks', () => {
   const prefix = `e2e-verify-${randomBytes(4).toString('hex')}:`;
-  const env = { REDIS_URL, STORAGE_PREFIX: prefix, PUBLIC_URL, ALLOWED_DEV_USERS: '*' };
+  // A short ring reload interval, so that a staged key activates within seconds (default activation: two intervals).
+  const env = { REDIS_URL, STORAGE_PREFIX: prefix, PUBLIC_URL, ALLOWED_DEV_USERS: '*', KEY_RING_RELOAD_INTERVAL: '2' };
   let auth: ServiceProcess;
   let fixtures: TokenFixtures;
 
@@ -94,7 +95,7 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       expect(basic.status).toBe(401);
     });
 
-    it('refuses a token minted for another service with 401 (anchor §8.1 #9)', async () => {
+    it('refuses a token minted for another service with 401 (RFC 8707 §2, docs/security.md S6)', async () => {
       const { access } = await tokensFor(await fixtures.client('none'), { resource: ECHO });
       const response = await verify(auth.url, access, `${PUBLIC_URL}/fetchs/mcp`);
       expect(response.status).toBe(401);
@@ -175,7 +176,7 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
   });
 
   describe('/revoke (RFC 7009)', () => {
-    it("refuses to revoke another client's token (anchor §8.1 #10)", async () => {
+    it("refuses to revoke another client's token (RFC 7009 §2.1)", async () => {
       const owner = await fixtures.client('none');
       const other = await fixtures.client('client_secret_basic');
       const { access, refresh: refreshToken } = await tokensFor(owner);
@@ -251,7 +252,7 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       });
     });
 
-    it("answers {active:false} for another client's, revoked and unknown tokens (anchor §8.1 #10)", async () => {
+    it("answers {active:false} for another client's, revoked and unknown tokens (RFC 7662 §2.2)", async () => {
       const owner = await fixtures.client('none');
       const other = await fixtures.client('none');
       const { access } = await tokensFor(owner);
@@ -265,7 +266,7 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
   });
 
   describe('signing keys', () => {
-    it('publishes the signing key in /jwks; the rotation command adds a key and keeps the old one', async () => {
+    it('publishes the signing key in /jwks; a staged rotation never makes a replica refuse a valid token', async () => {
       const { access } = await tokensFor(await fixtures.client('none'));
       const oldKid = decodeProtectedHeader(access).kid;
       const jwks = (await (await fetch(`${auth.url}/jwks`)).json()) as {
@@ -274,23 +275,34 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       expect(jwks.keys).toEqual([expect.objectContaining({ kid: oldKid, kty: 'RSA', alg: 'RS256', use: 'sig' })]);
       expect(jwks.keys[0]).not.toHaveProperty('d');
 
-      const rotation = await runRotateKeys({ REDIS_URL, STORAGE_PREFIX: prefix });
+      const rotation = await runRotateKeys({ REDIS_URL, STORAGE_PREFIX: prefix, KEY_RING_RELOAD_INTERVAL: '2' });
       expect(rotation.code).toBe(0);
-      const { added } = JSON.parse(rotation.output) as { added: string };
-      // A replica started after the rotation signs with the new key; the running one accepts it (unknown
-      // kid → re-read of the ring) and both keep accepting tokens of the old key.
+      const { added, signsFrom } = JSON.parse(rotation.output) as { added: string; signsFrom: string };
+      expect(Date.parse(signsFrom)).toBeGreaterThan(Date.now());
       const replica = await startService('auth', { env });
       try {
+        const replicas = [auth, replica];
         const client = await fixtures.client('none');
-        const fresh = await redeem(replica.url, client, await fixtures.code(client));
-        const newToken = fresh.body['access_token'] as string;
-        expect(decodeProtectedHeader(newToken).kid).toBe(added);
-        expect((await verify(auth.url, newToken)).status).toBe(200);
-        expect((await verify(replica.url, access)).status).toBe(200);
-        const kids = ((await (await fetch(`${replica.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map(
-          (key) => key.kid,
-        );
-        expect(kids).toEqual([added, oldKid]);
+        /** A fresh token from each replica, each verified on every replica: all must pass, whatever key signed. */
+        const crossVerify = async (): Promise<string[]> => {
+          const kids: string[] = [];
+          for (const signer of replicas) {
+            const token = (await redeem(signer.url, client, await fixtures.code(client))).body[
+              'access_token'
+            ] as string;
+            kids.push(decodeProtectedHeader(token).kid ?? '');
+            for (const verifier of replicas) expect((await verify(verifier.url, token)).status).toBe(200);
+          }
+          return kids;
+        };
+        // Right after the rotation, on the replica that read the ring at start and on the one that has not re-read it.
+        await crossVerify();
+        // The new key is published everywhere (the running replica re-reads the ring every 2 s) before it signs.
+        await waitFor(async () => (await publishedKids(auth.url)).includes(added));
+        expect(await publishedKids(replica.url)).toEqual([added, oldKid]);
+        // Once active, both replicas sign with it; tokens of the old key stay valid everywhere.
+        await waitFor(async () => (await crossVerify()).every((kid) => kid === added));
+        for (const verifier of replicas) expect((await verify(verifier.url, access)).status).toBe(200);
       } finally {
         await replica.stop();
       }
@@ -397,6 +409,15 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
     }
   });
 });
+
+async function publishedKids(url: string): Promise<string[]> {
+  return ((await (await fetch(`${url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid);
+}
+
+/** Polls `condition` until it holds (bounded: the suite's timeout ends a wait that never succeeds). */
+async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 200));
+}
 
 function runRotateKeys(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {

@@ -3,13 +3,13 @@ import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule } from '@gateway/config';
 import { PlatformModule } from '@gateway/platform';
 import { KeyValueStore, StorageModule } from '@gateway/storage';
-import { AuthEnv } from './auth.env';
-import { AuthorizeModule } from './authorize/authorize.module';
+import { AuthEnv } from './config/auth.env';
+import { AuthorizationModule } from './authorization/authorization.module';
 import { CoreModule } from './core.module';
 import { OAuthExceptionFilter } from './http/oauth-exception.filter';
 import { MetadataModule } from './metadata/metadata.module';
 import { RegistrationModule } from './registration/registration.module';
-import { TokenModule } from './token/token.module';
+import { TokensModule } from './tokens/tokens.module';
 
 @Module({
   imports: [
@@ -19,8 +19,8 @@ import { TokenModule } from './token/token.module';
     CoreModule,
     MetadataModule,
     RegistrationModule,
-    AuthorizeModule,
-    TokenModule,
+    AuthorizationModule,
+    TokensModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: OAuthExceptionFilter }],
 })

@@ -1,12 +1,20 @@
 import { Global, Module } from '@nestjs/common';
-import { ClientStore } from './clients/client.store';
+import { AuditLog } from './audit/audit-log';
+import { ClientStore } from './store/client.store';
+import { topologyProvider, TOPOLOGY } from './config/topology.provider';
 import { AccessPolicy } from './policy/access-policy';
-import { topologyProvider, TOPOLOGY } from './topology.provider';
+import { AuthorizationCodes } from './store/authorization-codes';
+import { RevokedTokens } from './store/revoked-tokens';
+import { TokenFamilies } from './store/token-families';
 
-/** What every part of auth shares: the resolved catalog, the client store and the access policy. One instance each. */
+/**
+ * The shared rooms both wings use (docs/auth.md "Layout"): the resolved catalog, the client store, the access
+ * policy, the audit log and the stores of codes, token families and revoked tokens. One instance each.
+ * `AuthorizationCodes` is the only hand-off between the authorization wing and the tokens wing.
+ */
 @Global()
 @Module({
-  providers: [topologyProvider, ClientStore, AccessPolicy],
-  exports: [TOPOLOGY, ClientStore, AccessPolicy],
+  providers: [topologyProvider, ClientStore, AccessPolicy, AuditLog, RevokedTokens, TokenFamilies, AuthorizationCodes],
+  exports: [TOPOLOGY, ClientStore, AccessPolicy, AuditLog, RevokedTokens, TokenFamilies, AuthorizationCodes],
 })
 export class CoreModule {}

@@ -1,18 +1,14 @@
 import fastifyCookie from '@fastify/cookie';
-import { loadRawEnv } from '@gateway/config';
-import { resolveTopology } from '@gateway/catalog';
 import { runService } from '@gateway/platform';
-import { AuthEnv } from './auth.env';
+import { AuthEnv } from './config/auth.env';
 import { BODY_LIMIT_BYTES, CORS_OPTIONS, CORS_ON_ROUTER_ERRORS } from './http/http-policy';
 import { sendOAuthError } from './http/oauth-exception.filter';
-import { VerifyHandler } from './verify/verify.handler';
+import { VerifyHandler } from './tokens/verify/verify.handler';
 
 void runService({
   name: 'auth',
   envClass: AuthEnv,
   bodyLimit: BODY_LIMIT_BYTES,
-  // The catalog's keys are validated before boot too, so a bad MCP_<NAME>_ENABLED stops auth with a message.
-  preflight: () => void resolveTopology(loadRawEnv()),
   module: async () => (await import('./app.module')).AppModule,
   // CORS in Nest's onRequest hook, so errors and 404s carry it too (http/http-policy.ts).
   // Cookies only bind a sign-in to its browser (login/browser-binding.ts); registered here, once.

@@ -1,6 +1,15 @@
-export { envKeyOf, SERVICES, type ServiceDefinition, type ServiceKind, type StdioCommand } from './lib/services';
 export {
+  envKeyOf,
+  SERVICES,
+  type ServiceDefinition,
+  type ServiceKind,
+  type SessionState,
+  type StdioCommand,
+} from './lib/services';
+export {
+  EnvTopology,
   resolveTopology,
+  REPLICA_PORT_STEP,
   ROUTING_MODES,
   serviceForRequest,
   serviceForResource,

@@ -9,7 +9,7 @@ import { loadRawEnv } from '@gateway/config';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createEdge } from './lib/edge';
-import { loadDynamicConfig, routingTable } from './lib/routing-table';
+import { balancersOf, loadDynamicConfig, routingTable } from './lib/routing-table';
 
 const root = resolve(__dirname, '../../../..');
 const configIndex = process.argv.indexOf('--config');
@@ -23,6 +23,7 @@ try {
   const port = Number(publicUrl.port || (publicUrl.protocol === 'https:' ? 443 : 80));
   const host = env['HOST'] || '127.0.0.1';
   const table = routingTable(loadDynamicConfig(file));
+  for (const balancer of balancersOf(table)) balancer.start();
   const server = createEdge(table, {
     onError: (error, request) => console.error(`dev-edge: ${request.method} ${request.url}: ${error.message}`),
   });

@@ -2,7 +2,7 @@ import { Controller, Get, Header, Inject, Req } from '@nestjs/common';
 import type { GatewayTopology } from '@gateway/catalog';
 import { OAuthError } from '@gateway/oauth';
 import type { FastifyRequest } from 'fastify';
-import { TOPOLOGY } from '../topology.provider';
+import { TOPOLOGY } from '../config/topology.provider';
 import { AS_METADATA_PATH, PRM_PATH } from './endpoints';
 import { authorizationServerMetadata, protectedResourceMetadata, serviceForMetadata } from './metadata.documents';
 

@@ -2,7 +2,7 @@ import { escapeHtml, html, PAGE_HEADERS, SafeHtml } from './html';
 import { describeRedirect } from './pages';
 
 describe('html tagged template', () => {
-  it('escapes every interpolated string (anchor §1.13 reflected XSS)', () => {
+  it('escapes every interpolated string (docs/security.md S13: reflected XSS)', () => {
     const name = `<script>alert("x")</script>&'`;
     expect(html`<p title="${name}">${name}</p>`.value).toBe(
       '<p title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;</p>',
@@ -11,12 +11,7 @@ describe('html tagged template', () => {
 
   it('inserts nested html and arrays of it as is, and drops empty values', () => {
     const items = ['a<b', 'c'].map((item) => html`<li>${item}</li>`);
-    expect(
-      html`<ul>
-          ${items}
-        </ul>
-        ${undefined}${false}${null}${0}`.value,
-    ).toBe('<ul><li>a&lt;b</li><li>c</li></ul>0');
+    expect(html`<ul>${items}</ul>${undefined}${false}${null}${0}`.value).toBe('<ul><li>a&lt;b</li><li>c</li></ul>0');
     expect(html`${new SafeHtml('<br>')}`.value).toBe('<br>');
   });
 

@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 
 /**
  * HTML that is already safe to emit. Only the `html` tag and `raw` make one, so every other value that
- * reaches a page is escaped: escaping is the default, not something to remember (anchor §1.13, §8.1.7).
+ * reaches a page is escaped: escaping is the default, not something to remember (docs/security.md S13).
  * A 20-line tag instead of a template engine: the pages are three small forms, and a dependency would
  * add a second escaping convention to review.
  */
@@ -73,18 +73,17 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
 /** Sends a complete page. */
 export function sendPage(reply: FastifyReply, status: number, title: string, body: SafeHtml): FastifyReply {
   const page = html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title}</title>
-        <style>
-          ${new SafeHtml(STYLE)}
-        </style>
-      </head>
-      <body>
-        <main>${body}</main>
-      </body>
-    </html> `;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>${new SafeHtml(STYLE)}</style>
+</head>
+<body><main>
+${body}
+</main></body>
+</html>
+`;
   return reply.status(status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(page.value);
 }

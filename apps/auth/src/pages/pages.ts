@@ -14,8 +14,8 @@ export function sendErrorPage(
     status,
     title,
     html`<h1>${title}</h1>
-      <p class="error" role="alert">${message}</p>
-      ${hint ? html`<p>${hint}</p>` : ''}`,
+<p class="error" role="alert">${message}</p>
+${hint ? html`<p>${hint}</p>` : ''}`,
   );
 }
 
@@ -26,24 +26,14 @@ export function sendDevLoginPage(reply: FastifyReply, state: string, problem?: s
     problem ? 400 : 200,
     'Sign in (development)',
     html`<h1>Sign in (development login)</h1>
-      <p class="warning">
-        This gateway uses the development login: anyone can sign in as any user. Never expose it publicly.
-      </p>
-      ${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}
-      <form method="post" action="/login/dev">
-        <input type="hidden" name="state" value="${state}" />
-        <label for="username">Username</label>
-        <input
-          id="username"
-          name="username"
-          autocomplete="username"
-          required
-          maxlength="64"
-          pattern="[A-Za-z0-9._@-]+"
-          autofocus
-        />
-        <div class="actions"><button class="primary" type="submit">Sign in</button></div>
-      </form>`,
+<p class="warning">This gateway uses the development login: anyone can sign in as any user. Never expose it publicly.</p>
+${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}
+<form method="post" action="/login/dev">
+<input type="hidden" name="state" value="${state}">
+<label for="username">Username</label>
+<input id="username" name="username" autocomplete="username" required maxlength="64" pattern="[A-Za-z0-9._@-]+" autofocus>
+<div class="actions"><button class="primary" type="submit">Sign in</button></div>
+</form>`,
   );
 }
 
@@ -74,39 +64,24 @@ export function sendConsentPage(reply: FastifyReply, details: ConsentDetails): F
     200,
     `Allow ${name}?`,
     html`<h1>Allow <strong>${name}</strong> to access ${details.serviceName}?</h1>
-      <p>You are signed in as <strong>${details.userLogin}</strong>.</p>
-      <dl>
-        <dt>Application</dt>
-        <dd>${name}${details.clientName ? html` <small>(${details.clientId})</small>` : ''}</dd>
-        ${
-          details.clientUri
-            ? html`<dt>Website</dt>
-                <dd><code>${details.clientUri}</code></dd>`
-            : ''
-        }
-        <dt>Service</dt>
-        <dd>
-          ${details.serviceName} <small><code>${details.resource}</code></small>
-        </dd>
-        <dt>Returns to</dt>
-        <dd><code>${target.host}</code></dd>
-        <dt>It may</dt>
-        <dd>
-          <ul>
-            ${details.scopes.map((scope) => html`<li>${SCOPE_TEXT[scope] ?? scope} <small>(${scope})</small></li>`)}
-          </ul>
-        </dd>
-      </dl>
-      ${target.warning ? html`<p class="warning" role="note">${target.warning}</p>` : ''}
-      <p>Only allow applications you started yourself and trust.</p>
-      <form method="post" action="/consent">
-        <input type="hidden" name="request" value="${details.requestId}" />
-        <input type="hidden" name="csrf" value="${details.csrf}" />
-        <div class="actions">
-          <button class="primary" type="submit" name="decision" value="allow">Allow</button>
-          <button type="submit" name="decision" value="deny">Deny</button>
-        </div>
-      </form>`,
+<p>You are signed in as <strong>${details.userLogin}</strong>.</p>
+<dl>
+<dt>Application</dt><dd>${name}${details.clientName ? html` <small>(${details.clientId})</small>` : ''}</dd>
+${details.clientUri ? html`<dt>Website</dt><dd><code>${details.clientUri}</code></dd>` : ''}
+<dt>Service</dt><dd>${details.serviceName} <small><code>${details.resource}</code></small></dd>
+<dt>Returns to</dt><dd><code>${target.host}</code></dd>
+<dt>It may</dt><dd><ul>${details.scopes.map((scope) => html`<li>${SCOPE_TEXT[scope] ?? scope} <small>(${scope})</small></li>`)}</ul></dd>
+</dl>
+${target.warning ? html`<p class="warning" role="note">${target.warning}</p>` : ''}
+<p>Only allow applications you started yourself and trust.</p>
+<form method="post" action="/consent">
+<input type="hidden" name="request" value="${details.requestId}">
+<input type="hidden" name="csrf" value="${details.csrf}">
+<div class="actions">
+<button class="primary" type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button>
+</div>
+</form>`,
   );
 }
 

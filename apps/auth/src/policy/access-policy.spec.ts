@@ -1,6 +1,6 @@
 import { resolveTopology } from '@gateway/catalog';
 import { validateEnv } from '@gateway/config';
-import { AuthEnv } from '../auth.env';
+import { AuthEnv } from '../config/auth.env';
 import type { UserIdentity } from '../store/records';
 import { AccessPolicy } from './access-policy';
 
@@ -20,7 +20,7 @@ const oidc = (email: string | undefined): UserIdentity => ({
 const dev = (login: string): UserIdentity => ({ sub: `dev:${login}`, provider: 'dev', login });
 
 describe('AccessPolicy', () => {
-  describe('ALLOWED_GITHUB_USERS (anchor §1.12)', () => {
+  describe('ALLOWED_GITHUB_USERS (docs/security.md S11)', () => {
     it('lets nobody in when empty or unset (fail-closed)', () => {
       expect(policy({ ALLOWED_GITHUB_USERS: '' }).check(github('alice')).allowed).toBe(false);
       expect(policy({}).check(github('alice')).allowed).toBe(false);

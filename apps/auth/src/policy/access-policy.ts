@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ResolvedService } from '@gateway/catalog';
-import { AuthEnv } from '../auth.env';
+import { AuthEnv } from '../config/auth.env';
 import type { UserIdentity } from '../store/records';
 
 export type AccessDecision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
@@ -9,7 +9,7 @@ const ALLOWED: AccessDecision = { allowed: true };
 
 /**
  * Who may use the gateway, checked at login and again whenever a token is used or refreshed, so that
- * removing someone from a list takes effect. Fail-closed (anchor §1.12): an empty list lets nobody in,
+ * removing someone from a list takes effect. Fail-closed (docs/security.md S11): an empty list lets nobody in,
  * `*` lets everyone in, entries are trimmed and compared case-insensitively.
  * - github: login in ALLOWED_GITHUB_USERS, and if ALLOWED_GITHUB_ORGS / ALLOWED_GITHUB_TEAMS are set, a member of one;
  * - oidc: verified email in ALLOWED_EMAILS or its domain in ALLOWED_EMAIL_DOMAINS;

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Put, Req } from '@nestjs/common';
 import { OAuthError } from '@gateway/oauth';
 import type { FastifyRequest } from 'fastify';
-import { AuthEnv } from '../auth.env';
+import { AuthEnv } from '../config/auth.env';
 import { ClientIpResolver, rateLimitKeyOf } from '../http/client-ip';
 import { type RateLimit, RateLimiter } from '../http/rate-limiter';
 import { ENDPOINT_PATHS } from '../metadata/endpoints';
@@ -23,7 +23,7 @@ export class RegistrationController {
     private readonly clientIp: ClientIpResolver,
     env: AuthEnv,
   ) {
-    // An open endpoint must not be able to fill the store (anchor §8.1 #11): registrations per IP, and the
+    // An open endpoint must not be able to fill the store (docs/security.md S8): registrations per IP, and the
     // same budget for failed management attempts (guessing registration tokens).
     this.registrations = {
       bucket: 'register',

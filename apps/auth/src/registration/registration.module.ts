@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuthEnv } from '../auth.env';
+import { AuthEnv } from '../config/auth.env';
 import { ClientIpResolver } from '../http/client-ip';
 import { RateLimiter } from '../http/rate-limiter';
 import { RegistrationController } from './registration.controller';

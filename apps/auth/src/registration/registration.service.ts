@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayTopology } from '@gateway/catalog';
 import { OAuthError, validateClientMetadata, type ValidClientMetadata } from '@gateway/oauth';
-import { AuthEnv } from '../auth.env';
-import { ClientStore } from '../clients/client.store';
+import { AuthEnv } from '../config/auth.env';
+import { ClientStore } from '../store/client.store';
 import { ENDPOINT_PATHS } from '../metadata/endpoints';
 import { type ClientRecord, hashSecret, matchesHash } from '../store/records';
-import { TOPOLOGY } from '../topology.provider';
+import { TOPOLOGY } from '../config/topology.provider';
 
 /** RFC 7591 §3.2.1 / RFC 7592 §3 client information response. */
 export type ClientInformation = ValidClientMetadata & {
@@ -25,7 +25,7 @@ const UNKNOWN_CLIENT_HASH = hashSecret(randomToken());
 
 /**
  * Dynamic client registration (RFC 7591) and management (RFC 7592). Secrets and registration access
- * tokens are returned once and stored only as SHA-256 hashes (anchor §1.14, §8.1 #12).
+ * tokens are returned once and stored only as SHA-256 hashes (docs/security.md S9).
  */
 @Injectable()
 export class RegistrationService {
@@ -85,7 +85,7 @@ export class RegistrationService {
    * RFC 7592 §2.2: PUT replaces the whole registration (fields left out fall back to their defaults, not
    * to the old values). `client_id` must be repeated, a `client_secret` sent must be the current one.
    * The registration access token is rotated (§3); the client's lifetime is unchanged, so the storage TTL
-   * and `client_secret_expires_at` stay in step (anchor §8.2).
+   * and `client_secret_expires_at` stay in step (RFC 7591 §3.2.1; docs/security.md S10).
    */
   public async replace(client: ClientRecord, body: unknown): Promise<ClientInformation> {
     const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;

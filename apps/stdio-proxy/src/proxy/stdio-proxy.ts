@@ -45,6 +45,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
   public onModuleInit(): void {
     registerMcpRoute(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
       allowedOrigins: this.env.MCP_ALLOWED_ORIGINS,
+      topology: this.env.topology,
       maxBodyBytes: this.env.MCP_MAX_BODY_BYTES,
       logger: this.logger,
       handle: (exchange) => this.handle(exchange),

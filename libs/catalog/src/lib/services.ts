@@ -5,6 +5,13 @@
  */
 export type ServiceKind = 'native' | 'stdio';
 
+/**
+ * Where a service keeps what outlives one request, which decides whether it runs in replicas:
+ * `none` (nothing), `store` (the shared KeyValueStore: any replica serves any session), `process` (in the
+ * process that created it: one replica only, see docs/kubernetes.md).
+ */
+export type SessionState = 'none' | 'store' | 'process';
+
 export interface StdioCommand {
   /** Executable; `node` runs the current Node.js binary. */
   readonly command: string;
@@ -31,6 +38,7 @@ export interface ServiceDefinition {
   /** Port it listens on inside the gateway's network (unique per service). */
   readonly port: number;
   readonly enabledByDefault: boolean;
+  readonly sessionState: SessionState;
   /** For `stdio` services: the official stdio server the proxy starts. */
   readonly stdio?: StdioCommand;
 }
@@ -57,6 +65,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'echo-stateless',
     port: 3101,
     enabledByDefault: true,
+    sessionState: 'none',
   },
   {
     name: 'echo-stateful',
@@ -65,8 +74,17 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'echo-stateful',
     port: 3102,
     enabledByDefault: true,
+    sessionState: 'store',
   },
-  { name: 'fetchs', title: 'Fetch', kind: 'native', app: 'fetchs', port: 3103, enabledByDefault: true },
+  {
+    name: 'fetchs',
+    title: 'Fetch',
+    kind: 'native',
+    app: 'fetchs',
+    port: 3103,
+    enabledByDefault: true,
+    sessionState: 'none',
+  },
   {
     name: 'everything',
     title: 'Everything (MCP reference server)',
@@ -74,6 +92,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'stdio-proxy',
     port: 3201,
     enabledByDefault: true,
+    sessionState: 'process',
     stdio: stdioServer('server-everything', ['stdio']),
   },
   {
@@ -83,6 +102,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'stdio-proxy',
     port: 3202,
     enabledByDefault: true,
+    sessionState: 'process',
     stdio: stdioServer('server-memory', [], { MEMORY_FILE_PATH: '${MCP_DATA_DIR}/memory.jsonl' }, true),
   },
   {
@@ -92,6 +112,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'stdio-proxy',
     port: 3203,
     enabledByDefault: true,
+    sessionState: 'process',
     stdio: stdioServer('server-filesystem', ['${MCP_WORKSPACE_DIR}']),
   },
   {
@@ -101,6 +122,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'stdio-proxy',
     port: 3204,
     enabledByDefault: true,
+    sessionState: 'process',
     stdio: stdioServer('server-sequential-thinking'),
   },
 ];

@@ -1,6 +1,6 @@
-import { ConfigValidationError } from '@gateway/config';
+import { BaseEnv, ConfigValidationError, validateEnv } from '@gateway/config';
 import { SERVICES } from './services';
-import { resolveTopology, serviceForRequest, serviceForResource } from './topology';
+import { EnvTopology, type GatewayTopology, resolveTopology, serviceForRequest, serviceForResource } from './topology';
 
 describe('resolveTopology', () => {
   it('path mode: one origin, /NAME/mcp, path-inserted metadata URL', () => {
@@ -42,6 +42,69 @@ describe('resolveTopology', () => {
     const fetchs = topology.services.find((service) => service.name === 'fetchs');
     expect(fetchs?.allowedUsers).toEqual(['alice', 'Bob']);
     expect(fetchs?.upstreamUrl).toBe('http://fetchs:3103');
+  });
+
+  it('runs one replica of everything by default', () => {
+    const topology = resolveTopology({});
+    expect(topology.authUpstreamUrls).toEqual(['http://127.0.0.1:3000']);
+    for (const service of topology.services) {
+      expect(service.replicas).toBe(1);
+      expect(service.upstreamUrls).toEqual([service.upstreamUrl]);
+    }
+  });
+
+  it('GATEWAY_REPLICAS spreads auth and every service without in-process sessions over ports 10 apart', () => {
+    const topology = resolveTopology({ GATEWAY_REPLICAS: '3' });
+    expect(topology.authUpstreamUrls).toEqual([
+      'http://127.0.0.1:3000',
+      'http://127.0.0.1:3010',
+      'http://127.0.0.1:3020',
+    ]);
+    const byName = new Map(topology.services.map((service) => [service.name, service]));
+    expect(byName.get('echo-stateful')?.upstreamUrls).toEqual([
+      'http://127.0.0.1:3102',
+      'http://127.0.0.1:3112',
+      'http://127.0.0.1:3122',
+    ]);
+    // stdio-proxy keeps each session's child in its own process: one replica whatever the gateway-wide count.
+    expect(byName.get('memory')?.upstreamUrls).toEqual(['http://127.0.0.1:3202']);
+    const ports = topology.services.flatMap((service) => service.upstreamUrls).concat(topology.authUpstreamUrls);
+    expect(new Set(ports).size).toBe(ports.length);
+  });
+
+  it('takes listed upstreams as the replicas, and a per-service count over the gateway-wide one', () => {
+    const topology = resolveTopology({
+      GATEWAY_REPLICAS: '2',
+      MCP_FETCHS_UPSTREAM: 'http://a:1, http://b:2 ,http://c:3',
+      MCP_ECHO_STATELESS_REPLICAS: '1',
+      AUTH_UPSTREAM: 'http://auth:3000',
+    });
+    const byName = new Map(topology.services.map((service) => [service.name, service]));
+    expect(byName.get('fetchs')).toMatchObject({ replicas: 3, upstreamUrl: 'http://a:1' });
+    expect(byName.get('echo-stateless')?.upstreamUrls).toEqual(['http://127.0.0.1:3101']);
+    expect(topology.authUpstreamUrls).toEqual(['http://auth:3000', 'http://auth:3010']);
+  });
+
+  it('refuses replicas of a service that keeps sessions in its process, and bad counts', () => {
+    const attempt = (env: Record<string, string>) => {
+      try {
+        resolveTopology(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigValidationError).problems;
+      }
+    };
+    expect(attempt({ MCP_MEMORY_REPLICAS: '2' })).toEqual([expect.stringContaining('MCP_MEMORY_REPLICAS=2')]);
+    expect(attempt({ MCP_MEMORY_UPSTREAM: 'http://a:1,http://b:2' })).toEqual([
+      expect.stringContaining('MCP_MEMORY_UPSTREAM'),
+    ]);
+    expect(attempt({ GATEWAY_REPLICAS: '0', MCP_FETCHS_REPLICAS: 'two' })).toEqual([
+      expect.stringContaining('GATEWAY_REPLICAS="0"'),
+      expect.stringContaining('MCP_FETCHS_REPLICAS="two"'),
+    ]);
+    expect(attempt({ MCP_FETCHS_REPLICAS: '3', MCP_FETCHS_UPSTREAM: 'http://a:1,http://b:2' })).toEqual([
+      expect.stringContaining('lists 2 origins but 3 replicas'),
+    ]);
   });
 
   it('names every bad key at once', () => {
@@ -105,5 +168,24 @@ describe('serviceForRequest', () => {
     const topology = resolveTopology({ ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'example.com' });
     expect(serviceForRequest(topology, 'fetchs.example.com', '/mcp')?.name).toBe('fetchs');
     expect(serviceForRequest(topology, 'auth.example.com', '/mcp')).toBeUndefined();
+  });
+});
+
+describe('EnvTopology', () => {
+  class SampleEnv extends BaseEnv {
+    @EnvTopology()
+    public readonly topology!: GatewayTopology;
+  }
+
+  it('resolves the catalog with the validated environment', () => {
+    const env = validateEnv(SampleEnv, { PUBLIC_URL: 'https://gw.example.com', MCP_MEMORY_ENABLED: 'false' });
+    expect(env.topology.issuer).toBe('https://gw.example.com');
+    expect(env.topology.enabled.map((service) => service.name)).not.toContain('memory');
+  });
+
+  it('reports bad catalog keys together with the other keys', () => {
+    expect(() => validateEnv(SampleEnv, { PORT: 'abc', MCP_MEMORY_ENABLED: 'perhaps' }, 'sample')).toThrow(
+      /PORT="abc"[\s\S]*MCP_MEMORY_ENABLED="perhaps"/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigValidationError } from '@gateway/config';
+import { ConfigValidationError, EnvDerived } from '@gateway/config';
 import { envKeyOf, SERVICES, type ServiceDefinition } from './services';
 
 export const ROUTING_MODES = ['path', 'subdomain'] as const;
@@ -15,8 +15,12 @@ export interface ResolvedService extends ServiceDefinition {
   readonly mcpUrl: string;
   /** RFC 9728 §3.1: the well-known URL with the resource's path inserted. */
   readonly resourceMetadataUrl: string;
-  /** Where the service listens for the edge (`MCP_<NAME>_UPSTREAM` overrides). */
+  /** Where the (first) replica listens for the edge: `upstreamUrls[0]`. */
   readonly upstreamUrl: string;
+  /** Every replica's origin, Traefik's `loadBalancer.servers` (`MCP_<NAME>_UPSTREAM`, `*_REPLICAS`). */
+  readonly upstreamUrls: readonly string[];
+  /** How many replicas run: one for `sessionState: 'process'`, else `MCP_<NAME>_REPLICAS` or `GATEWAY_REPLICAS`. */
+  readonly replicas: number;
   /** `MCP_<NAME>_ALLOWED_USERS`; `undefined` means the gateway-wide policy applies alone. */
   readonly allowedUsers?: readonly string[];
 }
@@ -29,7 +33,13 @@ export interface GatewayTopology {
   readonly services: readonly ResolvedService[];
   /** The enabled ones. */
   readonly enabled: readonly ResolvedService[];
+  /** Where the edge reaches auth's replicas (`AUTH_UPSTREAM`, `GATEWAY_REPLICAS`). */
+  readonly authUpstreamUrls: readonly string[];
 }
+
+/** Replica `i` of a service whose first replica listens on `base` gets port `base + REPLICA_PORT_STEP * i`. */
+export const REPLICA_PORT_STEP = 10;
+const MAX_REPLICAS = 9;
 
 type RawEnv = Readonly<Record<string, string | undefined>>;
 
@@ -40,7 +50,10 @@ const FALSE = /^(false|0|no|off)$/i;
  * Resolves the catalog against the environment. Keys:
  * `ROUTING_MODE` (path | subdomain, default path), `PUBLIC_URL` (path mode, default http://localhost:8080),
  * `BASE_DOMAIN` and `PUBLIC_SCHEME` (subdomain mode, scheme default https),
- * and per service `MCP_<NAME>_ENABLED`, `MCP_<NAME>_UPSTREAM`, `MCP_<NAME>_ALLOWED_USERS`.
+ * `GATEWAY_REPLICAS` (replicas of auth and of every service that keeps no session in its process, default 1),
+ * `AUTH_UPSTREAM` (comma list of origins, default http://127.0.0.1:3000),
+ * and per service `MCP_<NAME>_ENABLED`, `MCP_<NAME>_UPSTREAM` (comma list), `MCP_<NAME>_REPLICAS`,
+ * `MCP_<NAME>_ALLOWED_USERS`.
  */
 export function resolveTopology(env: RawEnv = process.env): GatewayTopology {
   const problems: string[] = [];
@@ -65,6 +78,32 @@ export function resolveTopology(env: RawEnv = process.env): GatewayTopology {
       );
   }
 
+  const gatewayReplicas = parseReplicas(env, 'GATEWAY_REPLICAS', problems);
+  /** `replicas`: asked for by the service's own key (a mismatch with a listed key is an error); `spread`: the default. */
+  const upstreams = (key: string, fallback: string, replicas: number | undefined, spread = gatewayReplicas) => {
+    const raw = env[key]?.trim();
+    const urls = (raw ? splitList(raw) : [fallback]).map((value) => parseOrigin(value));
+    if (urls.some((url) => !url)) {
+      problems.push(`${key}=${JSON.stringify(raw)}: must be an http(s) origin, or a comma list of them`);
+      return [fallback];
+    }
+    const listed = urls as string[];
+    if (listed.length > 1) {
+      if (replicas !== undefined && replicas !== listed.length)
+        problems.push(`${key} lists ${listed.length} origins but ${replicas} replicas are asked for`);
+      return listed;
+    }
+    // One origin and N replicas: replica i listens REPLICA_PORT_STEP * i ports above it.
+    const first = new URL(listed[0] as string);
+    const port = Number(first.port || (first.protocol === 'https:' ? 443 : 80));
+    return Array.from({ length: replicas ?? spread ?? 1 }, (_unused, index) => {
+      const url = new URL(first.href);
+      url.port = String(port + REPLICA_PORT_STEP * index);
+      return url.origin;
+    });
+  };
+  const authUpstreamUrls = upstreams('AUTH_UPSTREAM', 'http://127.0.0.1:3000', gatewayReplicas);
+
   const services = SERVICES.map((definition): ResolvedService => {
     const key = envKeyOf(definition.name);
     const enabledRaw = env[`MCP_${key}_ENABLED`]?.trim();
@@ -73,9 +112,21 @@ export function resolveTopology(env: RawEnv = process.env): GatewayTopology {
     else if (enabledRaw && FALSE.test(enabledRaw)) enabled = false;
     else if (enabledRaw) problems.push(`MCP_${key}_ENABLED=${JSON.stringify(enabledRaw)}: must be true or false`);
 
-    const upstreamRaw = env[`MCP_${key}_UPSTREAM`]?.trim();
-    const upstreamUrl = upstreamRaw ? parseOrigin(upstreamRaw) : `http://127.0.0.1:${definition.port}`;
-    if (!upstreamUrl) problems.push(`MCP_${key}_UPSTREAM=${JSON.stringify(upstreamRaw)}: must be an http(s) origin`);
+    // A session held in one process is lost on another replica: such a service runs once (docs/kubernetes.md).
+    const askedReplicas = parseReplicas(env, `MCP_${key}_REPLICAS`, problems);
+    const single = definition.sessionState === 'process';
+    if (single && askedReplicas !== undefined && askedReplicas > 1)
+      problems.push(
+        `MCP_${key}_REPLICAS=${askedReplicas}: ${definition.name} keeps its sessions in one process; run 1`,
+      );
+    const upstreamUrls = upstreams(
+      `MCP_${key}_UPSTREAM`,
+      `http://127.0.0.1:${definition.port}`,
+      single ? undefined : askedReplicas,
+      single ? 1 : gatewayReplicas,
+    );
+    if (single && upstreamUrls.length > 1)
+      problems.push(`MCP_${key}_UPSTREAM: ${definition.name} keeps its sessions in one process; list one origin`);
 
     const usersRaw = env[`MCP_${key}_ALLOWED_USERS`];
     const allowedUsers = usersRaw === undefined ? undefined : splitList(usersRaw);
@@ -90,14 +141,16 @@ export function resolveTopology(env: RawEnv = process.env): GatewayTopology {
       pathPrefix,
       mcpUrl: `${origin}${mcpPath}`,
       resourceMetadataUrl: `${origin}/.well-known/oauth-protected-resource${mcpPath}`,
-      upstreamUrl: upstreamUrl ?? '',
+      upstreamUrl: upstreamUrls[0] as string,
+      upstreamUrls,
+      replicas: upstreamUrls.length,
       ...(allowedUsers ? { allowedUsers } : {}),
     };
   });
 
   if (problems.length > 0) throw new ConfigValidationError(problems, 'the service catalog');
   const issuer = mode === 'subdomain' ? `${scheme}://auth.${baseDomain}` : publicUrl;
-  return { mode, issuer, services, enabled: services.filter((service) => service.enabled) };
+  return { mode, issuer, services, enabled: services.filter((service) => service.enabled), authUpstreamUrls };
 }
 
 /** The enabled service a public request addresses (`Host` without port match in subdomain mode, path prefix in path mode). */
@@ -141,9 +194,27 @@ function parseOrigin(value: string): string | undefined {
   }
 }
 
+function parseReplicas(env: RawEnv, key: string, problems: string[]): number | undefined {
+  const raw = env[key]?.trim();
+  if (!raw) return undefined;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value >= 1 && value <= MAX_REPLICAS) return value;
+  problems.push(`${key}=${JSON.stringify(raw)}: must be an integer from 1 to ${MAX_REPLICAS}`);
+  return undefined;
+}
+
 function splitList(value: string): string[] {
   return value
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
+}
+
+/**
+ * Declares the service catalog as part of an env class: `validateEnv` resolves it from the same raw environment
+ * as the other keys (ROUTING_MODE, PUBLIC_URL, BASE_DOMAIN, PUBLIC_SCHEME, MCP_<NAME>_*), once, and reports
+ * its bad keys with theirs. Consumers inject the validated env instead of reading `process.env`.
+ */
+export function EnvTopology(): PropertyDecorator {
+  return EnvDerived((raw) => resolveTopology(raw));
 }

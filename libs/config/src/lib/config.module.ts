@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ConfigModule as NestConfigModule } from '@nestjs/config';
 import { parse } from 'dotenv';
 import { validateEnv } from './validate-env';
 
@@ -17,28 +16,36 @@ export function loadRawEnv(): Record<string, string | undefined> {
   return { ...fromFile, ...process.env };
 }
 
+/** The instance validated at boot, by env class (filled by `loadEnv`, read by `ConfigModule`). */
+const booted = new Map<abstract new () => object, object>();
+
 /**
- * `@nestjs/config` reading `.env` and the process environment, validated by `envClass`
- * (class-validator). The validated instance is injectable by its class.
+ * Reads and validates the environment of a service, once, at boot (`runService` calls it before Nest starts):
+ * `ConfigModule` then provides this same instance instead of validating again.
+ */
+export function loadEnv<T extends object>(envClass: new () => T, serviceName: string): T {
+  const env = validateEnv(envClass, loadRawEnv(), serviceName);
+  booted.set(envClass, env);
+  return env;
+}
+
+/**
+ * Provides the validated instance of `envClass`, injectable by its class, to every module. It is the one
+ * `loadEnv` validated at boot; without a boot (a test building the module alone) it validates here.
  */
 @Module({})
 export class ConfigModule {
   public static forRoot<T extends object>(envClass: new () => T, serviceName: string): DynamicModule {
-    let env: T | undefined;
-    const nestConfig = NestConfigModule.forRoot({
-      cache: true,
-      envFilePath: envFilePath() ?? '.env',
-      ignoreEnvFile: envFilePath() === undefined,
-      validate: (raw) => {
-        env = validateEnv(envClass, raw, serviceName);
-        return env as Record<string, unknown>;
-      },
-    });
     return {
       module: ConfigModule,
       global: true,
-      imports: [nestConfig],
-      providers: [{ provide: envClass, useFactory: () => env ?? validateEnv(envClass, loadRawEnv(), serviceName) }],
+      providers: [
+        {
+          provide: envClass,
+          useFactory: (): T =>
+            (booted.get(envClass) as T | undefined) ?? validateEnv(envClass, loadRawEnv(), serviceName),
+        },
+      ],
       exports: [envClass],
     };
   }

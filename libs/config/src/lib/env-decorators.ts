@@ -16,6 +16,27 @@ export function secretKeysOf(envClass: object): ReadonlySet<string> {
   return Reflect.getMetadata(SECRET_KEYS, envClass) ?? new Set<string>();
 }
 
+const DERIVED_KEYS = Symbol('gateway:derived-env-keys');
+
+/** Computes a derived value from the raw environment; throws `ConfigValidationError` naming the bad keys. */
+export type EnvDeriver = (raw: Readonly<Record<string, string | undefined>>) => unknown;
+
+/**
+ * A value computed from several raw keys when the environment is validated (e.g. the service catalog from
+ * ROUTING_MODE, PUBLIC_URL and MCP_<NAME>_*): its problems are reported with the other keys', and every
+ * consumer reads the one validated instance instead of the raw environment.
+ */
+export function EnvDerived(derive: EnvDeriver): PropertyDecorator {
+  return (target, key) => {
+    const keys: Map<string, EnvDeriver> = Reflect.getMetadata(DERIVED_KEYS, target) ?? new Map();
+    Reflect.defineMetadata(DERIVED_KEYS, new Map([...keys, [String(key), derive]]), target);
+  };
+}
+
+export function derivedKeysOf(envClass: object): ReadonlyMap<string, EnvDeriver> {
+  return Reflect.getMetadata(DERIVED_KEYS, envClass) ?? new Map<string, EnvDeriver>();
+}
+
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off', '']);
 

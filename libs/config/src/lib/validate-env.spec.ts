@@ -1,6 +1,6 @@
 import { IsString } from 'class-validator';
 import { BaseEnv } from './base-env';
-import { EnvBoolean, EnvList, Secret } from './env-decorators';
+import { EnvBoolean, EnvDerived, EnvList, Secret } from './env-decorators';
 import { ConfigValidationError, validateEnv } from './validate-env';
 
 class SampleEnv extends BaseEnv {
@@ -65,5 +65,26 @@ describe('validateEnv', () => {
       expect((error as Error).message).toContain('API_SECRET=(secret value hidden)');
       expect((error as Error).message).not.toContain('12345');
     }
+  });
+});
+
+describe('EnvDerived', () => {
+  class DerivedEnv extends BaseEnv {
+    @EnvDerived((raw) => {
+      if (raw['GREETING'] === 'bad') throw new ConfigValidationError(['GREETING="bad": must be friendly'], 'x');
+      return `${raw['GREETING'] ?? 'hello'}, world`;
+    })
+    public readonly greeting!: string;
+  }
+
+  it('computes the value from the raw environment when validating', () => {
+    expect(validateEnv(DerivedEnv, { GREETING: 'hi' }).greeting).toBe('hi, world');
+    expect(validateEnv(DerivedEnv, {}).greeting).toBe('hello, world');
+  });
+
+  it('reports its problems together with the other keys', () => {
+    expect(() => validateEnv(DerivedEnv, { GREETING: 'bad', PORT: 'abc' }, 'sample')).toThrow(
+      /2 problems[\s\S]*PORT="abc"[\s\S]*GREETING="bad": must be friendly/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import { secretKeysOf } from './env-decorators';
+import { derivedKeysOf, secretKeysOf } from './env-decorators';
 
 /** Thrown when the environment does not describe a bootable service. Its message names every bad key. */
 export class ConfigValidationError extends Error {
@@ -35,12 +35,19 @@ export function validateEnv<T extends object>(
   );
   const env = plainToInstance(envClass, { ...defaults, ...present }, { exposeDefaultValues: true });
   const errors = validateSync(env, { forbidUnknownValues: false, stopAtFirstError: true });
-  if (errors.length === 0) return env;
   const secrets = secretKeysOf(envClass.prototype);
-  throw new ConfigValidationError(
-    errors.map((error) => describe(error, raw, secrets)),
-    serviceName,
-  );
+  const problems = errors.map((error) => describe(error, raw, secrets));
+  // Derived keys (`@EnvDerived`, e.g. the service catalog) read the same raw environment, once, here.
+  for (const [key, derive] of derivedKeysOf(envClass.prototype)) {
+    try {
+      (env as Record<string, unknown>)[key] = derive(raw as Readonly<Record<string, string | undefined>>);
+    } catch (error) {
+      if (!(error instanceof ConfigValidationError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  if (problems.length === 0) return env;
+  throw new ConfigValidationError(problems, serviceName);
 }
 
 function describe(error: ValidationError, raw: Record<string, unknown>, secrets: ReadonlySet<string>): string {

@@ -27,8 +27,8 @@ const section = (title: string, rows: readonly (readonly [string, unknown])[]): 
 const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 /**
- * The echo servers' tools, for debugging a gateway deployment (anchor-inventory §3.1-3.2, without the
- * original's leaks: no token or cookie value is ever printed, environmentDump shows an allow-list).
+ * The echo servers' tools, for debugging a gateway deployment. No token or cookie value is ever printed,
+ * and environmentDump shows an allow-list (docs/security.md).
  * With `context.session` (stateful) it adds `replayLastEcho` and `sessionInfo`.
  */
 export function buildEchoServer(context: McpServerContext, options: EchoOptions): McpServer {

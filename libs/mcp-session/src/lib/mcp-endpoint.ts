@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import type { CallerIdentity } from '@gateway/contracts';
+import type { GatewayTopology } from '@gateway/catalog';
 import type { KeyValueStore } from '@gateway/storage';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -44,6 +45,8 @@ export interface McpEndpointConfig {
   readonly mode: 'stateless' | 'stateful';
   readonly server: McpServerFactory;
   readonly allowedOrigins: readonly string[];
+  /** The deployment's catalog: its public origins are allowed too (mcp-route.ts). */
+  readonly topology?: GatewayTopology | undefined;
   readonly maxBodyBytes: number;
   /** Stateful mode: idle timeout in seconds and the store of session records. */
   readonly idleSeconds?: number;
@@ -95,6 +98,7 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
     registerMcpRoute(fastify, {
       path: this.config.path,
       allowedOrigins: this.config.allowedOrigins,
+      topology: this.config.topology,
       maxBodyBytes: this.config.maxBodyBytes,
       logger: this.logger,
       handle: (exchange) => (this.sessions ? this.stateful(this.sessions, exchange) : this.stateless(exchange)),

@@ -1,3 +1,4 @@
+import { EnvTopology, type GatewayTopology } from '@gateway/catalog';
 import { BaseEnv, EnvInt, EnvList } from '@gateway/config';
 import { StorageEnv } from '@gateway/storage';
 
@@ -14,6 +15,10 @@ export class McpEnv extends BaseEnv {
   /** Largest JSON-RPC request body in bytes; larger gets 413. */
   @EnvInt(1024, 64 * 1024 * 1024)
   public MCP_MAX_BODY_BYTES = 1024 * 1024;
+
+  /** The service catalog (ROUTING_MODE, PUBLIC_URL, BASE_DOMAIN, MCP_<NAME>_*), resolved with the other keys. */
+  @EnvTopology()
+  public readonly topology!: GatewayTopology;
 }
 
 /** Keys of a stateful MCP service: the above plus storage and the idle timeout. */
@@ -27,4 +32,7 @@ export class McpSessionEnv extends StorageEnv {
   /** Seconds a session lives without a request; it then answers 404 and the client re-initializes. */
   @EnvInt(1, 7 * 24 * 3600)
   public MCP_SESSION_IDLE_TIMEOUT = 1800;
+
+  @EnvTopology()
+  public readonly topology!: GatewayTopology;
 }

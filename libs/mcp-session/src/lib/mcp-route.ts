@@ -6,9 +6,8 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayTopology } from '@gateway/catalog';
 import { setJsonResponses } from './sdk-session';
-import { resolveTopology } from '@gateway/catalog';
-import { loadRawEnv } from '@gateway/config';
 
 /** One request to `/mcp` that passed the transport-level checks. */
 export interface McpExchange {
@@ -25,6 +24,8 @@ export interface McpRouteOptions {
   /** Default `/mcp`; `/mcp/` is served too. */
   readonly path?: string | undefined;
   readonly allowedOrigins: readonly string[];
+  /** The deployment's catalog (from the validated env): its public origins are always allowed; absent = none. */
+  readonly topology?: GatewayTopology | undefined;
   readonly maxBodyBytes: number;
   readonly logger: Logger;
   /** Serves a checked request (sessions, then `serveTransport`). */
@@ -42,7 +43,7 @@ export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOpti
   const path = options.path ?? '/mcp';
   // The gateway's own public origins are always allowed (a page served by the gateway may call it);
   // `*` in the list allows every origin (then the bearer token alone protects the service).
-  const allowedOrigins = new Set([...options.allowedOrigins, ...gatewayOrigins()]);
+  const allowedOrigins = new Set([...options.allowedOrigins, ...gatewayOrigins(options.topology)]);
   const anyOrigin = allowedOrigins.has('*');
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const origin = request.headers.origin;
@@ -173,7 +174,7 @@ function jsonRpcError(code: number, message: string): object {
 }
 
 /** The public origins of this deployment (issuer and every service), from the catalog. */
-function gatewayOrigins(): string[] {
-  const topology = resolveTopology(loadRawEnv());
+function gatewayOrigins(topology: GatewayTopology | undefined): string[] {
+  if (!topology) return [];
   return [new URL(topology.issuer).origin, ...topology.services.map((service) => service.origin)];
 }

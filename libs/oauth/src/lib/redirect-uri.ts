@@ -1,7 +1,8 @@
 import { OAuthError } from './oauth-error';
 
 /**
- * Redirect-URI policy, decided on the WHATWG-parsed URL (never by string prefix, anchor defect §8.1.6).
+ * Redirect-URI policy, decided on the WHATWG-parsed URL (never by string prefix:
+ * RFC 9700 §4.1.3 asks for exact matching; a prefix check lets `https://good.example.evil.example` through).
  * - `https:` anywhere;
  * - `http:` only on the loopback hosts `localhost`, `127.0.0.1`, `[::1]` (RFC 8252 §7.3, §8.3);
  * - private-use schemes such as `cursor://…` or `com.example.app:/cb` (RFC 8252 §7.1), matched exactly;

@@ -3,7 +3,7 @@ import { type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyServerOptions } from 'fastify';
-import { type BaseEnv, ConfigValidationError, loadRawEnv, validateEnv } from '@gateway/config';
+import { type BaseEnv, ConfigValidationError, loadEnv } from '@gateway/config';
 import { Logger } from 'nestjs-pino';
 
 export interface ServiceDescription<E extends BaseEnv> {
@@ -14,7 +14,7 @@ export interface ServiceDescription<E extends BaseEnv> {
   readonly envClass: Type<E>;
   /** Largest request body in bytes (Fastify's `bodyLimit`); larger bodies get 413. */
   readonly bodyLimit?: number;
-  /** Extra checks before Nest starts (e.g. resolving the service catalog); throw ConfigValidationError. */
+  /** Extra checks before Nest starts; throw ConfigValidationError. Values several keys make belong in the env class (`@EnvDerived`). */
   readonly preflight?: (env: E) => void;
   /**
    * Fastify's answer to requests its router rejects before any hook or Nest filter runs (bad
@@ -31,8 +31,9 @@ export interface ServiceDescription<E extends BaseEnv> {
  */
 export async function runService<E extends BaseEnv>(service: ServiceDescription<E>): Promise<INestApplication> {
   try {
-    // Validate before Nest starts, so a bad key ends the process with one clear message.
-    const env = validateEnv(service.envClass, loadRawEnv(), service.name);
+    // Validate once, before Nest starts, so a bad key ends the process with one clear message;
+    // ConfigModule provides this same instance to the modules.
+    const env = loadEnv(service.envClass, service.name);
     service.preflight?.(env);
     const module = await service.module();
     const app = await NestFactory.create<NestFastifyApplication>(

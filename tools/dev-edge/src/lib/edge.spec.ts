@@ -19,6 +19,12 @@ const verifyCalls: IncomingMessage['headers'][] = [];
 
 beforeAll(async () => {
   upstream = createServer((req, res) => {
+    if (req.url === '/mcp/crash') {
+      // A replica that dies in the middle of an SSE stream.
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n', () => setTimeout(() => req.socket.destroy(), 20));
+      return;
+    }
     if (req.url === '/mcp/stream') {
       // SSE: one event now, the stream stays open until the client leaves.
       res.writeHead(200, {
@@ -181,6 +187,22 @@ describe('dev edge', () => {
     );
     expect(first).toBe('data: first\n\n');
     response.body.destroy();
+  });
+
+  it('closes the client connection when the upstream dies mid-stream', async () => {
+    const response = await get('/echo/mcp/crash', { authorization: 'Bearer good' });
+    const first = await new Promise<string>((resolve) =>
+      response.body.once('data', (chunk: Buffer) => resolve(chunk.toString())),
+    );
+    expect(first).toBe('data: first\n\n');
+    // The stream fails instead of staying open forever (with the old edge, this never settled).
+    await expect(
+      new Promise((resolve, reject) => {
+        response.body.on('error', reject);
+        response.body.on('end', resolve);
+        response.body.resume();
+      }),
+    ).rejects.toThrow();
   });
 
   it('answers 502 when the service is down', async () => {

@@ -103,8 +103,14 @@ export function createEdge(table: readonly Route[], options: EdgeOptions = {}): 
         return;
       }
     }
+    const target = route.balancer.next();
+    if (!target) {
+      // Traefik's answer when every server of the service fails its health check.
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('no available server\n');
+      return;
+    }
     try {
-      await forward(req, res, route.upstream, responseHeaders, scheme, agent, () => draining);
+      await forward(req, res, target, responseHeaders, scheme, agent, () => draining);
     } catch (error) {
       fail(error as Error, req, res, 502, 'the service is unreachable');
     }
@@ -179,7 +185,9 @@ async function forward(
   res.flushHeaders();
   // An unread request body (a streamed one the service answered early) is dropped, not waited for.
   if (hasBody && !req.readableEnded) req.resume();
-  await pipeline(answer.body, res).catch(() => undefined); // the client left, or the service cut the stream
+  // The client left, or the service died mid-response: pipeline destroys both sides, so the client sees the error
+  // (as with Traefik) instead of a stream that never ends.
+  await pipeline(answer.body, res).catch(() => undefined);
 }
 
 /** An edge failure as JSON (the clients are OAuth and MCP clients, which read JSON), never cached. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { Balancer, type HealthCheck } from './balancer';
 import { parseRule, type RequestFacts, type Rule } from './rules';
 
 /** What the edge reads of a Traefik v3 dynamic configuration (the subset tools/gateway-config writes). */
@@ -10,7 +11,7 @@ export interface DynamicConfig {
       { rule: string; priority?: number; entryPoints?: string[]; middlewares?: string[]; service: string }
     >;
     middlewares?: Record<string, Middleware>;
-    services?: Record<string, { loadBalancer: { servers: Array<{ url: string }> } }>;
+    services?: Record<string, { loadBalancer: { servers: Array<{ url: string }>; healthCheck?: HealthCheck } }>;
   };
 }
 
@@ -44,7 +45,8 @@ export interface Route {
   readonly priority: number;
   readonly matches: Rule;
   readonly middlewares: readonly Middleware[];
-  readonly upstream: string;
+  /** The router's service: its servers, round robin, minus those failing their health check. */
+  readonly balancer: Balancer;
 }
 
 /**
@@ -53,11 +55,26 @@ export interface Route {
  */
 export function routingTable(config: DynamicConfig, entryPoint = 'web'): Route[] {
   const { routers = {}, middlewares = {}, services = {} } = config.http ?? {};
+  // One balancer per service, shared by every router that names it (as in Traefik).
+  const balancers = new Map<string, Balancer>();
+  const balancerOf = (name: string): Balancer | undefined => {
+    const loadBalancer = services[name]?.loadBalancer;
+    if (!loadBalancer?.servers.length) return undefined;
+    if (!balancers.has(name))
+      balancers.set(
+        name,
+        new Balancer(
+          loadBalancer.servers.map((server) => server.url),
+          loadBalancer.healthCheck,
+        ),
+      );
+    return balancers.get(name);
+  };
   return Object.entries(routers)
     .filter(([, router]) => !router.entryPoints || router.entryPoints.includes(entryPoint))
     .map(([name, router]): Route => {
-      const upstream = services[router.service.replace(/@\w+$/, '')]?.loadBalancer.servers[0]?.url;
-      if (!upstream) throw new Error(`router ${name}: service ${router.service} is not defined`);
+      const balancer = balancerOf(router.service.replace(/@\w+$/, ''));
+      if (!balancer) throw new Error(`router ${name}: service ${router.service} is not defined`);
       return {
         name,
         priority: router.priority ?? router.rule.length,
@@ -67,10 +84,15 @@ export function routingTable(config: DynamicConfig, entryPoint = 'web'): Route[]
           if (!middleware) throw new Error(`router ${name}: middleware ${reference} is not defined`);
           return middleware;
         }),
-        upstream,
+        balancer,
       };
     })
     .sort((a, b) => b.priority - a.priority);
+}
+
+/** The distinct load balancers of a table (to start and stop their health checks). */
+export function balancersOf(table: readonly Route[]): Balancer[] {
+  return [...new Set(table.map((route) => route.balancer))];
 }
 
 export function findRoute(table: readonly Route[], request: RequestFacts): Route | undefined {

@@ -1,6 +1,7 @@
-import { resolveTopology } from '@gateway/catalog';
+import { type GatewayTopology, resolveTopology } from '@gateway/catalog';
 import { stringify } from 'yaml';
 import { composeFile, DOMAIN_PLACEHOLDER } from './compose';
+import { type KubernetesOptions, kubernetesManifests, redisManifests } from './kubernetes';
 import { type TraefikDynamicConfig, traefikDynamicConfig } from './traefik-config';
 
 const HEADER = (command: string) =>
@@ -14,14 +15,46 @@ export function toYaml(value: unknown): string {
 
 /** One machine (`npm start`, the dev edge, bare-metal Traefik): auth and services on 127.0.0.1 per the catalog. */
 export function localDynamicConfig(env: Record<string, string | undefined>): TraefikDynamicConfig {
-  return traefikDynamicConfig(resolveTopology(env), { authUrl: env['AUTH_UPSTREAM'] || 'http://127.0.0.1:3000' });
+  const topology = resolveTopology(env);
+  return traefikDynamicConfig(topology, {
+    authUrl: topology.authUpstreamUrls[0] as string,
+    authUrls: topology.authUpstreamUrls,
+    healthCheckInterval: '1s',
+  });
+}
+
+/** The domain of the committed Kubernetes manifests; `--kubernetes DIR` writes them for yours (docs/kubernetes.md). */
+export const KUBERNETES_EXAMPLE_DOMAIN = 'example.com';
+
+/**
+ * The Kubernetes manifests for a topology, by path under the output directory: one file per workload, the Traefik
+ * CRDs, the NetworkPolicies, a kustomization listing them, and the optional Redis under `redis/`.
+ */
+export function kubernetesArtifacts(
+  topology: GatewayTopology,
+  command: string,
+  options: KubernetesOptions = {},
+): Record<string, string> {
+  const files = kubernetesManifests(topology, options);
+  const documents = (manifests: readonly unknown[]) => manifests.map(toYaml).join('---\n');
+  const kustomization = (resources: string[]) =>
+    toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources });
+  return {
+    ...Object.fromEntries(
+      Object.entries(files).map(([path, manifests]) => [path, HEADER(command) + documents(manifests)]),
+    ),
+    'kustomization.yaml': HEADER(command) + kustomization(Object.keys(files)),
+    'redis/redis.yaml': HEADER(command) + documents(redisManifests(options)),
+    'redis/kustomization.yaml': HEADER(command) + kustomization(['redis.yaml']),
+  };
 }
 
 /**
  * Every committed generated file, from the catalog's defaults (never from a developer's .env):
  * - `docker-compose.yml`: production, subdomain mode, `${BASE_DOMAIN}` filled in by compose;
  * - `deploy/traefik/dynamic/path.yml`: path mode on http://localhost:8080 (what `npm start` serves);
- * - `deploy/traefik/dynamic/subdomain.yml`: subdomain mode on http://NAME.localhost:8080.
+ * - `deploy/traefik/dynamic/subdomain.yml`: subdomain mode on http://NAME.localhost:8080;
+ * - `deploy/kubernetes/**`: subdomain mode on https://NAME.example.com.
  */
 export function generatedArtifacts(): Record<string, string> {
   const production = resolveTopology({
@@ -35,5 +68,17 @@ export function generatedArtifacts(): Record<string, string> {
     'deploy/traefik/dynamic/subdomain.yml':
       HEADER(REGENERATE) +
       toYaml(localDynamicConfig({ ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'localhost:8080', PUBLIC_SCHEME: 'http' })),
+    ...Object.fromEntries(
+      Object.entries(
+        kubernetesArtifacts(
+          resolveTopology({
+            ROUTING_MODE: 'subdomain',
+            BASE_DOMAIN: KUBERNETES_EXAMPLE_DOMAIN,
+            PUBLIC_SCHEME: 'https',
+          }),
+          REGENERATE,
+        ),
+      ).map(([path, content]) => [`deploy/kubernetes/${path}`, content]),
+    ),
   };
 }

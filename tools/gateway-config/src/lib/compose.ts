@@ -45,7 +45,7 @@ const nodeService = (
 export function composeFile(topology: GatewayTopology): Record<string, unknown> {
   const dynamic = traefikDynamicConfig(topology, {
     authUrl: `http://auth:${AUTH_PORT}`,
-    upstreamOf: (service) => `http://${service.name}:${service.port}`,
+    upstreamOf: (service) => [`http://${service.name}:${service.port}`],
   });
   const { routers, middlewares, services } = dynamic.http;
   const pick = <T>(record: Record<string, T>, keep: (name: string, value: T) => boolean) =>

@@ -9,7 +9,7 @@ const NAME_MAPS = new Set(['routers', 'middlewares', 'services', 'customRequestH
 /**
  * Dynamic configuration → `traefik.*` labels (Traefik's label syntax: dotted lower-case paths, lists comma-joined).
  * A load balancer's `servers: [{url}]` becomes `server.port` + `server.scheme`, since the Docker provider
- * already knows the container's address.
+ * already knows the container's address (every container of a scaled service becomes one server).
  */
 export function toLabels(config: Partial<TraefikDynamicConfig['http']>): Labels {
   const labels: Labels = { 'traefik.enable': 'true' };
@@ -30,6 +30,8 @@ export function toLabels(config: Partial<TraefikDynamicConfig['http']>): Labels 
     const url = new URL(service.loadBalancer.servers[0]?.url ?? '');
     labels[`traefik.http.services.${name}.loadbalancer.server.port`] = url.port;
     labels[`traefik.http.services.${name}.loadbalancer.server.scheme`] = url.protocol.replace(':', '');
+    for (const [key, value] of Object.entries(service.loadBalancer.healthCheck))
+      labels[`traefik.http.services.${name}.loadbalancer.healthcheck.${key.toLowerCase()}`] = value;
   }
   return labels;
 }

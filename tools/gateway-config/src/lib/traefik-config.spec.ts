@@ -16,8 +16,31 @@ describe('traefikDynamicConfig, path mode', () => {
       middlewares: ['mcp-cors', 'strip-identity-headers', 'mcp-auth', 'strip-echo-stateless'],
       service: 'echo-stateless',
     });
-    expect(services['echo-stateless']).toEqual({ loadBalancer: { servers: [{ url: 'http://127.0.0.1:3101' }] } });
+    expect(services['echo-stateless']).toEqual({
+      loadBalancer: {
+        servers: [{ url: 'http://127.0.0.1:3101' }],
+        healthCheck: { path: '/readyz', interval: '5s', timeout: '2s' },
+      },
+    });
     expect(middlewares['strip-echo-stateless']).toEqual({ stripPrefix: { prefixes: ['/echo-stateless'] } });
+  });
+
+  it('lists every replica as a server of the service and of auth, health-checked on /readyz', () => {
+    const topology = resolveTopology({ GATEWAY_REPLICAS: '2' });
+    const config = traefikDynamicConfig(topology, {
+      authUrl: topology.authUpstreamUrls[0] as string,
+      authUrls: topology.authUpstreamUrls,
+    }).http;
+    expect(config.services['echo-stateful']?.loadBalancer.servers).toEqual([
+      { url: 'http://127.0.0.1:3102' },
+      { url: 'http://127.0.0.1:3112' },
+    ]);
+    expect(config.services['auth']?.loadBalancer.servers).toEqual([
+      { url: 'http://127.0.0.1:3000' },
+      { url: 'http://127.0.0.1:3010' },
+    ]);
+    expect(config.services['memory']?.loadBalancer.servers).toEqual([{ url: 'http://127.0.0.1:3202' }]);
+    expect(config.middlewares[MIDDLEWARE.forwardAuth]?.forwardAuth?.address).toBe('http://127.0.0.1:3000/verify');
   });
 
   it('leaves disabled services out entirely', () => {

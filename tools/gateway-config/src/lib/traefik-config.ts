@@ -32,7 +32,11 @@ export interface TraefikMiddleware {
 }
 
 export interface TraefikService {
-  loadBalancer: { servers: Array<{ url: string }> };
+  loadBalancer: {
+    servers: Array<{ url: string }>;
+    /** Traefik's active health check: a server whose `/readyz` fails gets no new request until it passes again. */
+    healthCheck: { path: string; interval: string; timeout: string };
+  };
 }
 
 export interface TraefikDynamicConfig {
@@ -44,10 +48,17 @@ export interface TraefikDynamicConfig {
 }
 
 export interface TraefikOptions {
-  /** Where Traefik reaches auth: `http://auth:3000` in compose, `http://127.0.0.1:3000` on one machine. */
+  /**
+   * Where Traefik reaches auth: `http://auth:3000` in compose, `http://127.0.0.1:3000` on one machine. ForwardAuth
+   * takes one address: behind a name (compose, Kubernetes) DNS spreads it; on one machine it is the first replica.
+   */
   readonly authUrl: string;
-  /** Where Traefik reaches a service; default its catalog `upstreamUrl`. */
-  readonly upstreamOf?: (service: ResolvedService) => string;
+  /** Auth's replicas, the `auth` service's servers; default `[authUrl]`. */
+  readonly authUrls?: readonly string[];
+  /** Where Traefik reaches a service's replicas; default its catalog `upstreamUrls`. */
+  readonly upstreamOf?: (service: ResolvedService) => readonly string[];
+  /** Health-check interval (Traefik duration); default `5s`. */
+  readonly healthCheckInterval?: string;
   /** `Access-Control-Allow-Origin` list; `*` (the default) suits bearer tokens, which are never cookies. */
   readonly corsOrigins?: readonly string[];
   /** ACME resolver for https routers (Traefik's static configuration defines it). */
@@ -107,7 +118,14 @@ export function traefikDynamicConfig(topology: GatewayTopology, options: Traefik
     https
       ? { entryPoints: ['websecure'], tls: { certResolver: options.certResolver ?? 'letsencrypt' } }
       : { entryPoints: ['web'] };
-  const upstreamOf = options.upstreamOf ?? ((service: ResolvedService) => service.upstreamUrl);
+  const upstreamOf = options.upstreamOf ?? ((service: ResolvedService) => service.upstreamUrls);
+  const loadBalancer = (urls: readonly string[]): TraefikService => ({
+    loadBalancer: {
+      servers: urls.map((url) => ({ url })),
+      // /readyz, never /mcp: a probe creates no session and spawns no child (docs/deployment.md).
+      healthCheck: { path: '/readyz', interval: options.healthCheckInterval ?? '5s', timeout: '2s' },
+    },
+  });
   const routers: Record<string, TraefikRouter> = {};
   const middlewares: Record<string, TraefikMiddleware> = {
     [MIDDLEWARE.cors]: {
@@ -134,7 +152,7 @@ export function traefikDynamicConfig(topology: GatewayTopology, options: Traefik
       },
     },
   };
-  const services: Record<string, TraefikService> = { auth: { loadBalancer: { servers: [{ url: options.authUrl }] } } };
+  const services: Record<string, TraefikService> = { auth: loadBalancer(options.authUrls ?? [options.authUrl]) };
 
   // Every public host: the issuer's, plus each service's own in subdomain mode.
   const hosts = [
@@ -187,7 +205,7 @@ export function traefikDynamicConfig(topology: GatewayTopology, options: Traefik
       middlewares: chain,
       service: service.name,
     };
-    services[service.name] = { loadBalancer: { servers: [{ url: upstreamOf(service) }] } };
+    services[service.name] = loadBalancer(upstreamOf(service));
   }
 
   if (https) {

@@ -1,0 +1,112 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Body, Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { type GatewayTopology, serviceForResource } from '@gateway/catalog';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthorizationFlow } from '../authorization-flow.service';
+import { ClientStore } from '../../store/client.store';
+import { isSameBrowser } from '../login/browser-binding';
+import { LoginStateStore, type PendingConsent } from '../login/login-state.store';
+import { PageExceptionFilter } from '../../pages/page-exception.filter';
+import { sendConsentPage, sendErrorPage } from '../../pages/pages';
+import { TOPOLOGY } from '../../config/topology.provider';
+
+/**
+ * The consent page (MCP authorization "Confused Deputy": the gateway logs everyone in through one
+ * upstream client, so each dynamically registered client needs the user's own consent).
+ */
+@UseFilters(PageExceptionFilter)
+@Controller('consent')
+export class ConsentController {
+  public constructor(
+    private readonly logins: LoginStateStore,
+    private readonly clients: ClientStore,
+    private readonly flow: AuthorizationFlow,
+    @Inject(TOPOLOGY) private readonly topology: GatewayTopology,
+  ) {}
+
+  @Get()
+  public async page(
+    @Query('request') id: unknown,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<FastifyReply> {
+    const pending = typeof id === 'string' ? await this.logins.peekConsent(id) : null;
+    if (!pending) return expired(reply);
+    if (!isSameBrowser(request, pending.browser)) return otherBrowser(reply);
+    const client = await this.clients.get(pending.request.clientId);
+    if (!client)
+      return sendErrorPage(reply, 400, 'Unknown application', 'The application was deleted while you were signing in.');
+    const service = serviceForResource(this.topology, pending.request.resource);
+    return sendConsentPage(reply, {
+      requestId: id as string,
+      csrf: pending.csrf,
+      userLogin: pending.user.login,
+      clientId: client.clientId,
+      ...(client.metadata.client_name ? { clientName: client.metadata.client_name } : {}),
+      ...(client.metadata.client_uri ? { clientUri: client.metadata.client_uri } : {}),
+      redirectUri: pending.request.redirectUri,
+      scopes: pending.request.scope.split(' ').filter(Boolean),
+      serviceName: service?.name ?? pending.request.resource,
+      resource: pending.request.resource,
+    });
+  }
+
+  @Post()
+  public async decide(
+    @Body() body: unknown,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<FastifyReply> {
+    const form = (body ?? {}) as Record<string, unknown>;
+    const id = typeof form['request'] === 'string' ? form['request'] : '';
+    const pending = await this.logins.peekConsent(id);
+    if (!pending) return expired(reply);
+    if (!isSameBrowser(request, pending.browser)) return otherBrowser(reply);
+    // Synchroniser-token CSRF check (OWASP CSRF cheat sheet), on top of the SameSite=Lax browser cookie.
+    if (!sameToken(form['csrf'], pending.csrf)) {
+      return sendErrorPage(
+        reply,
+        403,
+        'Request refused',
+        'The consent form was not submitted from this page.',
+        'Go back to the application and connect again.',
+      );
+    }
+    const decision = form['decision'];
+    if (decision !== 'allow' && decision !== 'deny')
+      return sendErrorPage(reply, 400, 'No decision', 'Choose Allow or Deny.');
+    // Single use: a double submit issues at most one code.
+    const taken: PendingConsent | null = await this.logins.takeConsent(id);
+    if (!taken) return expired(reply);
+    return decision === 'allow'
+      ? await this.flow.allow(reply, taken.request, taken.user)
+      : this.flow.deny(reply, taken.request);
+  }
+}
+
+function sameToken(presented: unknown, expected: string): boolean {
+  if (typeof presented !== 'string') return false;
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function expired(reply: FastifyReply): FastifyReply {
+  return sendErrorPage(
+    reply,
+    400,
+    'Request expired',
+    'This consent request has expired or was already answered.',
+    'Go back to the application and connect again.',
+  );
+}
+
+function otherBrowser(reply: FastifyReply): FastifyReply {
+  return sendErrorPage(
+    reply,
+    400,
+    'Request not recognised',
+    'This consent request belongs to another browser.',
+    'Go back to the application and connect again.',
+  );
+}
