@@ -14,10 +14,12 @@ export interface ClientCredentials {
 }
 
 /**
- * Client authentication at /token, /revoke and /introspect (RFC 6749 §2.3, §3.2.1): the client must use
- * exactly the method it registered (`none`, `client_secret_post`, `client_secret_basic`), so a confidential
- * client can never fall back to acting as a public one (RFC 6749 §3.2.1; docs/security.md S1). Failures are 401 `invalid_client`,
- * with `WWW-Authenticate: Basic` when the client tried Basic (§5.2).
+ * Client authentication at /token, /revoke and /introspect (RFC 6749 §2.3, §3.2.1). A client that holds a
+ * secret may present it either way, Basic or form, whatever it registered (RFC 6749 §2.3.1 defines both for
+ * the same credential; clients that registered one and send the other otherwise loop on re-registration), but
+ * never both in one request. A secret-holding client can never fall back to acting as a public one, and a
+ * public client cannot present a secret (RFC 6749 §3.2.1; docs/security.md S1). Failures are 401
+ * `invalid_client`, with `WWW-Authenticate: Basic` when the client tried Basic (§5.2).
  */
 @Injectable()
 export class ClientAuthenticator {
@@ -54,9 +56,15 @@ export class ClientAuthenticator {
         ? 'client_secret_post'
         : 'none';
     const registered = client.metadata.token_endpoint_auth_method;
-    if (used !== registered)
-      throw fail(`this client must authenticate with ${registered}, not ${used}`, `client ${clientId} used ${used}`);
-    if (registered === 'none') return client;
+    const holdsSecret = registered === 'client_secret_basic' || registered === 'client_secret_post';
+    if (holdsSecret !== (used !== 'none'))
+      throw fail(
+        holdsSecret
+          ? 'this client must authenticate with its client secret (client_secret_basic or client_secret_post)'
+          : `this client must authenticate with ${registered}, not ${used}`,
+        `client ${clientId} used ${used}`,
+      );
+    if (!holdsSecret) return client;
     const secret = basic?.secret ?? credentials.client_secret ?? '';
     if (!client.clientSecretHash || !matchesHash(secret, client.clientSecretHash))
       throw fail('client authentication failed', `wrong secret for ${clientId}`);
