@@ -2,7 +2,11 @@ import { MemoryStore } from '@gateway/storage';
 import { OAuthError } from '@gateway/oauth';
 import { ClientStore } from '../store/client.store';
 import { type ClientRecord, hashSecret, type TokenEndpointAuthMethod } from '../store/records';
+import { AuthEnv } from '../config/auth.env';
 import { ClientAuthenticator } from './client-authenticator';
+import { ClientDirectory } from './client-directory';
+import { ClientMetadataDocuments } from './client-metadata-documents';
+import type { DocumentFetcher } from './document-fetcher';
 
 const SECRET = 's3cret';
 
@@ -23,7 +27,9 @@ async function setup(method: TokenEndpointAuthMethod): Promise<ClientAuthenticat
     },
   };
   await store.save(record, 0);
-  return new ClientAuthenticator(store);
+  const env = new AuthEnv();
+  const unreachable: DocumentFetcher = { fetchJson: () => Promise.reject(new Error('unreachable')) };
+  return new ClientAuthenticator(new ClientDirectory(store, new ClientMetadataDocuments(env, unreachable), env));
 }
 
 const basic = (id: string, secret: string): string =>
@@ -69,5 +75,12 @@ describe('ClientAuthenticator', () => {
     const clients = await setup('none');
     expect((await clients.authenticate({ client_id: 'c1' })).clientId).toBe('c1');
     expect((await errorOf(clients.authenticate({ client_id: 'c1', client_secret: 'x' }))).code).toBe('invalid_client');
+  });
+
+  it('answers an unreachable metadata document with 503 temporarily_unavailable and Retry-After', async () => {
+    const clients = await setup('none');
+    const error = await errorOf(clients.authenticate({ client_id: 'https://app.example/client.json' }));
+    expect([error.code, error.status]).toEqual(['temporarily_unavailable', 503]);
+    expect(Number(error.headers['retry-after'])).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { OAuthError } from '@gateway/oauth';
-import { ClientStore } from '../store/client.store';
+import { ClientDirectory } from './client-directory';
+import { ClientDocumentUnavailable } from './client-metadata-documents';
 import { type ClientRecord, matchesHash, type TokenEndpointAuthMethod } from '../store/records';
 
 /** RFC 6749 §5.2: a 401 after Basic authentication carries the Basic challenge. */
@@ -23,7 +24,7 @@ export interface ClientCredentials {
  */
 @Injectable()
 export class ClientAuthenticator {
-  public constructor(private readonly clients: ClientStore) {}
+  public constructor(private readonly clients: ClientDirectory) {}
 
   public async authenticate(credentials: ClientCredentials): Promise<ClientRecord> {
     const basic = parseBasic(credentials.authorization);
@@ -45,7 +46,7 @@ export class ClientAuthenticator {
     }
     const clientId = basic?.clientId ?? credentials.client_id;
     if (!clientId) throw fail('client authentication is required (client_id)');
-    const client = await this.clients.get(clientId);
+    const client = await this.find(clientId);
     if (!client) throw fail('unknown client; register again', `unknown client_id ${clientId.slice(0, 80)}`);
     if (client.expiresAt > 0 && client.expiresAt <= Math.floor(Date.now() / 1000))
       throw fail('the client registration has expired; register again', `expired client ${clientId}`);
@@ -69,6 +70,20 @@ export class ClientAuthenticator {
     if (!client.clientSecretHash || !matchesHash(secret, client.clientSecretHash))
       throw fail('client authentication failed', `wrong secret for ${clientId}`);
     return client;
+  }
+
+  /** An unreachable metadata document is the server's trouble for now: 503 + Retry-After, not invalid_client. */
+  private async find(clientId: string): Promise<ClientRecord | undefined> {
+    try {
+      return await this.clients.find(clientId);
+    } catch (error) {
+      if (!(error instanceof ClientDocumentUnavailable)) throw error;
+      throw new OAuthError(
+        'temporarily_unavailable',
+        "the client's metadata document could not be loaded; try again later",
+        { headers: { 'retry-after': String(error.retryAfterSeconds) }, cause: error.message },
+      );
+    }
   }
 }
 

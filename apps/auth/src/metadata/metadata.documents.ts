@@ -9,7 +9,10 @@ import {
 import { ENDPOINT_PATHS } from './endpoints';
 
 /** RFC 8414 §2 authorization-server metadata: only what this server really serves. */
-export function authorizationServerMetadata(issuer: string): Record<string, unknown> {
+export function authorizationServerMetadata(
+  issuer: string,
+  features: { readonly clientIdMetadataDocuments: boolean } = { clientIdMetadataDocuments: true },
+): Record<string, unknown> {
   const at = (path: string): string => `${issuer}${path}`;
   return {
     // RFC 8414 §3.3: byte-identical to the issuer the client derived the well-known URL from.
@@ -31,6 +34,8 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
     introspection_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     // RFC 9207: /authorize adds `iss` to every authorization response.
     authorization_response_iss_parameter_supported: true,
+    // draft-ietf-oauth-client-id-metadata-document §5 / MCP 2025-11-25 authorization: URL client_ids are resolved.
+    ...(features.clientIdMetadataDocuments ? { client_id_metadata_document_supported: true } : {}),
   };
 }
 

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayTopology } from '@gateway/catalog';
-import { OAuthError, validateClientMetadata, type ValidClientMetadata } from '@gateway/oauth';
+import { OAuthError, validateClientMetadata } from '@gateway/oauth';
 import { AuthEnv } from '../config/auth.env';
 import { ClientStore } from '../store/client.store';
 import { ENDPOINT_PATHS } from '../metadata/endpoints';
-import { type ClientRecord, hashSecret, matchesHash } from '../store/records';
+import { type ClientMetadata, type ClientRecord, hashSecret, matchesHash } from '../store/records';
 import { TOPOLOGY } from '../config/topology.provider';
 
 /** RFC 7591 §3.2.1 / RFC 7592 §3 client information response. */
-export type ClientInformation = ValidClientMetadata & {
+export type ClientInformation = ClientMetadata & {
   client_id: string;
   client_id_issued_at: number;
   client_secret?: string;
