@@ -1,5 +1,6 @@
 import { type LookupAddress, promises as dns } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
+import type { Readable } from 'node:stream';
 import ipaddr from 'ipaddr.js';
 import { Agent, buildConnector, type Dispatcher, request } from 'undici';
 
@@ -79,13 +80,13 @@ export class GuardedDocumentFetcher implements DocumentFetcher {
         });
         const location = first(response.headers['location']);
         if (REDIRECTS.has(response.statusCode) && location) {
-          response.body.destroy();
+          discard(response.body);
           if (hop >= this.options.maxRedirects) throw new DocumentFetchFailed('too many redirects');
           url = httpsUrl(new URL(location, url).href);
           continue;
         }
         if (response.statusCode !== 200) {
-          response.body.destroy();
+          discard(response.body);
           throw new DocumentFetchFailed(`${url.host} answered ${response.statusCode}`);
         }
         const text = await readBounded(response.body, this.options.maxBytes);
@@ -143,17 +144,17 @@ function answerWith(addresses: readonly string[]): LookupFunction {
   };
 }
 
-async function readBounded(body: AsyncIterable<Buffer> & { destroy(): void }, maxBytes: number): Promise<string> {
+async function readBounded(body: Readable, maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of body) {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > maxBytes) throw new DocumentFetchFailed(`larger than ${maxBytes} bytes`);
       chunks.push(chunk);
     }
   } finally {
-    body.destroy();
+    discard(body);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
@@ -171,6 +172,11 @@ export function maxAge(cacheControl: string | undefined): number | undefined {
     return match ? Number(match[1]) : undefined;
   };
   return value('s-maxage') ?? value('max-age');
+}
+
+/** Closes a body we stop reading; a destroyed undici body emits 'error', which must not crash the process. */
+function discard(body: Readable): void {
+  body.on('error', () => undefined).destroy();
 }
 
 function first(value: string | string[] | undefined): string | undefined {
