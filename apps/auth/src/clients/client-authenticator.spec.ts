@@ -1,8 +1,10 @@
+import { resolveTopology } from '@gateway/catalog';
 import { MemoryStore } from '@gateway/storage';
 import { OAuthError } from '@gateway/oauth';
 import { ClientStore } from '../store/client.store';
 import { type ClientRecord, hashSecret, type TokenEndpointAuthMethod } from '../store/records';
 import { AuthEnv } from '../config/auth.env';
+import { ClientAssertionVerifier } from './client-assertion';
 import { ClientAuthenticator } from './client-authenticator';
 import { ClientDirectory } from './client-directory';
 import { ClientMetadataDocuments } from './client-metadata-documents';
@@ -29,7 +31,11 @@ async function setup(method: TokenEndpointAuthMethod): Promise<ClientAuthenticat
   await store.save(record, 0);
   const env = new AuthEnv();
   const unreachable: DocumentFetcher = { fetchJson: () => Promise.reject(new Error('unreachable')) };
-  return new ClientAuthenticator(new ClientDirectory(store, new ClientMetadataDocuments(env, unreachable), env));
+  const topology = resolveTopology({ PUBLIC_URL: 'https://auth.example' });
+  return new ClientAuthenticator(
+    new ClientDirectory(store, new ClientMetadataDocuments(env, unreachable), env),
+    new ClientAssertionVerifier(new MemoryStore(), unreachable, topology, env),
+  );
 }
 
 const basic = (id: string, secret: string): string =>

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OAuthError } from '@gateway/oauth';
+import { assertionSubject, ClientAssertionVerifier, JWT_BEARER_ASSERTION } from './client-assertion';
 import { ClientDirectory } from './client-directory';
 import { ClientDocumentUnavailable } from './client-metadata-documents';
 import { type ClientRecord, matchesHash, type TokenEndpointAuthMethod } from '../store/records';
@@ -12,6 +13,9 @@ export interface ClientCredentials {
   readonly authorization?: string;
   readonly client_id?: string;
   readonly client_secret?: string;
+  /** RFC 7521 §4.2 */
+  readonly client_assertion?: string;
+  readonly client_assertion_type?: string;
 }
 
 /**
@@ -24,9 +28,15 @@ export interface ClientCredentials {
  */
 @Injectable()
 export class ClientAuthenticator {
-  public constructor(private readonly clients: ClientDirectory) {}
+  public constructor(
+    private readonly clients: ClientDirectory,
+    private readonly assertions: ClientAssertionVerifier,
+  ) {}
 
-  public async authenticate(credentials: ClientCredentials): Promise<ClientRecord> {
+  /** `endpointPath` (e.g. `/token`) is an accepted assertion audience besides the token endpoint and the issuer. */
+  public async authenticate(credentials: ClientCredentials, endpointPath = '/token'): Promise<ClientRecord> {
+    if (credentials.client_assertion !== undefined || credentials.client_assertion_type !== undefined)
+      return this.authenticateAssertion(credentials, endpointPath);
     const basic = parseBasic(credentials.authorization);
     const fail = (description: string, cause?: string): OAuthError =>
       new OAuthError('invalid_client', description, {
@@ -57,6 +67,11 @@ export class ClientAuthenticator {
         ? 'client_secret_post'
         : 'none';
     const registered = client.metadata.token_endpoint_auth_method;
+    if (registered === 'private_key_jwt')
+      throw fail(
+        'this client must authenticate with private_key_jwt (client_assertion)',
+        `client ${clientId} used ${used}`,
+      );
     const holdsSecret = registered === 'client_secret_basic' || registered === 'client_secret_post';
     if (holdsSecret !== (used !== 'none'))
       throw fail(
@@ -69,6 +84,34 @@ export class ClientAuthenticator {
     const secret = basic?.secret ?? credentials.client_secret ?? '';
     if (!client.clientSecretHash || !matchesHash(secret, client.clientSecretHash))
       throw fail('client authentication failed', `wrong secret for ${clientId}`);
+    return client;
+  }
+
+  /** RFC 7521 §4.2 / RFC 7523 §2.2: `client_assertion_type` + `client_assertion`; `client_id` optional but equal to `sub`. */
+  private async authenticateAssertion(credentials: ClientCredentials, endpointPath: string): Promise<ClientRecord> {
+    const fail = (description: string, cause?: string): OAuthError =>
+      new OAuthError('invalid_client', description, { status: 401, cause });
+    if (credentials.authorization !== undefined || credentials.client_secret !== undefined)
+      throw new OAuthError(
+        'invalid_request',
+        'use one client authentication method per request, not a secret and an assertion',
+      );
+    if (credentials.client_assertion_type !== JWT_BEARER_ASSERTION)
+      throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
+    if (!credentials.client_assertion) throw new OAuthError('invalid_request', 'client_assertion is required');
+    const subject = assertionSubject(credentials.client_assertion);
+    if (!subject) throw fail('the client assertion is not a JWT with a sub claim');
+    if (credentials.client_id !== undefined && credentials.client_id !== subject)
+      throw new OAuthError('invalid_request', 'client_id differs from the sub of the client assertion');
+    const client = await this.find(subject);
+    if (!client) throw fail('unknown client; register again', `unknown client_id ${subject.slice(0, 80)}`);
+    if (client.expiresAt > 0 && client.expiresAt <= Math.floor(Date.now() / 1000))
+      throw fail('the client registration has expired; register again', `expired client ${subject}`);
+    if (client.metadata.token_endpoint_auth_method !== 'private_key_jwt')
+      throw fail(
+        `this client must authenticate with ${client.metadata.token_endpoint_auth_method}, not private_key_jwt`,
+      );
+    await this.assertions.verify(client, credentials.client_assertion, endpointPath);
     return client;
   }
 
@@ -85,6 +128,24 @@ export class ClientAuthenticator {
       );
     }
   }
+}
+
+/** The client credentials of a form request (RFC 6749 §2.3.1, RFC 7521 §4.2). */
+export function credentialsOf(
+  fields: Readonly<Record<string, string | string[] | undefined>>,
+  authorization: string | undefined,
+): ClientCredentials {
+  const one = (name: string): string | undefined => {
+    const value = fields[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  return {
+    authorization,
+    client_id: one('client_id'),
+    client_secret: one('client_secret'),
+    client_assertion: one('client_assertion'),
+    client_assertion_type: one('client_assertion_type'),
+  };
 }
 
 /** RFC 6749 §2.3.1: `Basic base64(urlencode(client_id) ":" urlencode(client_secret))`. */

@@ -6,7 +6,10 @@ import {
   SUPPORTED_SCOPES,
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from '@gateway/oauth';
+import { ASSERTION_ALGORITHMS } from '../clients/client-assertion';
 import { ENDPOINT_PATHS } from './endpoints';
+
+const AUTH_METHODS = [...TOKEN_ENDPOINT_AUTH_METHODS, 'private_key_jwt'];
 
 /** RFC 8414 §2 authorization-server metadata: only what this server really serves. */
 export function authorizationServerMetadata(
@@ -29,9 +32,13 @@ export function authorizationServerMetadata(
     grant_types_supported: [...GRANT_TYPES],
     // OAuth 2.1 / MCP authorization: PKCE with S256 only; clients refuse an AS that omits this.
     code_challenge_methods_supported: ['S256'],
-    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
-    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
-    introspection_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    // RFC 7523 §2.2: private_key_jwt for clients whose metadata document publishes keys (docs/auth.md).
+    token_endpoint_auth_methods_supported: AUTH_METHODS,
+    token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+    revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+    revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+    introspection_endpoint_auth_methods_supported: AUTH_METHODS,
+    introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
     // RFC 9207: /authorize adds `iss` to every authorization response.
     authorization_response_iss_parameter_supported: true,
     // draft-ietf-oauth-client-id-metadata-document §5 / MCP 2025-11-25 authorization: URL client_ids are resolved.
