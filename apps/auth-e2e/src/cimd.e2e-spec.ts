@@ -9,6 +9,7 @@ import {
   startAuth,
 } from './support/authorize-flow';
 import { DocumentServer } from './support/document-server';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { postForm } from './support/token-fixtures';
 
 /**
@@ -139,5 +140,114 @@ describe('Client ID Metadata Documents', () => {
     const res = await new Browser().get(request({ client_id: byAddress }));
     expect(res.status).toBe(503);
     expect(docs.requests.length).toBe(before);
+  });
+
+  describe('a ChatGPT-like client: CIMD + private_key_jwt with its JWK Set served locally (RFC 7523 §2.2)', () => {
+    const REDIRECT_WEB = 'https://chatgpt.example/connector/oauth/abc';
+    const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+    let chat: string;
+    let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+    const sign = (claims: { aud?: string; jti?: string } = {}): Promise<string> =>
+      new SignJWT({ jti: claims.jti ?? `jti-${Math.random()}` })
+        .setProtectedHeader({ alg: 'RS256', kid: 'chat-1' })
+        .setIssuer(chat)
+        .setSubject(chat)
+        .setAudience(claims.aud ?? `${t.issuer}/token`)
+        .setIssuedAt()
+        .setExpirationTime('60s')
+        .sign(privateKey);
+
+    beforeAll(async () => {
+      const pair = await generateKeyPair('RS256');
+      privateKey = pair.privateKey;
+      chat = docs.url('/oauth/chat/client.json');
+      docs.routes.set('/oauth/jwks.json', {
+        body: { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'chat-1', alg: 'RS256', use: 'sig' }] },
+      });
+      docs.routes.set('/oauth/chat/client.json', {
+        body: {
+          client_id: chat,
+          client_name: 'Chat Connector',
+          redirect_uris: [REDIRECT_WEB],
+          token_endpoint_auth_method: 'private_key_jwt',
+          jwks_uri: docs.url('/oauth/jwks.json'),
+        },
+      });
+    });
+
+    it('redeems a code with a signed assertion, refuses its replay and a wrong aud, and revokes with one', async () => {
+      const browser = new Browser();
+      const { verifier, challenge } = pkce();
+      const page = await toConsent(
+        browser,
+        request({ client_id: chat, redirect_uri: REDIRECT_WEB, scope: 'mcp offline_access' }, challenge),
+      );
+      expect(page.text).toContain('Chat Connector');
+      const decided = await browser.post(`${t.issuer}/consent`, {
+        request: formValue(page.text, 'request'),
+        csrf: formValue(page.text, 'csrf'),
+        decision: 'allow',
+      });
+      const code = query(decided.location)['code'] ?? '';
+      const jwt = await sign();
+      const form = {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT_WEB,
+        code_verifier: verifier,
+        client_assertion_type: ASSERTION_TYPE,
+      };
+      const token = await postForm(t.issuer, '/token', undefined, { ...form, client_assertion: jwt });
+      expect([token.status, token.body['token_type']]).toEqual([200, 'Bearer']);
+      const refreshToken = token.body['refresh_token'] as string;
+
+      const replay = await postForm(t.issuer, '/token', undefined, {
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: jwt,
+      });
+      expect([replay.status, replay.body['error']]).toEqual([401, 'invalid_client']);
+
+      const wrongAud = await postForm(t.issuer, '/token', undefined, {
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await sign({ aud: 'https://elsewhere.example/token' }),
+      });
+      expect([wrongAud.status, wrongAud.body['error']]).toEqual([401, 'invalid_client']);
+
+      const refreshed = await postForm(t.issuer, '/token', undefined, {
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await sign(),
+      });
+      expect(refreshed.status).toBe(200);
+
+      const revoked = await postForm(t.issuer, '/revoke', undefined, {
+        token: refreshed.body['refresh_token'] as string,
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await sign({ aud: `${t.issuer}/revoke` }),
+      });
+      expect(revoked.status).toBe(200);
+      const afterRevoke = await postForm(t.issuer, '/token', undefined, {
+        grant_type: 'refresh_token',
+        refresh_token: refreshed.body['refresh_token'] as string,
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await sign(),
+      });
+      expect([afterRevoke.status, afterRevoke.body['error']]).toEqual([400, 'invalid_grant']);
+    });
+
+    it('refuses this client without an assertion (no fallback to a public client)', async () => {
+      const bare = await postForm(t.issuer, '/token', undefined, {
+        grant_type: 'refresh_token',
+        refresh_token: 'x',
+        client_id: chat,
+      });
+      expect([bare.status, bare.body['error']]).toEqual([401, 'invalid_client']);
+    });
   });
 });
