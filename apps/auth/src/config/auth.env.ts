@@ -18,9 +18,19 @@ export class AuthEnv extends StorageEnv {
   @EnvInt(0, 10 * 365 * 24 * 3600)
   public CLIENT_LIFETIME = 90 * 24 * 3600;
 
-  /** Registrations (POST /register) allowed per client IP per window; 0 = no limit. */
+  /**
+   * Seconds a registered client that never redeemed a code lives; 0 = as long as CLIENT_LIFETIME. Cloud clients
+   * register once per user and often never finish signing in; this clears those (docs/auth.md).
+   */
+  @EnvInt(0, 10 * 365 * 24 * 3600)
+  public UNUSED_CLIENT_LIFETIME = 24 * 3600;
+
+  /**
+   * Registrations (POST /register) allowed per client IP per window; 0 = no limit. 300 an hour lets a client
+   * platform register one client per user from one egress address (docs/auth.md "Rate limits").
+   */
   @EnvInt(0, 1_000_000)
-  public REGISTRATION_RATE_LIMIT = 20;
+  public REGISTRATION_RATE_LIMIT = 300;
 
   /** Seconds of the registration rate-limit window. */
   @EnvInt(1, 24 * 3600)

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayTopology } from '@gateway/catalog';
 import { OAuthError, validateClientMetadata } from '@gateway/oauth';
 import { AuthEnv } from '../config/auth.env';
-import { ClientStore } from '../store/client.store';
+import { ClientStore, clientTtl } from '../store/client.store';
 import { ENDPOINT_PATHS } from '../metadata/endpoints';
 import { type ClientMetadata, type ClientRecord, hashSecret, matchesHash } from '../store/records';
 import { TOPOLOGY } from '../config/topology.provider';
@@ -51,7 +51,7 @@ export class RegistrationService {
       expiresAt: lifetime > 0 ? now + lifetime : 0,
       metadata,
     };
-    await this.clients.save(record, lifetime);
+    await this.clients.save(record, clientTtl(record, this.env.UNUSED_CLIENT_LIFETIME, now));
     return this.information(record, registrationToken, clientSecret);
   }
 
@@ -117,12 +117,10 @@ export class RegistrationService {
       registrationTokenHash: hashSecret(registrationToken),
       issuedAt: client.issuedAt,
       expiresAt: client.expiresAt,
+      ...(client.usedAt !== undefined ? { usedAt: client.usedAt } : {}),
       metadata,
     };
-    await this.clients.save(
-      updated,
-      client.expiresAt === 0 ? 0 : Math.max(1, client.expiresAt - Math.floor(Date.now() / 1000)),
-    );
+    await this.clients.save(updated, clientTtl(updated, this.env.UNUSED_CLIENT_LIFETIME));
     return this.information(updated, registrationToken, clientSecret);
   }
 

@@ -38,7 +38,7 @@ export type ClientMetadata = Readonly<
 >;
 export type TokenEndpointAuthMethod = ClientMetadata['token_endpoint_auth_method'];
 
-/** Key `client:{client_id}`; TTL = CLIENT_LIFETIME (none when 0). */
+/** Key `client:{client_id}`; TTL = CLIENT_LIFETIME (none when 0), shorter while unused (`clientTtl`). */
 export interface ClientRecord {
   readonly clientId: string;
   /** SHA-256 (hex) of the client secret; absent for public clients (`none`). */
@@ -49,6 +49,8 @@ export interface ClientRecord {
   readonly issuedAt: number;
   /** Seconds since the epoch; 0 = never (`client_secret_expires_at`). */
   readonly expiresAt: number;
+  /** Seconds since the epoch of the first code redeemed; until then the client expires after UNUSED_CLIENT_LIFETIME. */
+  readonly usedAt?: number;
   readonly metadata: ClientMetadata;
   /** Set when the client_id is the URL of a Client ID Metadata Document (never stored, resolved per request). */
   readonly document?: { readonly host: string; readonly pinned: boolean };
