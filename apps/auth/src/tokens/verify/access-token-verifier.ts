@@ -29,8 +29,8 @@ const CACHE_SIZE = 10_000;
 /**
  * Verifies access tokens for /verify and /introspect. The expensive part (RS256/ES256 signature through
  * jose, ~100 µs, plus one storage read of the grant) is cached per token, keyed by SHA-256 of the token,
- * until the token's `exp`. Nothing that can change is cached: revocation (`revoked:{jti}`) is read from
- * storage on every call by the callers, and a revoked grant also marks every token of it revoked.
+ * until the token's `exp`. Nothing that can change is cached here: callers check revocation (`revoked:{jti}`,
+ * store/revoked-tokens.ts) on every call, and a revoked grant also marks every token of it revoked.
  */
 @Injectable()
 export class AccessTokenVerifier {
