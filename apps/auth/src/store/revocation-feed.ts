@@ -47,7 +47,11 @@ export class RevocationFeed {
     this.channel = `${prefix}revoked`;
     this.indexKey = `${prefix}revoked-index`;
     // Its own connection (a subscribed connection can run nothing else); same timeouts and retries.
-    this.subscriber = redis.duplicate({ autoResubscribe: false, lazyConnect: true, connectionName: 'revocation-feed' });
+    this.subscriber = redis.duplicate({
+      autoResubscribe: false,
+      lazyConnect: true,
+      connectionName: `${prefix}revocation-feed`,
+    });
     this.subscriber.on('ready', () => void this.resync());
     this.subscriber.on('close', () => this.lost('subscriber connection closed'));
     this.subscriber.on('error', () => undefined); // logged as the connection state changes below
