@@ -1,9 +1,11 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type GatewayTopology, type ResolvedService, serviceForRequest } from '@gateway/catalog';
 import { identityToHeaders } from '@gateway/contracts';
 import { OAuthError, RESOURCE_SCOPES } from '@gateway/oauth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditLog, type AuditReasonCode } from '../../audit/audit-log';
+import { CORS_ON_ROUTER_ERRORS } from '../../http/http-policy';
 import { sendOAuthError } from '../../http/oauth-exception.filter';
 import { AccessPolicy } from '../../policy/access-policy';
 import { RevokedTokens } from '../../store/revoked-tokens';
@@ -12,6 +14,20 @@ import { AccessTokenVerifier, type VerifiedAccessToken } from './access-token-ve
 
 /** Bearer credentials (RFC 6750 §2.1; the scheme name is case-insensitive, RFC 9110 §11.1). */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** What the fast path answers besides the identity headers: what the Fastify route's 200 carries. */
+const FAST_PATH_HEADERS: Record<string, string> = {
+  ...CORS_ON_ROUTER_ERRORS,
+  'content-type': 'text/plain; charset=utf-8',
+  'content-length': '0',
+};
+
+/** Per verified token: its identity headers, the fast path's raw header list, whether it has the resource scopes. */
+interface TokenAnswer {
+  readonly headers: Record<string, string>;
+  readonly rawHeaders: string[];
+  readonly hasResourceScopes: boolean;
+}
 
 /**
  * Traefik's ForwardAuth target (also Caddy's forward_auth): decides whether the request described by
@@ -24,7 +40,7 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 @Injectable()
 export class VerifyHandler {
   private readonly logger = new Logger(VerifyHandler.name);
-  private readonly headersByToken = new WeakMap<VerifiedAccessToken, Record<string, string>>();
+  private readonly answers = new WeakMap<VerifiedAccessToken, TokenAnswer>();
   private readonly services = new Map<string, ResolvedService | undefined>();
 
   public constructor(
@@ -47,9 +63,36 @@ export class VerifyHandler {
     }
   }
 
+  /**
+   * The fast path, on the Node.js request before Fastify (main.ts `serverFactory`): answers 200 when the
+   * request is allowed from memory alone (token in the verified-token cache, revocation state known in
+   * memory, audience, scope and policy pass) and returns true. Otherwise it writes nothing and returns false:
+   * the Fastify route then decides, refuses and audits as usual. It has no side effect, so every refusal is
+   * still made (and audited) in one place.
+   */
+  public answerFromMemory(request: IncomingMessage, response: ServerResponse): boolean {
+    const headers = request.headers;
+    // Traefik sends no body; anything with one (or a CORS preflight) takes the full path.
+    if (request.method === 'OPTIONS' || headers['transfer-encoding'] !== undefined) return false;
+    if (headers['content-length'] !== undefined && headers['content-length'] !== '0') return false;
+    const service = this.serviceFor(
+      single(headers['x-forwarded-host']) ?? single(headers.host) ?? '',
+      single(headers['x-forwarded-uri']) ?? '/',
+    );
+    const token = service && BEARER.exec(single(headers.authorization) ?? '')?.[1];
+    const claims = token ? this.verifier.cached(token) : undefined;
+    if (!service || !claims || this.revoked.revokedLocally(claims.jti) !== false) return false;
+    const answer = this.answerFor(claims);
+    if (claims.aud !== service.mcpUrl || !answer.hasResourceScopes) return false;
+    if (!this.policy.check(claims.user, service).allowed) return false;
+    response.writeHead(200, answer.rawHeaders);
+    response.end();
+    return true;
+  }
+
   /** The identity headers of an allowed request; throws the OAuthError of a refused one. */
   private async decide(request: FastifyRequest): Promise<Record<string, string>> {
-    const headers = request.headers;
+    const headers: IncomingHttpHeaders = request.headers;
     const host = single(headers['x-forwarded-host']) ?? single(headers.host) ?? '';
     const uri = single(headers['x-forwarded-uri']) ?? '/';
     const service = this.serviceFor(host, uri);
@@ -126,8 +169,8 @@ export class VerifyHandler {
         },
       );
     }
-    const granted = claims.scope.split(' ');
-    if (!RESOURCE_SCOPES.every((scope) => granted.includes(scope))) {
+    const answer = this.answerFor(claims);
+    if (!answer.hasResourceScopes) {
       throw this.refuse(
         service,
         'insufficient_scope',
@@ -144,23 +187,29 @@ export class VerifyHandler {
         reason: decision.reason,
       });
 
-    return this.identityHeaders(claims);
+    return answer.headers;
   }
 
-  /** The identity headers of a verified token, built once per cached token. */
-  private identityHeaders(claims: VerifiedAccessToken): Record<string, string> {
-    let headers = this.headersByToken.get(claims);
-    if (!headers) {
-      headers = identityToHeaders({
+  /** What the answer to a verified token needs, built once per cached token. */
+  private answerFor(claims: VerifiedAccessToken): TokenAnswer {
+    let answer = this.answers.get(claims);
+    if (!answer) {
+      const headers = identityToHeaders({
         userId: claims.sub,
         userName: claims.user.login,
         userEmail: claims.user.email,
         clientId: claims.clientId,
         scope: claims.scope,
       });
-      this.headersByToken.set(claims, headers);
+      const granted = claims.scope.split(' ');
+      answer = {
+        headers,
+        rawHeaders: Object.entries({ ...FAST_PATH_HEADERS, ...headers }).flat(),
+        hasResourceScopes: RESOURCE_SCOPES.every((scope) => granted.includes(scope)),
+      };
+      this.answers.set(claims, answer);
     }
-    return headers;
+    return answer;
   }
 
   /**
