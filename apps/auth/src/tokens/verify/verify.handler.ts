@@ -42,6 +42,7 @@ export class VerifyHandler {
   private readonly logger = new Logger(VerifyHandler.name);
   private readonly answers = new WeakMap<VerifiedAccessToken, TokenAnswer>();
   private readonly services = new Map<string, ResolvedService | undefined>();
+  private readonly byAddress = new Map<string, ResolvedService | undefined>();
 
   public constructor(
     private readonly verifier: AccessTokenVerifier,
@@ -217,6 +218,17 @@ export class VerifyHandler {
    * answer is memoised by them (bounded: hosts come from clients).
    */
   private serviceFor(host: string, uri: string): ResolvedService | undefined {
+    // First by the exact address (the usual case: a client calls one MCP URL), then by its first segment.
+    const address = `${host}\n${uri}`;
+    const known = this.byAddress.get(address);
+    if (known !== undefined || this.byAddress.has(address)) return known;
+    const found = this.serviceBySegment(host, uri);
+    if (this.byAddress.size >= 1_000) this.byAddress.clear();
+    this.byAddress.set(address, found);
+    return found;
+  }
+
+  private serviceBySegment(host: string, uri: string): ResolvedService | undefined {
     const path = uri.split('?', 1)[0] ?? '';
     const firstSegment = /^\/[^/]*/.exec(path)?.[0] ?? '/';
     const key = `${host}\n${firstSegment}`;
