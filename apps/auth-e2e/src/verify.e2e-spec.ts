@@ -187,7 +187,7 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       try {
         expect((await verify(replica.url, access)).status).toBe(200);
         // The revocation feeds of this suite's replicas (connection name = prefix + "revocation-feed").
-        const list = (await admin.client('LIST', 'TYPE', 'pubsub')) as string;
+        const list = (await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
         const feeds = list
           .split('\n')
           .filter((line) => line.includes(` name=${prefix}revocation-feed `))
