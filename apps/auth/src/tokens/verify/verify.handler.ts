@@ -34,8 +34,10 @@ interface TokenAnswer {
  * X-Forwarded-Method/-Proto/-Host/-Uri may reach its MCP service. 200 with the identity headers, or the
  * RFC 6750 §3 challenge that MCP clients need to discover the authorization server (RFC 9728 §5.1).
  *
- * It is the hot path (every MCP request), so main.ts serves it as a plain Fastify route: no Nest router,
- * middleware or per-request logger (refusals are audited); errors go through the one OAuth serializer.
+ * It is the hot path (every MCP request). main.ts hands each request to `answerFromMemory` first (before
+ * Fastify), which answers only what memory alone allows; everything else reaches `handle`, a plain Fastify
+ * route: no Nest router, middleware or per-request logger (refusals are audited); errors go through the one
+ * OAuth serializer.
  */
 @Injectable()
 export class VerifyHandler {
