@@ -22,6 +22,8 @@ const option = (name, fallback) => {
 const duration = Number(option('duration', '5'));
 const connectionsList = option('connections', '1,16,64').split(',').map(Number);
 const logLevel = option('log-level', 'info');
+// --cpu-prof DIR: auth writes a V8 CPU profile there when the run ends (open it in Chrome DevTools).
+const cpuProfDir = option('cpu-prof', '');
 const pinned = spawnSync('taskset', ['-V']).status === 0;
 const onCore = (core, command, commandArgs) =>
   pinned ? ['taskset', ['-c', String(core), command, ...commandArgs]] : [command, commandArgs];
@@ -67,7 +69,8 @@ const redis = new Redis(redisUrl, { keyPrefix: 'bench:' });
 
 // 2. auth, built, on CPU 1.
 const authPort = await freePort();
-const authProcess = start(1, process.execPath, [join(root, 'dist/apps/auth/src/main.js')], {
+const profArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+const authProcess = start(1, process.execPath, [...profArgs, join(root, 'dist/apps/auth/src/main.js')], {
   NODE_ENV: 'development',
   LOG_FORMAT: 'json',
   LOG_LEVEL: logLevel,
@@ -193,5 +196,12 @@ for (const { connections, bare, verify } of rows) {
   console.log(
     `| ${connections} | ${fmt(bare.rps)} | ${bare.p50} | ${bare.p99} | ${fmt(bare.cpuUs)} | ${fmt(verify.rps)} | ${verify.p50} | ${verify.p99} | ${fmt(verify.cpuUs)} | ${pct(verify.rps, bare.rps)} | ${pct(bare.cpuUs, verify.cpuUs)} |`,
   );
+}
+if (cpuProfDir) {
+  // A graceful stop, so that V8 writes the profile.
+  const exited = once(authProcess, 'exit');
+  authProcess.kill('SIGTERM');
+  await exited;
+  console.log(`\nCPU profile of auth written to ${cpuProfDir}`);
 }
 process.exit(0);

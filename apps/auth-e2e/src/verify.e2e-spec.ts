@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { freePort, type ServiceProcess, startService, WORKSPACE_ROOT } from '@gateway/testing';
+import { Redis } from 'ioredis';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import {
   ECHO,
@@ -57,8 +58,12 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
         'x-client-id': client.clientId,
         'x-scope': 'mcp offline_access',
       });
-      // Cached or not, the answer is the same.
-      expect((await verify(auth.url, access)).status).toBe(200);
+      // Cached or not (the second answer comes from memory, before Fastify), the answer is the same.
+      const again = await verify(auth.url, access);
+      expect(again.status).toBe(200);
+      const comparable = (answer: Response): [string, string][] =>
+        [...answer.headers].filter(([name]) => !['date', 'connection', 'keep-alive'].includes(name));
+      expect(comparable(again)).toEqual(comparable(response));
     });
 
     it('challenges a request without a token with the resource metadata URL and no error (RFC 6750 §3.1, RFC 9728 §5.1)', async () => {
@@ -161,15 +166,44 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       }
     });
 
-    it('sees a revocation made on another replica at once', async () => {
+    it('sees a revocation made on another replica promptly (pub/sub to every replica)', async () => {
       const client = await fixtures.client('client_secret_post');
       const { access } = await tokensFor(client);
       const replica = await startService('auth', { env });
       try {
         expect((await verify(replica.url, access)).status).toBe(200); // now in the replica's cache
         expect((await postForm(auth.url, '/revoke', client, { token: access })).status).toBe(200);
-        expect((await verify(replica.url, access)).status).toBe(401);
+        expect(await refusedWithin(20, () => verify(replica.url, access))).toBe(true);
       } finally {
+        await replica.stop();
+      }
+    });
+
+    it("still refuses a token revoked while the replicas' subscriptions are cut (CLIENT KILL), and after", async () => {
+      const client = await fixtures.client('client_secret_post');
+      const { access } = await tokensFor(client);
+      const replica = await startService('auth', { env });
+      const admin = new Redis(REDIS_URL);
+      try {
+        expect((await verify(replica.url, access)).status).toBe(200);
+        // The revocation feeds of this suite's replicas (connection name = prefix + "revocation-feed").
+        const list = (await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+        const feeds = list
+          .split('\n')
+          .filter((line) => line.includes(` name=${prefix}revocation-feed `))
+          .map((line) => /\bid=(\d+)/.exec(line)?.[1] ?? '');
+        expect(feeds.length).toBe(2);
+        for (const id of feeds) expect(await admin.client('KILL', 'ID', id)).toBe(1);
+        expect((await postForm(auth.url, '/revoke', client, { token: access })).status).toBe(200);
+        // Refused while the feed is down (a GET per request) and once it has resynced (memory), never let through.
+        expect(await refusedWithin(20, () => verify(replica.url, access))).toBe(true);
+        expect(await logged(replica, 'revocation feed down')).toBe(true);
+        for (let i = 0; i < 20; i++) {
+          expect((await verify(replica.url, access)).status).toBe(401);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      } finally {
+        admin.disconnect();
         await replica.stop();
       }
     });
@@ -385,7 +419,12 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       expect((await verify(service.url, token)).status).toBe(200);
 
       await stopRedis(redis);
-      const down = await verify(service.url, token);
+      // Refused once the replica has noticed that its revocation feed is down (it reads storage then, which fails).
+      const down = await poll(
+        () => verify(service.url, token),
+        (response) => response.status === 503,
+        5_000,
+      );
       expect(down.status).toBe(503);
       expect(((await down.json()) as { error: string }).error).toBe('temporarily_unavailable');
       expect(await logged(service, 'storage unavailable during /verify')).toBe(true);
@@ -437,6 +476,20 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
     }
   });
 });
+
+/**
+ * Whether `request` answers 401 within `attempts` tries 10 ms apart (a bounded poll: revocation reaches other
+ * replicas through Redis pub/sub, not inside the revoking request).
+ */
+async function refusedWithin(attempts: number, request: () => Promise<Response>): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    const status = (await request()).status;
+    if (status === 401) return true;
+    expect(status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return false;
+}
 
 async function publishedKids(url: string): Promise<string[]> {
   return ((await (await fetch(`${url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid);

@@ -249,7 +249,16 @@ describe('two replicas each of auth, echo-stateful and fetchs on one Redis', () 
       body: new URLSearchParams({ token: tokens?.access_token ?? '', client_id: clientId }).toString(),
     });
     expect(revoked.status).toBe(200);
-    for (const authUrl of authUrls) expect((await verifyAt(authUrl, tokens?.access_token ?? '')).status).toBe(401);
+    // Revocation reaches the other replicas through Redis pub/sub (docs/auth.md): a bounded poll, 20 × 10 ms.
+    for (const authUrl of authUrls) {
+      let status = 0;
+      for (let attempt = 0; attempt < 20 && status !== 401; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+        status = (await verifyAt(authUrl, tokens?.access_token ?? '')).status;
+        expect([200, 401]).toContain(status);
+      }
+      expect(status).toBe(401);
+    }
     // Through the edge too: the MCP request meets the challenge.
     const refused = await fetch(echoUrl, {
       method: 'POST',

@@ -19,7 +19,10 @@ export interface EchoOptions {
 
 type Extra = Parameters<typeof requestContextOf>[0];
 
+// Schemas are built once per process: the stateless services build a server per request, and building the
+// zod schemas was ~13 % of that (profile in docs/benchmarks.md).
 const NO_ARGS = z.object({}).strict();
+const ECHO_ARGS = z.object({ message: z.string() }).strict();
 const text = (body: string): CallToolResult => ({ content: [{ type: 'text', text: body }] });
 const section = (title: string, rows: readonly (readonly [string, unknown])[]): string =>
   [`${title}:`, ...(rows.length ? rows.map(([key, value]) => `  ${key}: ${String(value)}`) : ['  (none)'])].join('\n');
@@ -42,7 +45,7 @@ export function buildEchoServer(context: McpServerContext, options: EchoOptions)
     {
       description:
         'Returns the message unchanged (stateful: tagged with the session, and remembered for replayLastEcho).',
-      inputSchema: z.object({ message: z.string() }).strict(),
+      inputSchema: ECHO_ARGS,
     },
     async ({ message }) => {
       if (!session) return text(message);

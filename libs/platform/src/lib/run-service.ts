@@ -23,6 +23,11 @@ export interface ServiceDescription<E extends BaseEnv> {
    * percent-encoding, an over-long path parameter): without it Fastify writes its own JSON shape.
    */
   readonly frameworkErrors?: FastifyServerOptions['frameworkErrors'];
+  /**
+   * Fastify's `serverFactory`: the HTTP server, given Fastify's request handler. For a hot path that must
+   * answer some requests before Fastify's hooks (auth's /verify when the answer is cached, main.ts).
+   */
+  readonly serverFactory?: FastifyServerOptions['serverFactory'];
   /** Last adjustments before `listen` (content-type parsers, hooks, CORS). */
   readonly configure?: (app: NestFastifyApplication, env: E) => void | Promise<void>;
 }
@@ -44,6 +49,7 @@ export async function runService<E extends BaseEnv>(service: ServiceDescription<
         bodyLimit: service.bodyLimit ?? 1024 * 1024,
         trustProxy: false,
         ...(service.frameworkErrors ? { frameworkErrors: service.frameworkErrors } : {}),
+        ...(service.serverFactory ? { serverFactory: service.serverFactory } : {}),
       }),
       { bufferLogs: true },
     );

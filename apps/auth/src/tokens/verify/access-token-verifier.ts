@@ -1,4 +1,4 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import { hash, type KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayTopology } from '@gateway/catalog';
 import { errors, type JWTHeaderParameters, jwtVerify } from 'jose';
@@ -29,8 +29,8 @@ const CACHE_SIZE = 10_000;
 /**
  * Verifies access tokens for /verify and /introspect. The expensive part (RS256/ES256 signature through
  * jose, ~100 µs, plus one storage read of the grant) is cached per token, keyed by SHA-256 of the token,
- * until the token's `exp`. Nothing that can change is cached: revocation (`revoked:{jti}`) is read from
- * storage on every call by the callers, and a revoked grant also marks every token of it revoked.
+ * until the token's `exp`. Nothing that can change is cached here: callers check revocation (`revoked:{jti}`,
+ * store/revoked-tokens.ts) on every call, and a revoked grant also marks every token of it revoked.
  */
 @Injectable()
 export class AccessTokenVerifier {
@@ -42,9 +42,15 @@ export class AccessTokenVerifier {
     @Inject(TOPOLOGY) private readonly topology: GatewayTopology,
   ) {}
 
+  /** The claims of a token verified before and still unexpired, synchronously; undefined otherwise (call `verify`). */
+  public cached(token: string): VerifiedAccessToken | undefined {
+    const cached = this.cache.get(cacheKeyOf(token));
+    return cached && cached.exp * 1000 > Date.now() ? cached : undefined;
+  }
+
   /** The token's claims, or undefined when it is not a valid, unexpired access token of this issuer. */
   public async verify(token: string): Promise<VerifiedAccessToken | undefined> {
-    const cacheKey = createHash('sha256').update(token).digest('base64url');
+    const cacheKey = cacheKeyOf(token);
     const cached = this.cache.get(cacheKey);
     if (cached) {
       if (cached.exp * 1000 > Date.now()) return cached;
@@ -85,4 +91,9 @@ export class AccessTokenVerifier {
     if (!key || key.alg !== header.alg) throw new errors.JWKSNoMatchingKey();
     return key.publicKey;
   }
+}
+
+/** The cache holds no token, only its SHA-256. */
+function cacheKeyOf(token: string): string {
+  return hash('sha256', token, 'base64url'); // one-shot: no Hash object per call (the hot path's largest cost)
 }

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type GatewayTopology, type ResolvedService, serviceForRequest } from '@gateway/catalog';
 import { identityToHeaders } from '@gateway/contracts';
@@ -5,6 +6,7 @@ import { OAuthError, RESOURCE_SCOPES } from '@gateway/oauth';
 import { counter } from '@gateway/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditLog, type AuditReasonCode } from '../../audit/audit-log';
+import { CORS_ON_ROUTER_ERRORS } from '../../http/http-policy';
 import { sendOAuthError } from '../../http/oauth-exception.filter';
 import { AccessPolicy } from '../../policy/access-policy';
 import { RevokedTokens } from '../../store/revoked-tokens';
@@ -17,20 +19,36 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const decisions = counter('auth_verify_decisions_total', '/verify answers: allowed, or the OAuth error code', [
   'decision',
 ]);
+/** What the fast path answers besides the identity headers: what the Fastify route's 200 carries. */
+const FAST_PATH_HEADERS: Record<string, string> = {
+  ...CORS_ON_ROUTER_ERRORS,
+  'content-type': 'text/plain; charset=utf-8',
+  'content-length': '0',
+};
+
+/** Per verified token: its identity headers, the fast path's raw header list, whether it has the resource scopes. */
+interface TokenAnswer {
+  readonly headers: Record<string, string>;
+  readonly rawHeaders: string[];
+  readonly hasResourceScopes: boolean;
+}
 
 /**
  * Traefik's ForwardAuth target (also Caddy's forward_auth): decides whether the request described by
  * X-Forwarded-Method/-Proto/-Host/-Uri may reach its MCP service. 200 with the identity headers, or the
  * RFC 6750 §3 challenge that MCP clients need to discover the authorization server (RFC 9728 §5.1).
  *
- * It is the hot path (every MCP request), so main.ts serves it as a plain Fastify route: no Nest router,
- * middleware or per-request logger (refusals are audited); errors go through the one OAuth serializer.
+ * It is the hot path (every MCP request). main.ts hands each request to `answerFromMemory` first (before
+ * Fastify), which answers only what memory alone allows; everything else reaches `handle`, a plain Fastify
+ * route: no Nest router, middleware or per-request logger (refusals are audited); errors go through the one
+ * OAuth serializer.
  */
 @Injectable()
 export class VerifyHandler {
   private readonly logger = new Logger(VerifyHandler.name);
-  private readonly headersByToken = new WeakMap<VerifiedAccessToken, Record<string, string>>();
+  private readonly answers = new WeakMap<VerifiedAccessToken, TokenAnswer>();
   private readonly services = new Map<string, ResolvedService | undefined>();
+  private readonly byAddress = new Map<string, ResolvedService | undefined>();
 
   public constructor(
     private readonly verifier: AccessTokenVerifier,
@@ -54,9 +72,37 @@ export class VerifyHandler {
     }
   }
 
+  /**
+   * The fast path, on the Node.js request before Fastify (main.ts `serverFactory`): answers 200 when the
+   * request is allowed from memory alone (token in the verified-token cache, revocation state known in
+   * memory, audience, scope and policy pass) and returns true. Otherwise it writes nothing and returns false:
+   * the Fastify route then decides, refuses and audits as usual. It has no side effect, so every refusal is
+   * still made (and audited) in one place.
+   */
+  public answerFromMemory(request: IncomingMessage, response: ServerResponse): boolean {
+    const headers = request.headers;
+    // Traefik sends no body; anything with one (or a CORS preflight) takes the full path.
+    if (request.method === 'OPTIONS' || headers['transfer-encoding'] !== undefined) return false;
+    if (headers['content-length'] !== undefined && headers['content-length'] !== '0') return false;
+    const service = this.serviceFor(
+      single(headers['x-forwarded-host']) ?? single(headers.host) ?? '',
+      single(headers['x-forwarded-uri']) ?? '/',
+    );
+    const token = service && BEARER.exec(single(headers.authorization) ?? '')?.[1];
+    const claims = token ? this.verifier.cached(token) : undefined;
+    if (!service || !claims || this.revoked.revokedLocally(claims.jti) !== false) return false;
+    const answer = this.answerFor(claims);
+    if (claims.aud !== service.mcpUrl || !answer.hasResourceScopes) return false;
+    if (!this.policy.check(claims.user, service).allowed) return false;
+    decisions.inc({ decision: 'allowed' });
+    response.writeHead(200, answer.rawHeaders);
+    response.end();
+    return true;
+  }
+
   /** The identity headers of an allowed request; throws the OAuthError of a refused one. */
   private async decide(request: FastifyRequest): Promise<Record<string, string>> {
-    const headers = request.headers;
+    const headers: IncomingHttpHeaders = request.headers;
     const host = single(headers['x-forwarded-host']) ?? single(headers.host) ?? '';
     const uri = single(headers['x-forwarded-uri']) ?? '/';
     const service = this.serviceFor(host, uri);
@@ -91,7 +137,9 @@ export class VerifyHandler {
     let claims: VerifiedAccessToken | undefined;
     try {
       claims = await this.verifier.verify(token);
-      if (claims && (await this.revoked.isRevoked(claims.jti))) claims = undefined;
+      // From the replica's in-memory copy of revoked ids when it is current, else one storage read.
+      if (claims && (this.revoked.revokedLocally(claims.jti) ?? (await this.revoked.isRevoked(claims.jti))))
+        claims = undefined;
     } catch (error) {
       // Fail closed: without storage nothing can be checked for revocation (recovers when storage returns).
       this.logger.error({ err: error, service: service.name }, 'storage unavailable during /verify');
@@ -131,8 +179,8 @@ export class VerifyHandler {
         },
       );
     }
-    const granted = claims.scope.split(' ');
-    if (!RESOURCE_SCOPES.every((scope) => granted.includes(scope))) {
+    const answer = this.answerFor(claims);
+    if (!answer.hasResourceScopes) {
       throw this.refuse(
         service,
         'insufficient_scope',
@@ -149,23 +197,29 @@ export class VerifyHandler {
         reason: decision.reason,
       });
 
-    return this.identityHeaders(claims);
+    return answer.headers;
   }
 
-  /** The identity headers of a verified token, built once per cached token. */
-  private identityHeaders(claims: VerifiedAccessToken): Record<string, string> {
-    let headers = this.headersByToken.get(claims);
-    if (!headers) {
-      headers = identityToHeaders({
+  /** What the answer to a verified token needs, built once per cached token. */
+  private answerFor(claims: VerifiedAccessToken): TokenAnswer {
+    let answer = this.answers.get(claims);
+    if (!answer) {
+      const headers = identityToHeaders({
         userId: claims.sub,
         userName: claims.user.login,
         userEmail: claims.user.email,
         clientId: claims.clientId,
         scope: claims.scope,
       });
-      this.headersByToken.set(claims, headers);
+      const granted = claims.scope.split(' ');
+      answer = {
+        headers,
+        rawHeaders: Object.entries({ ...FAST_PATH_HEADERS, ...headers }).flat(),
+        hasResourceScopes: RESOURCE_SCOPES.every((scope) => granted.includes(scope)),
+      };
+      this.answers.set(claims, answer);
     }
-    return headers;
+    return answer;
   }
 
   /**
@@ -173,6 +227,17 @@ export class VerifyHandler {
    * answer is memoised by them (bounded: hosts come from clients).
    */
   private serviceFor(host: string, uri: string): ResolvedService | undefined {
+    // First by the exact address (the usual case: a client calls one MCP URL), then by its first segment.
+    const address = `${host}\n${uri}`;
+    const known = this.byAddress.get(address);
+    if (known !== undefined || this.byAddress.has(address)) return known;
+    const found = this.serviceBySegment(host, uri);
+    if (this.byAddress.size >= 1_000) this.byAddress.clear();
+    this.byAddress.set(address, found);
+    return found;
+  }
+
+  private serviceBySegment(host: string, uri: string): ResolvedService | undefined {
     const path = uri.split('?', 1)[0] ?? '';
     const firstSegment = /^\/[^/]*/.exec(path)?.[0] ?? '/';
     const key = `${host}\n${firstSegment}`;
