@@ -30,6 +30,7 @@ describe('full flow: register → authorize → token → verify → refresh →
     clientId: string,
     resource: string,
     username: string,
+    scope = 'mcp',
   ): Promise<{ code: string; verifier: string }> {
     const browser = new Browser();
     const { verifier, challenge } = pkce();
@@ -42,7 +43,7 @@ describe('full flow: register → authorize → token → verify → refresh →
         code_challenge_method: 'S256',
         state: 's1',
         resource,
-        scope: 'mcp',
+        scope,
       }),
     );
     const login = await browser.get(start.location as string);
@@ -136,5 +137,36 @@ describe('full flow: register → authorize → token → verify → refresh →
     expect(issued.status).toBe(200);
     const { access_token: accessToken } = (await issued.json()) as { access_token: string };
     expect((await verify(accessToken, 'echo-stateful')).status).toBe(200);
+  });
+
+  // RFC 6749 §3.3: unknown scopes are dropped, the base scope always granted, and the response says what was granted.
+  it.each([
+    ['openid profile email', 'mcp'],
+    ['claudeai', 'mcp'],
+    ['read write offline_access', 'mcp offline_access'],
+    ['offline_access', 'mcp offline_access'],
+  ])('grants a usable token for scope %j, stating %j', async (scope, granted) => {
+    const response = await fetch(`${t.issuer}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', scope }),
+    });
+    expect(response.status).toBe(201);
+    const client = (await response.json()) as { client_id: string; scope: string };
+    expect(client.scope).toBe(granted);
+    const resource = `${t.issuer}/echo-stateless/mcp`;
+    const { code, verifier } = await authorize(client.client_id, resource, 'erin', scope);
+    const issued = await token({
+      grant_type: 'authorization_code',
+      client_id: client.client_id,
+      code,
+      redirect_uri: PRESENTED,
+      code_verifier: verifier,
+      resource,
+    });
+    expect(issued.status).toBe(200);
+    const tokens = (await issued.json()) as { access_token: string; scope: string };
+    expect(tokens.scope).toBe(granted);
+    expect((await verify(tokens.access_token, 'echo-stateless')).status).toBe(200);
   });
 });

@@ -102,17 +102,30 @@ describe('checkAuthorizationRequest', () => {
     [{ resource: 'https://gw.example.com/nope/mcp' }, 'invalid_target'],
     [{ resource: 'https://gw.example.com/memory/mcp?x=1' }, 'invalid_target'],
     [{ resource: undefined }, 'invalid_target'],
-    [{ scope: 'openid' }, 'invalid_scope'],
+    [{ scope: 'mcp "x' }, 'invalid_scope'],
     [{ state: ['a', 'b'] }, 'invalid_request'],
   ])('%j → %s', (overrides, code) => {
     expect(redirectError({ ...valid, ...overrides }).code).toBe(code);
   });
 
-  it('refuses scopes the client did not register', () => {
-    expect(redirectError({ ...valid, scope: 'mcp offline_access' }, client({ scope: 'mcp' }))).toEqual({
-      code: 'invalid_scope',
-      message: expect.stringContaining('offline_access'),
-    });
+  const granted = (scope: string | undefined, record = client()): string =>
+    checkAuthorizationRequest(record, { redirectUri: valid.redirect_uri }, { ...valid, scope }, topology).request.scope;
+
+  it.each([
+    ['openid profile email', 'mcp'],
+    ['claudeai', 'mcp'],
+    ['read write', 'mcp'],
+    ['offline_access', 'mcp'],
+    [undefined, 'mcp'],
+  ])('grants %j as %j to a client without the refresh grant (RFC 6749 §3.3)', (scope, expected) => {
+    expect(granted(scope)).toBe(expected);
+  });
+
+  it('grants offline_access to a client with the refresh grant even when it registered only mcp', () => {
+    const refreshing = client({ scope: 'mcp', grant_types: ['authorization_code', 'refresh_token'] });
+    expect(granted('mcp offline_access', refreshing)).toBe('mcp offline_access');
+    expect(granted('offline_access', refreshing)).toBe('mcp offline_access');
+    expect(granted('openid email profile offline_access', refreshing)).toBe('mcp offline_access');
   });
 
   it('honours prompt=consent', () => {

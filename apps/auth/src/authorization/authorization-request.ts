@@ -1,5 +1,5 @@
 import { type GatewayTopology, type ResolvedService, serviceForResource } from '@gateway/catalog';
-import { matchRedirectUri, OAuthError, parseScope } from '@gateway/oauth';
+import { matchRedirectUri, OAuthError, parseScope, withBaseScope } from '@gateway/oauth';
 import { PageError } from '../pages/page-exception.filter';
 import type { ClientRecord } from '../store/records';
 
@@ -46,7 +46,6 @@ type Query = Readonly<Record<string, string | string[] | undefined>>;
 
 // RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters; accept the verifier alphabet and length.
 const CODE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/;
-const DEFAULT_SCOPE = 'mcp';
 
 /** Step 1 (no redirect on failure): the client and its redirect URI. */
 export function checkClientRedirect(
@@ -161,23 +160,32 @@ function resolveResource(
   return service;
 }
 
-/** RFC 6749 §3.3: requested scopes must be supported and within what the client registered. */
+/**
+ * RFC 6749 §3.3: the server may grant less than asked and says what it granted. Unknown scopes and resource
+ * scopes the client did not register are dropped, not refused (clients send `openid profile email`,
+ * `claudeai`, `read write`); `offline_access` is granted to a client that registered the `refresh_token`
+ * grant (RFC 7591 §2), since the Inspector registers the resource's scopes and then asks for the server's.
+ * The base scope is always granted, so a request for only `offline_access` still yields a usable token.
+ */
 function resolveScope(
   requested: string | undefined,
   client: ClientRecord,
   fail: (code: 'invalid_scope', d: string) => never,
 ): string {
   const registered = client.metadata.scope?.split(' ').filter(Boolean);
-  if (requested === undefined || requested.trim() === '') return registered?.join(' ') || DEFAULT_SCOPE;
+  if (requested === undefined || requested.trim() === '') return withBaseScope(registered ?? []);
   let scopes: string[] = [];
   try {
     scopes = parseScope(requested);
   } catch (error) {
     fail('invalid_scope', (error as Error).message);
   }
-  const beyond = registered ? scopes.filter((scope) => !registered.includes(scope)) : [];
-  if (beyond.length > 0) fail('invalid_scope', `scope ${beyond.join(' ')} was not registered by this client`);
-  return scopes.join(' ');
+  const refreshable = client.metadata.grant_types.includes('refresh_token');
+  const allowed = (scope: string): boolean =>
+    scope === 'offline_access'
+      ? refreshable || (registered?.includes(scope) ?? true)
+      : (registered?.includes(scope) ?? true);
+  return withBaseScope(scopes.filter(allowed));
 }
 
 function single(query: Query, name: string): string | undefined {
