@@ -22,6 +22,7 @@ const client = (metadata: Partial<ClientRecord['metadata']> = {}): ClientRecord 
     ...metadata,
   },
 });
+const ISSUER = 'https://gw.example.com';
 const valid = {
   client_id: 'c1',
   redirect_uri: 'http://127.0.0.1:9999/cb',
@@ -37,7 +38,7 @@ function redirectError(
   record = client(),
 ): { code: string; message: string } {
   try {
-    checkAuthorizationRequest(record, { redirectUri: valid.redirect_uri, state: 's' }, query, topology);
+    checkAuthorizationRequest(record, { redirectUri: valid.redirect_uri, state: 's', issuer: ISSUER }, query, topology);
   } catch (error) {
     if (error instanceof AuthorizeRedirectError) return { code: error.error.code, message: error.error.message };
     throw error;
@@ -47,27 +48,39 @@ function redirectError(
 
 describe('checkClientRedirect', () => {
   it('refuses unknown clients, unregistered and repeated redirect URIs with a page', () => {
-    expect(() => checkClientRedirect(undefined, 'nope', valid)).toThrow(AuthorizePageError);
-    expect(() => checkClientRedirect(client(), 'c1', { ...valid, redirect_uri: 'http://127.0.0.1:9999/cb/x' })).toThrow(
-      AuthorizePageError,
-    );
+    expect(() => checkClientRedirect(undefined, 'nope', valid, ISSUER)).toThrow(AuthorizePageError);
     expect(() =>
-      checkClientRedirect(client(), 'c1', { ...valid, redirect_uri: ['http://127.0.0.1/cb', 'http://127.0.0.1/cb'] }),
+      checkClientRedirect(client(), 'c1', { ...valid, redirect_uri: 'http://127.0.0.1:9999/cb/x' }, ISSUER),
+    ).toThrow(AuthorizePageError);
+    expect(() =>
+      checkClientRedirect(
+        client(),
+        'c1',
+        { ...valid, redirect_uri: ['http://127.0.0.1/cb', 'http://127.0.0.1/cb'] },
+        ISSUER,
+      ),
     ).toThrow(AuthorizePageError);
   });
 
   it('accepts a loopback URI on another port and defaults to the only registered URI', () => {
-    expect(checkClientRedirect(client(), 'c1', valid).target).toEqual({
+    expect(checkClientRedirect(client(), 'c1', valid, ISSUER).target).toEqual({
       redirectUri: 'http://127.0.0.1:9999/cb',
       state: 's',
+      issuer: ISSUER,
     });
-    expect(checkClientRedirect(client(), 'c1', { client_id: 'c1' }).target).toEqual({
+    expect(checkClientRedirect(client(), 'c1', { client_id: 'c1' }, ISSUER).target).toEqual({
       redirectUri: 'http://127.0.0.1/cb',
+      issuer: ISSUER,
     });
     expect(() =>
-      checkClientRedirect(client({ redirect_uris: ['http://127.0.0.1/a', 'http://127.0.0.1/b'] }), 'c1', {
-        client_id: 'c1',
-      }),
+      checkClientRedirect(
+        client({ redirect_uris: ['http://127.0.0.1/a', 'http://127.0.0.1/b'] }),
+        'c1',
+        {
+          client_id: 'c1',
+        },
+        ISSUER,
+      ),
     ).toThrow(AuthorizePageError);
   });
 });
@@ -76,7 +89,7 @@ describe('checkAuthorizationRequest', () => {
   it('returns the request bound to the canonical resource and the default scope', () => {
     const { request, service } = checkAuthorizationRequest(
       client({ scope: 'mcp offline_access' }),
-      { redirectUri: valid.redirect_uri, state: 's' },
+      { redirectUri: valid.redirect_uri, state: 's', issuer: ISSUER },
       valid,
       topology,
     );
@@ -89,6 +102,7 @@ describe('checkAuthorizationRequest', () => {
       resource: 'https://gw.example.com/memory/mcp',
       scope: 'mcp offline_access',
       forceConsent: false,
+      issuer: ISSUER,
     });
   });
 
@@ -109,7 +123,12 @@ describe('checkAuthorizationRequest', () => {
   });
 
   const granted = (scope: string | undefined, record = client()): string =>
-    checkAuthorizationRequest(record, { redirectUri: valid.redirect_uri }, { ...valid, scope }, topology).request.scope;
+    checkAuthorizationRequest(
+      record,
+      { redirectUri: valid.redirect_uri, issuer: ISSUER },
+      { ...valid, scope },
+      topology,
+    ).request.scope;
 
   it.each([
     ['openid profile email', 'mcp'],
@@ -132,10 +151,33 @@ describe('checkAuthorizationRequest', () => {
     expect(
       checkAuthorizationRequest(
         client(),
-        { redirectUri: valid.redirect_uri },
+        { redirectUri: valid.redirect_uri, issuer: ISSUER },
         { ...valid, prompt: 'login consent' },
         topology,
       ).request.forceConsent,
     ).toBe(true);
+  });
+
+  describe("at a service's own authorization server (docs/auth.md)", () => {
+    const memory = topology.enabled.find((service) => service.name === 'memory');
+    const fetchs = topology.enabled.find((service) => service.name === 'fetchs');
+    const target = { redirectUri: valid.redirect_uri, issuer: `${ISSUER}/as/memory` };
+
+    it('defaults resource to its service and keeps its issuer for iss', () => {
+      const { request } = checkAuthorizationRequest(
+        client(),
+        target,
+        { ...valid, resource: undefined },
+        topology,
+        memory,
+      );
+      expect([request.resource, request.issuer]).toEqual(['https://gw.example.com/memory/mcp', `${ISSUER}/as/memory`]);
+    });
+
+    it('refuses a resource of another service', () => {
+      expect(() => checkAuthorizationRequest(client(), target, valid, topology, fetchs)).toThrow(
+        expect.objectContaining({ error: expect.objectContaining({ code: 'invalid_target' }) }),
+      );
+    });
   });
 });

@@ -17,12 +17,16 @@ export interface AuthorizationRequest {
   readonly scope: string;
   /** `prompt=consent`: ask even when consent is remembered. */
   readonly forceConsent: boolean;
+  /** The issuer the request came to (the gateway's or a service's), sent back as RFC 9207 `iss`. */
+  readonly issuer: string;
 }
 
 /** Where errors go once client_id and redirect_uri are known good (RFC 6749 §4.1.2.1). */
 export interface ClientRedirect {
   readonly redirectUri: string;
   readonly state?: string;
+  /** RFC 9207: the issuer the request came to, sent back as `iss` on every response, errors included. */
+  readonly issuer: string;
 }
 
 /** A request so broken that it must not redirect: the user gets an error page (RFC 6749 §4.1.2.1). */
@@ -52,6 +56,7 @@ export function checkClientRedirect(
   client: ClientRecord | undefined,
   clientId: string,
   query: Query,
+  issuer: string,
 ): { client: ClientRecord; target: ClientRedirect } {
   if (Array.isArray(query['client_id']) || Array.isArray(query['redirect_uri'])) {
     throw new AuthorizePageError('Invalid request', 'client_id and redirect_uri must each appear once.');
@@ -83,15 +88,19 @@ export function checkClientRedirect(
     );
   }
   const state = single(query, 'state');
-  return { client, target: { redirectUri, ...(state !== undefined ? { state } : {}) } };
+  return { client, target: { redirectUri, ...(state !== undefined ? { state } : {}), issuer } };
 }
 
-/** Step 2 (errors redirect to the client): response type, PKCE, resource, scope. */
+/**
+ * Step 2 (errors redirect to the client): response type, PKCE, resource, scope. `scoped` is the service whose
+ * own authorization server received the request (docs/auth.md): it is the default `resource`, and the only one.
+ */
 export function checkAuthorizationRequest(
   client: ClientRecord,
   target: ClientRedirect,
   query: Query,
   topology: GatewayTopology,
+  scoped?: ResolvedService,
 ): { request: AuthorizationRequest; service: ResolvedService } {
   const fail = (code: ConstructorParameters<typeof OAuthError>[0], description: string): never => {
     throw new AuthorizeRedirectError(target, new OAuthError(code, description));
@@ -118,7 +127,7 @@ export function checkAuthorizationRequest(
   if (!CODE_CHALLENGE.test(challenge as string))
     fail('invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~]');
 
-  const service = resolveResource(single(query, 'resource'), topology, fail);
+  const service = resolveResource(single(query, 'resource'), topology, fail, scoped);
   const scope = resolveScope(single(query, 'scope'), client, fail);
   return {
     request: {
@@ -129,22 +138,26 @@ export function checkAuthorizationRequest(
       resource: service.mcpUrl,
       scope,
       forceConsent: (single(query, 'prompt') ?? '').split(' ').includes('consent'),
+      issuer: target.issuer,
     },
     service,
   };
 }
 
 /**
- * RFC 8707 §2: `resource` names the service the token is for. Without it, the request is unambiguous
- * only when exactly one service is enabled; otherwise `invalid_target` tells the client to send it
- * (the MCP spec requires clients to send it; docs/auth.md).
+ * RFC 8707 §2: `resource` names the service the token is for. At a service's own authorization server
+ * (`scoped`) it defaults to that service and may name no other. At the gateway issuer a request without it is
+ * unambiguous only when exactly one service is enabled; otherwise `invalid_target` tells the client to send it
+ * or to follow the service's protected-resource metadata (docs/auth.md).
  */
 function resolveResource(
   resource: string | undefined,
   topology: GatewayTopology,
   fail: (code: 'invalid_target', d: string) => never,
+  scoped?: ResolvedService,
 ): ResolvedService {
   if (resource === undefined) {
+    if (scoped) return scoped;
     if (topology.enabled.length === 1) return topology.enabled[0] as ResolvedService;
     return fail(
       'invalid_target',
@@ -157,6 +170,8 @@ function resolveResource(
       'invalid_target',
       `resource ${JSON.stringify(resource.slice(0, 200))} is not an MCP service of this gateway`,
     );
+  if (scoped && service !== scoped)
+    return fail('invalid_target', `this authorization server issues tokens for ${scoped.mcpUrl} only`);
   return service;
 }
 

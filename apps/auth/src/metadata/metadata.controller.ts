@@ -1,10 +1,11 @@
-import { Controller, Get, Header, Inject, Req } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Param, Req } from '@nestjs/common';
 import type { GatewayTopology } from '@gateway/catalog';
 import { OAuthError } from '@gateway/oauth';
 import type { FastifyRequest } from 'fastify';
 import { TOPOLOGY } from '../config/topology.provider';
 import { AS_METADATA_PATH, PRM_PATH } from './endpoints';
 import { authorizationServerMetadata, protectedResourceMetadata, serviceForMetadata } from './metadata.documents';
+import { SERVICE_ISSUER_SEGMENT, serviceIssuer, serviceOfIssuerName } from './service-issuer';
 
 const CACHE = 'public, max-age=300';
 
@@ -27,6 +28,18 @@ export class MetadataController {
     return this.asMetadata;
   }
 
+  /** RFC 8414 §3.1: a service's own authorization server, its issuer path inserted after the well-known suffix. */
+  @Get(`${AS_METADATA_PATH}${SERVICE_ISSUER_SEGMENT}/:service`)
+  @Header('cache-control', CACHE)
+  public serviceAuthorizationServer(@Param('service') name: string): Record<string, unknown> {
+    const service = serviceOfIssuerName(this.topology, name);
+    if (!service)
+      throw new OAuthError('invalid_request', `no authorization server is described for ${JSON.stringify(name)}`, {
+        status: 404,
+      });
+    return authorizationServerMetadata(serviceIssuer(this.topology, service), this.topology.issuer);
+  }
+
   /** RFC 9728 §3.1: root and path-inserted URLs on the service's origin. */
   @Get([PRM_PATH, `${PRM_PATH}/*`])
   @Header('cache-control', CACHE)
@@ -36,6 +49,6 @@ export class MetadataController {
     const service = serviceForMetadata(this.topology, request.headers.host ?? '', suffix);
     if (!service)
       throw new OAuthError('invalid_request', `no protected resource is described at ${path}`, { status: 404 });
-    return protectedResourceMetadata(service, this.topology.issuer);
+    return protectedResourceMetadata(service, this.topology);
   }
 }
