@@ -37,6 +37,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
   public onModuleInit(): void {
     registerMcpRoute(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
       allowedOrigins: this.env.MCP_ALLOWED_ORIGINS,
+      localhostOrigins: this.env.NODE_ENV !== 'production',
       topology: this.env.topology,
       maxBodyBytes: this.env.MCP_MAX_BODY_BYTES,
       logger: this.logger,
