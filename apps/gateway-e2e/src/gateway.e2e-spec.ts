@@ -1,5 +1,9 @@
 // The whole gateway, started the way `npm start` starts it, driven by real clients: the official MCP SDK
 // client with an OAuthClientProvider, the MCP Inspector CLI, and Caddy's forward_auth in front of /verify.
+import {
+  Client as ClientV2,
+  StreamableHTTPClientTransport as StreamableHTTPClientTransportV2,
+} from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -199,6 +203,46 @@ describe('the MCP Inspector CLI with the obtained token', () => {
   });
 });
 
+describe('per-user data through the edge (docs/security.md, per-user data)', () => {
+  const connectAs = async (service: string, username: string) =>
+    (await connectWithOAuth(gateway.mcpUrls.get(service) ?? '', username, [])).client;
+
+  it("memory: Bob's read_graph does not show Alice's entities", async () => {
+    const alice = await connectAs('memory', 'alice');
+    const bob = await connectAs('memory', 'bob');
+    try {
+      await alice.callTool({
+        name: 'create_entities',
+        arguments: { entities: [{ name: 'alice-private', entityType: 'note', observations: ['for alice only'] }] },
+      });
+      expect(textOf(await alice.callTool({ name: 'read_graph', arguments: {} }))).toContain('alice-private');
+      expect(textOf(await bob.callTool({ name: 'read_graph', arguments: {} }))).not.toContain('alice-private');
+    } finally {
+      await Promise.all([alice.close(), bob.close()]);
+    }
+  });
+
+  it("filesystem: Bob can neither read nor overwrite Alice's file", async () => {
+    const alice = await connectAs('filesystem', 'alice');
+    const bob = await connectAs('filesystem', 'bob');
+    try {
+      const aliceDir = textOf(await alice.callTool({ name: 'list_allowed_directories', arguments: {} }))
+        .split('\n')
+        .find((line) => line.startsWith('/'));
+      const file = `${aliceDir}/diary.txt`;
+      await alice.callTool({ name: 'write_file', arguments: { path: file, content: 'dear diary' } });
+      expect(textOf(await alice.callTool({ name: 'read_text_file', arguments: { path: file } }))).toBe('dear diary');
+      expect(textOf(await bob.callTool({ name: 'list_allowed_directories', arguments: {} }))).not.toContain(aliceDir);
+      expect((await bob.callTool({ name: 'read_text_file', arguments: { path: file } })).isError).toBe(true);
+      const overwrite = await bob.callTool({ name: 'write_file', arguments: { path: file, content: 'bob' } });
+      expect(overwrite.isError).toBe(true);
+      expect(textOf(await alice.callTool({ name: 'read_text_file', arguments: { path: file } }))).toBe('dear diary');
+    } finally {
+      await Promise.all([alice.close(), bob.close()]);
+    }
+  });
+});
+
 describe('the same ForwardAuth contract with Caddy (forward_auth) in front of auth /verify', () => {
   let caddy: ChildProcess | undefined;
   let caddyUrl = '';
@@ -220,6 +264,10 @@ describe('the same ForwardAuth contract with Caddy (forward_auth) in front of au
 }
 ${caddyUrl} {
   route /echo-stateless/* {
+    # Client-sent identity headers go first: copy_headers sets only those /verify returns (docs/security.md).
+    request_header -X-User-*
+    request_header -X-Client-Id
+    request_header -X-Scope
     forward_auth ${new URL(gateway.authUrl).host} {
       uri /verify
       header_up X-Forwarded-Host ${publicHost}
@@ -276,6 +324,30 @@ ${caddyUrl} {
     expect(bad.headers.get('www-authenticate')).toContain('error="invalid_token"');
   });
 
+  it('drops identity headers the client sent, including those /verify omits', async () => {
+    const token = tokens.get('echo-stateless');
+    const client = new Client({ name: 'gateway-e2e-caddy', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${caddyUrl}/echo-stateless/mcp`), {
+        requestInit: {
+          headers: {
+            authorization: `Bearer ${token}`,
+            'x-user-email': 'forged@attacker.example',
+            'x-user-role': 'forged-admin',
+            'x-user-id': 'forged-id',
+          },
+        },
+      }),
+    );
+    try {
+      const headers = textOf(await client.callTool({ name: 'printHeader', arguments: {} }));
+      expect(headers).toMatch(/x-user-id/i); // the real identity, from /verify
+      expect(headers).not.toMatch(/forged/);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('lets the SDK client call a tool with the token from the OAuth flow', async () => {
     const token = tokens.get('echo-stateless');
     expect(token).toBeTruthy();
@@ -292,5 +364,62 @@ ${caddyUrl} {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe.each(SERVICE_NAMES)('%s through the dev edge in both MCP eras (SDK v2 client)', (service) => {
+  // basic/transports (2026-07-28): a pinned client speaks only that revision; `auto` probes with server/discover
+  // and must land on it too; `legacy` is the 2025 handshake of the same client.
+  it.each([
+    ['pinned to 2026-07-28', { pin: '2026-07-28' }, '2026-07-28'],
+    ['auto', 'auto', '2026-07-28'],
+    ['legacy (2025)', 'legacy', '2025-11-25'],
+  ] as const)('lists and calls tools, %s', async (_label, mode, version) => {
+    const token = tokens.get(service);
+    expect(token).toBeTruthy();
+    const client = new ClientV2({ name: 'gateway-e2e-v2', version: '1.0.0' }, { versionNegotiation: { mode } });
+    await client.connect(
+      new StreamableHTTPClientTransportV2(new URL(gateway.mcpUrls.get(service) ?? ''), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    try {
+      expect(client.getNegotiatedProtocolVersion()).toBe(version);
+      const tools = (await client.listTools()).tools.map((tool) => tool.name);
+      // server-memory keeps its graph: the entity the first test created is read back, not created again.
+      const call =
+        service === 'memory' ? { name: 'read_graph', arguments: {}, text: /gateway/ } : callFor(service, tools);
+      expect(tools).toContain(call.name);
+      const result = await client.callTool({ name: call.name, arguments: call.arguments });
+      expect(result.isError ?? false).toBe(false);
+      expect(textOf(result)).toMatch(call.text);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('the edge and MCP 2026-07-28 headers', () => {
+  it('lets a browser page send Mcp-Method, Mcp-Name and traceparent, and read Retry-After', async () => {
+    const response = await fetch(gateway.mcpUrls.get('echo-stateless') ?? '', {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://localhost:6274',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers':
+          'authorization,content-type,mcp-protocol-version,mcp-method,mcp-name,traceparent',
+      },
+    });
+    expect(response.status).toBe(200);
+    const allowed = response.headers.get('access-control-allow-headers')?.toLowerCase() ?? '';
+    for (const name of ['mcp-method', 'mcp-name', 'traceparent']) expect(allowed).toContain(name);
+    const refused = await fetch(gateway.mcpUrls.get('echo-stateless') ?? '', {
+      method: 'POST',
+      headers: { origin: 'http://localhost:6274', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(refused.headers.get('access-control-expose-headers')?.toLowerCase()).toEqual(
+      expect.stringContaining('retry-after'),
+    );
   });
 });

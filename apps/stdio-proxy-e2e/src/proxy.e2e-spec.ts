@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -7,6 +8,7 @@ import {
   freePort,
   initializeRequest,
   postMcp,
+  excludedIn2026,
   runConformance,
   type ServiceProcess,
   startService,
@@ -105,23 +107,27 @@ describe('stdio-proxy wrapping the four official servers', () => {
     expect(proxies[0]?.output()).toMatch(/pid \d+\] Starting default \(STDIO\) server/);
   });
 
-  it('memory: entities land in the data file under MCP_DATA_DIR', async () => {
+  it("memory: entities land in the user's own data file under MCP_DATA_DIR", async () => {
     const { client } = await connectMcp(await start('memory'), ALICE);
     await client.callTool({
       name: 'create_entities',
       arguments: { entities: [{ name: 'gateway', entityType: 'project', observations: ['wraps stdio'] }] },
     });
     expect(textOf(await client.callTool({ name: 'read_graph', arguments: {} }))).toContain('wraps stdio');
-    expect(readFileSync(join(dataDir, 'memory.jsonl'), 'utf8')).toContain('gateway');
+    // sha256('github:1'): the user's own directory (STDIO_DATA_SCOPE=user, the default).
+    const own = join(dataDir, 'users', createHash('sha256').update(ALICE['x-user-id']).digest('hex'));
+    expect(readFileSync(join(own, 'memory.jsonl'), 'utf8')).toContain('gateway');
     await client.close();
   });
 
-  it('filesystem: reads inside MCP_WORKSPACE_DIR and refuses outside it', async () => {
-    writeFileSync(join(workspaceDir, 'note.txt'), 'hello from the workspace');
+  it("filesystem: reads inside the user's own MCP_WORKSPACE_DIR and refuses outside it", async () => {
+    const own = join(workspaceDir, 'users', createHash('sha256').update(ALICE['x-user-id']).digest('hex'));
+    mkdirSync(own, { recursive: true });
+    writeFileSync(join(own, 'note.txt'), 'hello from the workspace');
     const { client } = await connectMcp(await start('filesystem'), ALICE);
-    expect(
-      textOf(await client.callTool({ name: 'read_text_file', arguments: { path: join(workspaceDir, 'note.txt') } })),
-    ).toBe('hello from the workspace');
+    expect(textOf(await client.callTool({ name: 'read_text_file', arguments: { path: join(own, 'note.txt') } }))).toBe(
+      'hello from the workspace',
+    );
     const outside = await client.callTool({ name: 'read_text_file', arguments: { path: '/etc/hostname' } });
     expect(outside.isError).toBe(true);
     await client.close();
@@ -322,7 +328,7 @@ describe('stdio-proxy conformance: the stdio fixture through the proxy vs the fi
         (result) => `${result.scenario}: ${run.failedScenarios.includes(result.scenario) ? 'FAIL' : 'pass'}`,
       );
     expect(verdicts(viaProxy)).toEqual(verdicts(served));
-    expect({ passed: viaProxy.passed, failed: viaProxy.failed }).toEqual({ passed: 40, failed: 0 });
+    expect({ passed: viaProxy.passed, failed: viaProxy.failed }).toEqual({ passed: 73, failed: 0 });
     for (const scenario of ['tools-call-sampling', 'tools-call-elicitation', 'tools-call-with-progress'])
       expect(viaProxy.failedScenarios).not.toContain(scenario);
 
@@ -333,5 +339,22 @@ describe('stdio-proxy conformance: the stdio fixture through the proxy vs the fi
     );
     expect(verdicts(viaSharedChild)).toEqual(verdicts(served));
     expect(childrenOf(sharing.child.pid)).toHaveLength(1);
+  }, 300_000);
+
+  it('passes the 2026-07-28 requirements through the proxy (one child per user) as the fixture served directly', async () => {
+    const modern = { args: ['--requirements', '2026-07-28'] };
+    const viaProxy = await runConformance(`http://localhost:${proxy.port}/mcp`, [], modern);
+    process.stdout.write(
+      `[stdio-proxy-e2e] 2026-07-28 requirements, stdio fixture through the proxy:\n${viaProxy.summary}\n`,
+    );
+    const unexpected = viaProxy.scenarios.flatMap(({ scenario, checks }) =>
+      checks
+        .filter((check) => check.status === 'FAILURE' && !excludedIn2026(scenario, check))
+        .map((check) => `${scenario}/${check.id}: ${check.errorMessage ?? ''}`),
+    );
+    expect(unexpected).toEqual([]);
+    expect(viaProxy.scenarios.map((result) => result.scenario)).toEqual(
+      expect.arrayContaining(['server-stateless', 'http-header-validation', 'tools-call-with-progress']),
+    );
   }, 300_000);
 });

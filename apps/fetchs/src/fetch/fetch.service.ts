@@ -1,10 +1,9 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { KeyValueStore } from '@gateway/storage';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { Agent } from 'undici';
-import { AddressPolicy } from './address-policy';
+import { AddressPolicy, createGuardedAgent, HostResolver } from '@gateway/egress';
 import { FetchFailed, FetchRefused } from './fetch-errors';
-import { createGuardedAgent, HostResolver } from './guarded-agent';
 import { type HtmlConverter, workerHtmlConverter } from './html-converter';
 import { type FetchLimits, type FetchMethod, type FetchedResponse, fetchBounded, type HopCheck } from './http-fetcher';
 import { errorResult, renderContent } from './render-content';
