@@ -146,8 +146,10 @@ describe('authorization endpoint with the dev login', () => {
       }
     });
 
-    it('refuses unknown scopes', async () => {
-      await expectRedirectError(request({ scope: 'mcp admin' }), 'invalid_scope');
+    it('drops unknown scopes instead of refusing them (RFC 6749 §3.3)', async () => {
+      const res = await new Browser().get(request({ scope: 'mcp admin openid' }));
+      expect([res.status, res.location]).toEqual([302, expect.stringContaining('/login/dev')]);
+      await expectRedirectError(request({ scope: 'mcp "admin' }), 'invalid_scope');
     });
 
     it("keeps the redirect URI's own query and encodes state", async () => {

@@ -2,6 +2,12 @@ import type { Browser } from 'playwright-core';
 import { type AuthUnderTest, authorizeUrl, pkce, registerClient, startAuth } from './support/authorize-flow';
 import { launchChromium, RedirectCatcher } from './support/chromium';
 
+/** What the test reads of an `<input>` in the page (the DOM types are not in this project's lib). */
+interface FormField {
+  checkValidity(): boolean;
+  validity: { patternMismatch: boolean };
+}
+
 /** The whole authorization in a real headless Chromium: register → authorize → dev login → consent → back. */
 describe('authorization in a browser (dev login)', () => {
   let t: AuthUnderTest;
@@ -98,6 +104,45 @@ describe('authorization in a browser (dev login)', () => {
       // the stylesheet applied: the page is not unstyled
       expect(await page.evaluate('getComputedStyle(document.querySelector("main")).maxWidth')).toBe('512px');
       expect(violations).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  // Browsers compile `pattern` with the `v` flag (HTML spec), where an unescaped `-` in a class is a syntax
+  // error and the whole pattern is ignored with a console warning.
+  it('the sign-in form validates the username pattern (valid under the v flag)', async () => {
+    const context = await chromium.newContext();
+    try {
+      const page = await context.newPage();
+      const warnings: string[] = [];
+      page.on('console', (message) => {
+        if (/pattern/i.test(message.text())) warnings.push(message.text());
+      });
+      await page.goto(
+        authorizeUrl(t.issuer, {
+          client_id: clientId,
+          redirect_uri: client.url,
+          response_type: 'code',
+          code_challenge: pkce().challenge,
+          code_challenge_method: 'S256',
+          resource: `${t.issuer}/memory/mcp`,
+        }),
+      );
+      const input = page.locator('input[name="username"]');
+      const validity = async (value: string) => {
+        await input.fill(value);
+        return input.evaluate((element) => ({
+          valid: (element as unknown as FormField).checkValidity(),
+          patternMismatch: (element as unknown as FormField).validity.patternMismatch,
+        }));
+      };
+      await expect(validity('alice.o-brien_2@example')).resolves.toEqual({ valid: true, patternMismatch: false });
+      await expect(validity('not allowed!')).resolves.toEqual({ valid: false, patternMismatch: true });
+      // The browser refuses to submit: still on the sign-in page.
+      await page.click('form button[type="submit"]');
+      expect(page.url()).toContain('/login/dev');
+      expect(warnings).toEqual([]);
     } finally {
       await context.close();
     }

@@ -90,7 +90,7 @@ describe('discovery metadata, path routing (one origin)', () => {
       expect(res.status).toBe(200);
       expect(res.json()).toEqual({
         resource: `http://gateway.test:8080/${name}/mcp`,
-        authorization_servers: ['http://gateway.test:8080'],
+        authorization_servers: [`http://gateway.test:8080/as/${name}`],
         scopes_supported: ['mcp'],
         bearer_methods_supported: ['header'],
         resource_name: expect.any(String),
@@ -131,7 +131,19 @@ describe('discovery metadata, path routing (one origin)', () => {
       resource,
       (await http(`${auth.url}${PRM_PATH}/echo-stateful/mcp`)).toResponse(),
     );
-    expect(prm.authorization_servers).toEqual([as.issuer]);
+    // RFC 9728 §2 / RFC 8414 §3.1: the service's own authorization server, a path-form issuer.
+    expect(prm.authorization_servers).toEqual(['http://gateway.test:8080/as/echo-stateful']);
+    const own = await oauth.processDiscoveryResponse(
+      new URL('http://gateway.test:8080/as/echo-stateful'),
+      (await http(`${auth.url}${AS_PATH}/as/echo-stateful`)).toResponse(),
+    );
+    expect(own).toMatchObject({
+      issuer: 'http://gateway.test:8080/as/echo-stateful',
+      authorization_endpoint: 'http://gateway.test:8080/as/echo-stateful/authorize',
+      token_endpoint: 'http://gateway.test:8080/as/echo-stateful/token',
+      registration_endpoint: 'http://gateway.test:8080/register',
+    });
+    expect((await http(`${auth.url}${AS_PATH}/as/nope`)).status).toBe(404);
   });
 
   it('answers CORS preflights and adds CORS headers to documents and errors, exposing WWW-Authenticate', async () => {
@@ -177,7 +189,7 @@ describe('discovery metadata, subdomain routing (Host: NAME.example.com)', () =>
       expect(res.status).toBe(200);
       expect(res.json()).toEqual({
         resource: 'https://echo-stateful.example.com/mcp',
-        authorization_servers: ['https://auth.example.com'],
+        authorization_servers: ['https://auth.example.com/as/echo-stateful'],
         scopes_supported: ['mcp'],
         bearer_methods_supported: ['header'],
         resource_name: expect.any(String),
@@ -205,7 +217,13 @@ describe('discovery metadata, subdomain routing (Host: NAME.example.com)', () =>
       new URL('https://echo-stateless.example.com/mcp'),
       (await http(`${auth.url}${PRM_PATH}/mcp`, { headers: { host: 'echo-stateless.example.com' } })).toResponse(),
     );
-    expect(prm.authorization_servers).toEqual(['https://auth.example.com']);
+    expect(prm.authorization_servers).toEqual(['https://auth.example.com/as/echo-stateless']);
+    const own = await http(`${auth.url}${AS_PATH}/as/echo-stateless`, {
+      headers: { host: 'echo-stateless.example.com' },
+    });
+    expect(
+      await oauth.processDiscoveryResponse(new URL('https://auth.example.com/as/echo-stateless'), own.toResponse()),
+    ).toMatchObject({ token_endpoint: 'https://auth.example.com/as/echo-stateless/token' });
   });
 });
 
@@ -225,8 +243,9 @@ describe('the MCP TypeScript SDK client discovers and registers (real-client int
     const prm = await discoverOAuthProtectedResourceMetadata(serverUrl);
     expect(prm.resource).toBe(serverUrl);
     const issuer = prm.authorization_servers?.[0] ?? '';
+    expect(issuer).toBe(`${origin}/as/echo-stateless`);
     const metadata = await discoverAuthorizationServerMetadata(issuer);
-    expect(metadata?.issuer).toBe(origin);
+    expect(metadata?.issuer).toBe(issuer);
     const client = await registerClient(issuer, {
       metadata,
       clientMetadata: {

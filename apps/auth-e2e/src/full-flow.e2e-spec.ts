@@ -28,13 +28,15 @@ describe('full flow: register → authorize → token → verify → refresh →
 
   async function authorize(
     clientId: string,
-    resource: string,
+    resource: string | undefined,
     username: string,
+    scope = 'mcp',
+    issuer = t.issuer,
   ): Promise<{ code: string; verifier: string }> {
     const browser = new Browser();
     const { verifier, challenge } = pkce();
     const start = await browser.get(
-      authorizeUrl(t.issuer, {
+      authorizeUrl(issuer, {
         client_id: clientId,
         redirect_uri: PRESENTED,
         response_type: 'code',
@@ -42,7 +44,7 @@ describe('full flow: register → authorize → token → verify → refresh →
         code_challenge_method: 'S256',
         state: 's1',
         resource,
-        scope: 'mcp',
+        scope,
       }),
     );
     const login = await browser.get(start.location as string);
@@ -54,16 +56,21 @@ describe('full flow: register → authorize → token → verify → refresh →
       decision: 'allow',
     });
     const params = query(answer.location);
-    expect(params).toMatchObject({ state: 's1', iss: t.issuer, code: expect.any(String) });
+    // RFC 9207: `iss` is the issuer the request came to.
+    expect(params).toMatchObject({ state: 's1', iss: issuer, code: expect.any(String) });
     return { code: params['code'] as string, verifier };
   }
 
-  function token(form: Record<string, string>, basic?: { id: string; secret: string }): Promise<Response> {
+  function token(
+    form: Record<string, string>,
+    basic?: { id: string; secret: string },
+    endpoint = `${t.issuer}/token`,
+  ): Promise<Response> {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (basic)
       headers['authorization'] =
         `Basic ${Buffer.from(`${encodeURIComponent(basic.id)}:${encodeURIComponent(basic.secret)}`).toString('base64')}`;
-    return fetch(`${t.issuer}/token`, { method: 'POST', headers, body: new URLSearchParams(form).toString() });
+    return fetch(endpoint, { method: 'POST', headers, body: new URLSearchParams(form).toString() });
   }
 
   function verify(accessToken: string, service: string): Promise<Response> {
@@ -136,5 +143,108 @@ describe('full flow: register → authorize → token → verify → refresh →
     expect(issued.status).toBe(200);
     const { access_token: accessToken } = (await issued.json()) as { access_token: string };
     expect((await verify(accessToken, 'echo-stateful')).status).toBe(200);
+  });
+
+  // RFC 6749 §3.3: unknown scopes are dropped, the base scope always granted, and the response says what was granted.
+  it.each([
+    ['openid profile email', 'mcp'],
+    ['claudeai', 'mcp'],
+    ['read write offline_access', 'mcp offline_access'],
+    ['offline_access', 'mcp offline_access'],
+  ])('grants a usable token for scope %j, stating %j', async (scope, granted) => {
+    const response = await fetch(`${t.issuer}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', scope }),
+    });
+    expect(response.status).toBe(201);
+    const client = (await response.json()) as { client_id: string; scope: string };
+    expect(client.scope).toBe(granted);
+    const resource = `${t.issuer}/echo-stateless/mcp`;
+    const { code, verifier } = await authorize(client.client_id, resource, 'erin', scope);
+    const issued = await token({
+      grant_type: 'authorization_code',
+      client_id: client.client_id,
+      code,
+      redirect_uri: PRESENTED,
+      code_verifier: verifier,
+      resource,
+    });
+    expect(issued.status).toBe(200);
+    const tokens = (await issued.json()) as { access_token: string; scope: string };
+    expect(tokens.scope).toBe(granted);
+    expect((await verify(tokens.access_token, 'echo-stateless')).status).toBe(200);
+  });
+
+  describe("a client that omits resource, at the service's own authorization server (RFC 8414 §3.1)", () => {
+    it('gets a token for that service only, refreshes it there, and iss names that issuer', async () => {
+      const metadata = (await (
+        await fetch(`${t.issuer}/.well-known/oauth-protected-resource/echo-stateless/mcp`)
+      ).json()) as {
+        authorization_servers: string[];
+      };
+      const issuer = metadata.authorization_servers[0] as string;
+      expect(issuer).toBe(`${t.issuer}/as/echo-stateless`);
+      const as = (await (
+        await fetch(`${t.issuer}/.well-known/oauth-authorization-server/as/echo-stateless`)
+      ).json()) as { issuer: string; token_endpoint: string };
+      expect(as.issuer).toBe(issuer);
+
+      const client = await register('none');
+      const { code, verifier } = await authorize(client.client_id, undefined, 'frank', 'mcp', issuer);
+      const form = {
+        grant_type: 'authorization_code',
+        client_id: client.client_id,
+        code,
+        redirect_uri: PRESENTED,
+        code_verifier: verifier,
+      };
+      const issued = await token(form, undefined, as.token_endpoint);
+      expect(issued.status).toBe(200);
+      const tokens = (await issued.json()) as { access_token: string; refresh_token: string };
+      expect((await verify(tokens.access_token, 'echo-stateless')).status).toBe(200);
+      expect((await verify(tokens.access_token, 'echo-stateful')).status).toBe(401);
+
+      const refreshed = await token(
+        { grant_type: 'refresh_token', client_id: client.client_id, refresh_token: tokens.refresh_token },
+        undefined,
+        as.token_endpoint,
+      );
+      expect(refreshed.status).toBe(200);
+      // Another service's authorization server does not accept this grant (RFC 8707 §2.2).
+      const elsewhere = await token(
+        {
+          grant_type: 'refresh_token',
+          client_id: client.client_id,
+          refresh_token: ((await refreshed.json()) as { refresh_token: string }).refresh_token,
+        },
+        undefined,
+        `${t.issuer}/as/echo-stateful/token`,
+      );
+      expect([elsewhere.status, ((await elsewhere.json()) as { error: string }).error]).toEqual([
+        400,
+        'invalid_target',
+      ]);
+    });
+
+    it("sends errors back with its own iss, refuses another service's resource, and has no unknown servers", async () => {
+      const client = await register('none');
+      const browser = new Browser();
+      const issuer = `${t.issuer}/as/echo-stateless`;
+      const base = { client_id: client.client_id, redirect_uri: PRESENTED, response_type: 'code', state: 's2' };
+      const noPkce = await browser.get(authorizeUrl(issuer, base));
+      expect(query(noPkce.location)).toMatchObject({ error: 'invalid_request', state: 's2', iss: issuer });
+      const { challenge } = pkce();
+      const other = await browser.get(
+        authorizeUrl(issuer, {
+          ...base,
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+          resource: `${t.issuer}/echo-stateful/mcp`,
+        }),
+      );
+      expect(query(other.location)).toMatchObject({ error: 'invalid_target', iss: issuer });
+      expect((await browser.get(authorizeUrl(`${t.issuer}/as/nope`, base))).status).toBe(404);
+    });
   });
 });

@@ -138,10 +138,11 @@ describe.each(SERVICE_NAMES)('%s through the dev edge with the MCP SDK client', 
     const steps = [
       at(new RegExp(`^POST ${base}/${service}/mcp → 401$`)),
       at(new RegExp(`^GET ${base}/\\.well-known/oauth-protected-resource/${service}/mcp → 200$`)),
-      at(new RegExp(`^GET ${base}/\\.well-known/oauth-authorization-server → 200$`)),
+      // RFC 9728 → RFC 8414 §3.1: the service's own authorization server, `<issuer>/as/<service>` (docs/auth.md).
+      at(new RegExp(`^GET ${base}/\\.well-known/oauth-authorization-server/as/${service} → 200$`)),
       at(new RegExp(`^POST ${base}/register → 201$`)),
-      at(new RegExp(`^GET ${base}/authorize \\(browser\\)$`)),
-      at(new RegExp(`^POST ${base}/token → 200$`)),
+      at(new RegExp(`^GET ${base}/as/${service}/authorize \\(browser\\)$`)),
+      at(new RegExp(`^POST ${base}/as/${service}/token → 200$`)),
       log.findLastIndex((line) => new RegExp(`^POST ${base}/${service}/mcp → 200$`).test(line)),
     ];
     expect({ steps, log }).toEqual({ steps: [...steps].sort((a, b) => a - b), log });

@@ -48,9 +48,9 @@ describe('subdomain routing through the dev edge', () => {
         expect.arrayContaining([
           `POST ${mcpUrl} → 401`,
           `GET http://${SERVICE}.localhost:${port}/.well-known/oauth-protected-resource/mcp → 200`,
-          `GET http://auth.localhost:${port}/.well-known/oauth-authorization-server → 200`,
+          `GET http://auth.localhost:${port}/.well-known/oauth-authorization-server/as/${SERVICE} → 200`,
           `POST http://auth.localhost:${port}/register → 201`,
-          `POST http://auth.localhost:${port}/token → 200`,
+          `POST http://auth.localhost:${port}/as/${SERVICE}/token → 200`,
           `POST ${mcpUrl} → 200`,
         ]),
       );

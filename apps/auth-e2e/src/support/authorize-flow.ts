@@ -69,7 +69,8 @@ export async function registerClient(issuer: string, metadata: Record<string, un
 }
 
 export function authorizeUrl(issuer: string, params: Record<string, string | undefined>): string {
-  const url = new URL('/authorize', issuer);
+  // Under the issuer's path: a service's own authorization server is `<issuer>/as/<name>` (RFC 8414 §3.1).
+  const url = new URL(`${issuer.replace(/\/$/, '')}/authorize`);
   for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
   return url.href;
 }

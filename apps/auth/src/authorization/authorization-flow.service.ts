@@ -114,7 +114,7 @@ export class AuthorizationFlow {
     const url = new URL(target.redirectUri);
     for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
     if (target.state !== undefined) url.searchParams.set('state', target.state);
-    url.searchParams.set('iss', this.topology.issuer);
+    url.searchParams.set('iss', target.issuer);
     return reply.header('cache-control', 'no-store').redirect(url.href, status);
   }
 }

@@ -22,6 +22,7 @@ const client = (metadata: Partial<ClientRecord['metadata']> = {}): ClientRecord 
     ...metadata,
   },
 });
+const ISSUER = 'https://gw.example.com';
 const valid = {
   client_id: 'c1',
   redirect_uri: 'http://127.0.0.1:9999/cb',
@@ -37,7 +38,7 @@ function redirectError(
   record = client(),
 ): { code: string; message: string } {
   try {
-    checkAuthorizationRequest(record, { redirectUri: valid.redirect_uri, state: 's' }, query, topology);
+    checkAuthorizationRequest(record, { redirectUri: valid.redirect_uri, state: 's', issuer: ISSUER }, query, topology);
   } catch (error) {
     if (error instanceof AuthorizeRedirectError) return { code: error.error.code, message: error.error.message };
     throw error;
@@ -47,27 +48,39 @@ function redirectError(
 
 describe('checkClientRedirect', () => {
   it('refuses unknown clients, unregistered and repeated redirect URIs with a page', () => {
-    expect(() => checkClientRedirect(undefined, 'nope', valid)).toThrow(AuthorizePageError);
-    expect(() => checkClientRedirect(client(), 'c1', { ...valid, redirect_uri: 'http://127.0.0.1:9999/cb/x' })).toThrow(
-      AuthorizePageError,
-    );
+    expect(() => checkClientRedirect(undefined, 'nope', valid, ISSUER)).toThrow(AuthorizePageError);
     expect(() =>
-      checkClientRedirect(client(), 'c1', { ...valid, redirect_uri: ['http://127.0.0.1/cb', 'http://127.0.0.1/cb'] }),
+      checkClientRedirect(client(), 'c1', { ...valid, redirect_uri: 'http://127.0.0.1:9999/cb/x' }, ISSUER),
+    ).toThrow(AuthorizePageError);
+    expect(() =>
+      checkClientRedirect(
+        client(),
+        'c1',
+        { ...valid, redirect_uri: ['http://127.0.0.1/cb', 'http://127.0.0.1/cb'] },
+        ISSUER,
+      ),
     ).toThrow(AuthorizePageError);
   });
 
   it('accepts a loopback URI on another port and defaults to the only registered URI', () => {
-    expect(checkClientRedirect(client(), 'c1', valid).target).toEqual({
+    expect(checkClientRedirect(client(), 'c1', valid, ISSUER).target).toEqual({
       redirectUri: 'http://127.0.0.1:9999/cb',
       state: 's',
+      issuer: ISSUER,
     });
-    expect(checkClientRedirect(client(), 'c1', { client_id: 'c1' }).target).toEqual({
+    expect(checkClientRedirect(client(), 'c1', { client_id: 'c1' }, ISSUER).target).toEqual({
       redirectUri: 'http://127.0.0.1/cb',
+      issuer: ISSUER,
     });
     expect(() =>
-      checkClientRedirect(client({ redirect_uris: ['http://127.0.0.1/a', 'http://127.0.0.1/b'] }), 'c1', {
-        client_id: 'c1',
-      }),
+      checkClientRedirect(
+        client({ redirect_uris: ['http://127.0.0.1/a', 'http://127.0.0.1/b'] }),
+        'c1',
+        {
+          client_id: 'c1',
+        },
+        ISSUER,
+      ),
     ).toThrow(AuthorizePageError);
   });
 });
@@ -76,7 +89,7 @@ describe('checkAuthorizationRequest', () => {
   it('returns the request bound to the canonical resource and the default scope', () => {
     const { request, service } = checkAuthorizationRequest(
       client({ scope: 'mcp offline_access' }),
-      { redirectUri: valid.redirect_uri, state: 's' },
+      { redirectUri: valid.redirect_uri, state: 's', issuer: ISSUER },
       valid,
       topology,
     );
@@ -89,6 +102,7 @@ describe('checkAuthorizationRequest', () => {
       resource: 'https://gw.example.com/memory/mcp',
       scope: 'mcp offline_access',
       forceConsent: false,
+      issuer: ISSUER,
     });
   });
 
@@ -102,27 +116,68 @@ describe('checkAuthorizationRequest', () => {
     [{ resource: 'https://gw.example.com/nope/mcp' }, 'invalid_target'],
     [{ resource: 'https://gw.example.com/memory/mcp?x=1' }, 'invalid_target'],
     [{ resource: undefined }, 'invalid_target'],
-    [{ scope: 'openid' }, 'invalid_scope'],
+    [{ scope: 'mcp "x' }, 'invalid_scope'],
     [{ state: ['a', 'b'] }, 'invalid_request'],
   ])('%j → %s', (overrides, code) => {
     expect(redirectError({ ...valid, ...overrides }).code).toBe(code);
   });
 
-  it('refuses scopes the client did not register', () => {
-    expect(redirectError({ ...valid, scope: 'mcp offline_access' }, client({ scope: 'mcp' }))).toEqual({
-      code: 'invalid_scope',
-      message: expect.stringContaining('offline_access'),
-    });
+  const granted = (scope: string | undefined, record = client()): string =>
+    checkAuthorizationRequest(
+      record,
+      { redirectUri: valid.redirect_uri, issuer: ISSUER },
+      { ...valid, scope },
+      topology,
+    ).request.scope;
+
+  it.each([
+    ['openid profile email', 'mcp'],
+    ['claudeai', 'mcp'],
+    ['read write', 'mcp'],
+    ['offline_access', 'mcp'],
+    [undefined, 'mcp'],
+  ])('grants %j as %j to a client without the refresh grant (RFC 6749 §3.3)', (scope, expected) => {
+    expect(granted(scope)).toBe(expected);
+  });
+
+  it('grants offline_access to a client with the refresh grant even when it registered only mcp', () => {
+    const refreshing = client({ scope: 'mcp', grant_types: ['authorization_code', 'refresh_token'] });
+    expect(granted('mcp offline_access', refreshing)).toBe('mcp offline_access');
+    expect(granted('offline_access', refreshing)).toBe('mcp offline_access');
+    expect(granted('openid email profile offline_access', refreshing)).toBe('mcp offline_access');
   });
 
   it('honours prompt=consent', () => {
     expect(
       checkAuthorizationRequest(
         client(),
-        { redirectUri: valid.redirect_uri },
+        { redirectUri: valid.redirect_uri, issuer: ISSUER },
         { ...valid, prompt: 'login consent' },
         topology,
       ).request.forceConsent,
     ).toBe(true);
+  });
+
+  describe("at a service's own authorization server (docs/auth.md)", () => {
+    const memory = topology.enabled.find((service) => service.name === 'memory');
+    const fetchs = topology.enabled.find((service) => service.name === 'fetchs');
+    const target = { redirectUri: valid.redirect_uri, issuer: `${ISSUER}/as/memory` };
+
+    it('defaults resource to its service and keeps its issuer for iss', () => {
+      const { request } = checkAuthorizationRequest(
+        client(),
+        target,
+        { ...valid, resource: undefined },
+        topology,
+        memory,
+      );
+      expect([request.resource, request.issuer]).toEqual(['https://gw.example.com/memory/mcp', `${ISSUER}/as/memory`]);
+    });
+
+    it('refuses a resource of another service', () => {
+      expect(() => checkAuthorizationRequest(client(), target, valid, topology, fetchs)).toThrow(
+        expect.objectContaining({ error: expect.objectContaining({ code: 'invalid_target' }) }),
+      );
+    });
   });
 });

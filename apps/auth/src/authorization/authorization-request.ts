@@ -1,5 +1,5 @@
 import { type GatewayTopology, type ResolvedService, serviceForResource } from '@gateway/catalog';
-import { matchRedirectUri, OAuthError, parseScope } from '@gateway/oauth';
+import { matchRedirectUri, OAuthError, parseScope, withBaseScope } from '@gateway/oauth';
 import { PageError } from '../pages/page-exception.filter';
 import type { ClientRecord } from '../store/records';
 
@@ -17,12 +17,16 @@ export interface AuthorizationRequest {
   readonly scope: string;
   /** `prompt=consent`: ask even when consent is remembered. */
   readonly forceConsent: boolean;
+  /** The issuer the request came to (the gateway's or a service's), sent back as RFC 9207 `iss`. */
+  readonly issuer: string;
 }
 
 /** Where errors go once client_id and redirect_uri are known good (RFC 6749 §4.1.2.1). */
 export interface ClientRedirect {
   readonly redirectUri: string;
   readonly state?: string;
+  /** RFC 9207: the issuer the request came to, sent back as `iss` on every response, errors included. */
+  readonly issuer: string;
 }
 
 /** A request so broken that it must not redirect: the user gets an error page (RFC 6749 §4.1.2.1). */
@@ -46,13 +50,13 @@ type Query = Readonly<Record<string, string | string[] | undefined>>;
 
 // RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters; accept the verifier alphabet and length.
 const CODE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/;
-const DEFAULT_SCOPE = 'mcp';
 
 /** Step 1 (no redirect on failure): the client and its redirect URI. */
 export function checkClientRedirect(
   client: ClientRecord | undefined,
   clientId: string,
   query: Query,
+  issuer: string,
 ): { client: ClientRecord; target: ClientRedirect } {
   if (Array.isArray(query['client_id']) || Array.isArray(query['redirect_uri'])) {
     throw new AuthorizePageError('Invalid request', 'client_id and redirect_uri must each appear once.');
@@ -84,15 +88,19 @@ export function checkClientRedirect(
     );
   }
   const state = single(query, 'state');
-  return { client, target: { redirectUri, ...(state !== undefined ? { state } : {}) } };
+  return { client, target: { redirectUri, ...(state !== undefined ? { state } : {}), issuer } };
 }
 
-/** Step 2 (errors redirect to the client): response type, PKCE, resource, scope. */
+/**
+ * Step 2 (errors redirect to the client): response type, PKCE, resource, scope. `scoped` is the service whose
+ * own authorization server received the request (docs/auth.md): it is the default `resource`, and the only one.
+ */
 export function checkAuthorizationRequest(
   client: ClientRecord,
   target: ClientRedirect,
   query: Query,
   topology: GatewayTopology,
+  scoped?: ResolvedService,
 ): { request: AuthorizationRequest; service: ResolvedService } {
   const fail = (code: ConstructorParameters<typeof OAuthError>[0], description: string): never => {
     throw new AuthorizeRedirectError(target, new OAuthError(code, description));
@@ -119,7 +127,7 @@ export function checkAuthorizationRequest(
   if (!CODE_CHALLENGE.test(challenge as string))
     fail('invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~]');
 
-  const service = resolveResource(single(query, 'resource'), topology, fail);
+  const service = resolveResource(single(query, 'resource'), topology, fail, scoped);
   const scope = resolveScope(single(query, 'scope'), client, fail);
   return {
     request: {
@@ -130,22 +138,26 @@ export function checkAuthorizationRequest(
       resource: service.mcpUrl,
       scope,
       forceConsent: (single(query, 'prompt') ?? '').split(' ').includes('consent'),
+      issuer: target.issuer,
     },
     service,
   };
 }
 
 /**
- * RFC 8707 §2: `resource` names the service the token is for. Without it, the request is unambiguous
- * only when exactly one service is enabled; otherwise `invalid_target` tells the client to send it
- * (the MCP spec requires clients to send it; docs/auth.md).
+ * RFC 8707 §2: `resource` names the service the token is for. At a service's own authorization server
+ * (`scoped`) it defaults to that service and may name no other. At the gateway issuer a request without it is
+ * unambiguous only when exactly one service is enabled; otherwise `invalid_target` tells the client to send it
+ * or to follow the service's protected-resource metadata (docs/auth.md).
  */
 function resolveResource(
   resource: string | undefined,
   topology: GatewayTopology,
   fail: (code: 'invalid_target', d: string) => never,
+  scoped?: ResolvedService,
 ): ResolvedService {
   if (resource === undefined) {
+    if (scoped) return scoped;
     if (topology.enabled.length === 1) return topology.enabled[0] as ResolvedService;
     return fail(
       'invalid_target',
@@ -158,26 +170,37 @@ function resolveResource(
       'invalid_target',
       `resource ${JSON.stringify(resource.slice(0, 200))} is not an MCP service of this gateway`,
     );
+  if (scoped && service !== scoped)
+    return fail('invalid_target', `this authorization server issues tokens for ${scoped.mcpUrl} only`);
   return service;
 }
 
-/** RFC 6749 §3.3: requested scopes must be supported and within what the client registered. */
+/**
+ * RFC 6749 §3.3: the server may grant less than asked and says what it granted. Unknown scopes and resource
+ * scopes the client did not register are dropped, not refused (clients send `openid profile email`,
+ * `claudeai`, `read write`); `offline_access` is granted to a client that registered the `refresh_token`
+ * grant (RFC 7591 §2), since the Inspector registers the resource's scopes and then asks for the server's.
+ * The base scope is always granted, so a request for only `offline_access` still yields a usable token.
+ */
 function resolveScope(
   requested: string | undefined,
   client: ClientRecord,
   fail: (code: 'invalid_scope', d: string) => never,
 ): string {
   const registered = client.metadata.scope?.split(' ').filter(Boolean);
-  if (requested === undefined || requested.trim() === '') return registered?.join(' ') || DEFAULT_SCOPE;
+  if (requested === undefined || requested.trim() === '') return withBaseScope(registered ?? []);
   let scopes: string[] = [];
   try {
     scopes = parseScope(requested);
   } catch (error) {
     fail('invalid_scope', (error as Error).message);
   }
-  const beyond = registered ? scopes.filter((scope) => !registered.includes(scope)) : [];
-  if (beyond.length > 0) fail('invalid_scope', `scope ${beyond.join(' ')} was not registered by this client`);
-  return scopes.join(' ');
+  const refreshable = client.metadata.grant_types.includes('refresh_token');
+  const allowed = (scope: string): boolean =>
+    scope === 'offline_access'
+      ? refreshable || (registered?.includes(scope) ?? true)
+      : (registered?.includes(scope) ?? true);
+  return withBaseScope(scopes.filter(allowed));
 }
 
 function single(query: Query, name: string): string | undefined {

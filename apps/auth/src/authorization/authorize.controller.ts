@@ -1,14 +1,14 @@
-import { Controller, Get, Inject, Logger, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Param, Req, Res, UseFilters } from '@nestjs/common';
 import type { GatewayTopology } from '@gateway/catalog';
 import { OAuthError } from '@gateway/oauth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientDirectory } from '../clients/client-directory';
 import { ClientDocumentUnavailable } from '../clients/client-metadata-documents';
-import { PageError } from '../pages/page-exception.filter';
 import { bindBrowser } from './login/browser-binding';
 import { LoginProvider } from './login/login-provider';
 import { LoginStateStore, randomToken } from './login/login-state.store';
-import { PageExceptionFilter } from '../pages/page-exception.filter';
+import { PageError, PageExceptionFilter } from '../pages/page-exception.filter';
+import { SERVICE_ISSUER_SEGMENT, serviceIssuer, serviceOfIssuerName } from '../metadata/service-issuer';
 import { TOPOLOGY } from '../config/topology.provider';
 import { AuthorizationFlow } from './authorization-flow.service';
 import {
@@ -34,15 +34,27 @@ export class AuthorizeController {
     @Inject(TOPOLOGY) private readonly topology: GatewayTopology,
   ) {}
 
-  @Get('authorize')
-  public async authorize(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<FastifyReply> {
+  /**
+   * `/authorize` at the gateway issuer, and `/as/<service>/authorize` at a service's own authorization server
+   * (RFC 8414 §3.1 path-form issuer), where `resource` defaults to that service (docs/auth.md).
+   */
+  @Get(['authorize', `${SERVICE_ISSUER_SEGMENT.slice(1)}/:service/authorize`])
+  public async authorize(
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Param('service') name?: string,
+  ): Promise<FastifyReply> {
+    const scoped = name === undefined ? undefined : serviceOfIssuerName(this.topology, name);
+    if (name !== undefined && !scoped)
+      throw new PageError(404, 'Unknown server', `This gateway has no MCP server named "${name.slice(0, 60)}".`);
+    const issuer = scoped ? serviceIssuer(this.topology, scoped) : this.topology.issuer;
     const query = (request.query ?? {}) as Query;
     const clientId = typeof query['client_id'] === 'string' ? query['client_id'] : '';
     // RFC 6749 §4.1.2.1: a bad client_id or redirect_uri is shown to the user (a PageError), never redirected.
-    const { client, target } = checkClientRedirect(await this.findClient(clientId), clientId, query);
+    const { client, target } = checkClientRedirect(await this.findClient(clientId), clientId, query, issuer);
     let authorization: AuthorizationRequest;
     try {
-      authorization = checkAuthorizationRequest(client, target, query, this.topology).request;
+      authorization = checkAuthorizationRequest(client, target, query, this.topology, scoped).request;
     } catch (error) {
       if (error instanceof AuthorizeRedirectError) return this.flow.redirectError(reply, error.target, error.error);
       throw error;

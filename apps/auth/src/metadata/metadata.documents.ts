@@ -8,20 +8,32 @@ import {
 } from '@gateway/oauth';
 import { ASSERTION_ALGORITHMS } from '../clients/client-assertion';
 import { ENDPOINT_PATHS } from './endpoints';
+import { serviceIssuer } from './service-issuer';
 
 const AUTH_METHODS = [...TOKEN_ENDPOINT_AUTH_METHODS, 'private_key_jwt'];
 
-/** RFC 8414 §2 authorization-server metadata: only what this server really serves. */
+/** What the deployment turned on (AuthEnv). */
+export interface MetadataFeatures {
+  readonly clientIdMetadataDocuments: boolean;
+}
+
+/**
+ * RFC 8414 §2 authorization-server metadata: only what this server really serves. A per-service issuer
+ * (`serviceIssuer`) has its own authorization and token endpoints under its path, which default `resource`
+ * to its service; registration, revocation, introspection and keys are shared with the gateway issuer
+ * (`shared`), since RFC 8414 §2 puts no endpoint under the issuer's path.
+ */
 export function authorizationServerMetadata(
   issuer: string,
-  features: { readonly clientIdMetadataDocuments: boolean } = { clientIdMetadataDocuments: true },
+  shared: string = issuer,
+  features: MetadataFeatures = { clientIdMetadataDocuments: true },
 ): Record<string, unknown> {
-  const at = (path: string): string => `${issuer}${path}`;
+  const at = (path: string): string => `${shared}${path}`;
   return {
     // RFC 8414 §3.3: byte-identical to the issuer the client derived the well-known URL from.
     issuer,
-    authorization_endpoint: at(ENDPOINT_PATHS.authorization),
-    token_endpoint: at(ENDPOINT_PATHS.token),
+    authorization_endpoint: `${issuer}${ENDPOINT_PATHS.authorization}`,
+    token_endpoint: `${issuer}${ENDPOINT_PATHS.token}`,
     registration_endpoint: at(ENDPOINT_PATHS.registration),
     revocation_endpoint: at(ENDPOINT_PATHS.revocation),
     introspection_endpoint: at(ENDPOINT_PATHS.introspection),
@@ -46,12 +58,18 @@ export function authorizationServerMetadata(
   };
 }
 
-/** RFC 9728 §2 protected-resource metadata of one MCP service. */
-export function protectedResourceMetadata(service: ResolvedService, issuer: string): Record<string, unknown> {
+/**
+ * RFC 9728 §2 protected-resource metadata of one MCP service. `authorization_servers` names the service's own
+ * authorization server (RFC 8414 §3.1 path-form issuer), whose requests default `resource` to this service.
+ */
+export function protectedResourceMetadata(
+  service: ResolvedService,
+  topology: GatewayTopology,
+): Record<string, unknown> {
   return {
     // RFC 9728 §3.3: the exact URL the client connected to.
     resource: service.mcpUrl,
-    authorization_servers: [issuer],
+    authorization_servers: [serviceIssuer(topology, service)],
     // MCP authorization "Refresh Tokens": the resource SHOULD NOT list offline_access.
     scopes_supported: [...RESOURCE_SCOPES],
     bearer_methods_supported: ['header'],

@@ -31,7 +31,7 @@ ${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}
 <form method="post" action="/login/dev">
 <input type="hidden" name="state" value="${state}">
 <label for="username">Username</label>
-<input id="username" name="username" autocomplete="username" required maxlength="64" pattern="[A-Za-z0-9._@-]+" autofocus>
+<input id="username" name="username" autocomplete="username" required maxlength="64" pattern="[A-Za-z0-9._@\\-]+" autofocus>
 <div class="actions"><button class="primary" type="submit">Sign in</button></div>
 </form>`,
   );

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type GatewayTopology, type ResolvedService, serviceForResource } from '@gateway/catalog';
-import { OAuthError, parseScope, verifyS256 } from '@gateway/oauth';
+import { OAuthError, parseScope, verifyS256, withBaseScope } from '@gateway/oauth';
 import { AuditLog, type AuditReasonCode } from '../audit/audit-log';
 import { AccessPolicy } from '../policy/access-policy';
 import { AuthorizationCodes } from '../store/authorization-codes';
@@ -256,7 +256,10 @@ export class TokenService {
   }
 }
 
-/** RFC 6749 §6: a refresh may ask for less than was granted, never more. */
+/**
+ * RFC 6749 §6: a refresh may ask for less than was granted, never more. Unknown scopes are dropped (RFC 6749
+ * §3.3) and the base scope stays, so the narrowed token is still usable.
+ */
 function narrowScope(requested: string | undefined, granted: string): string {
   if (requested === undefined) return granted;
   const grantedSet = new Set(granted.split(' ').filter(Boolean));
@@ -264,5 +267,5 @@ function narrowScope(requested: string | undefined, granted: string): string {
   const extra = wanted.filter((scope) => !grantedSet.has(scope));
   if (extra.length > 0)
     throw new OAuthError('invalid_scope', `scope can only shrink on refresh; not granted: ${extra.join(' ')}`);
-  return wanted.join(' ');
+  return withBaseScope(wanted);
 }

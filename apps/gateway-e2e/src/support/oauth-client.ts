@@ -75,7 +75,10 @@ export async function completeAuthorization(
   authorizationUrl: URL,
   username: string,
   fetchFn: typeof fetch = fetch,
+  /** Where the client's redirect URI starts (never dialled); `forms` collects `login`/`consent` per form filled. */
+  client: { readonly redirectPrefix?: string; readonly forms?: string[] } = {},
 ): Promise<URL> {
+  const redirectPrefix = client.redirectPrefix ?? REDIRECT_URI;
   const jar = new Map<string, string>();
   let url = authorizationUrl.href;
   let init: RequestInit = {};
@@ -95,7 +98,9 @@ export async function completeAuthorization(
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
       const next = new URL(location, url);
-      if (next.href.startsWith(REDIRECT_URI)) return next;
+      if (next.href.startsWith(redirectPrefix)) return next;
+      // Only the gateway is ever dialled (traffic stays on this machine): anything else is a failure.
+      if (next.origin !== authorizationUrl.origin) throw new Error(`redirected off the gateway to ${next.href}`);
       url = next.href;
       init = {};
       continue;
@@ -110,7 +115,9 @@ export async function completeAuthorization(
       const name = input.getAttribute('name');
       if (name) fields.set(name, name === 'username' ? username : (input.getAttribute('value') ?? ''));
     }
-    if (form.querySelector('button[name="decision"]')) fields.set('decision', 'allow');
+    const consent = form.querySelector('button[name="decision"]') !== null;
+    if (consent) fields.set('decision', 'allow');
+    client.forms?.push(consent ? 'consent' : 'login');
     const action = new URL(form.getAttribute('action') ?? url, url);
     url = action.href;
     init = {

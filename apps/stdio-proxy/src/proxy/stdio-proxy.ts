@@ -72,6 +72,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     this.sandbox = await ChildSandbox.start(this.env, this.command.egress, this.logger);
     registerMcpRoute(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
       allowedOrigins: this.env.MCP_ALLOWED_ORIGINS,
+      localhostOrigins: this.env.NODE_ENV !== 'production',
       topology: this.env.topology,
       maxBodyBytes: this.env.MCP_MAX_BODY_BYTES,
       logger: this.logger,

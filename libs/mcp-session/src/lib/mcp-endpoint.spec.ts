@@ -122,6 +122,20 @@ describe('McpEndpoint, stateless', () => {
     );
   });
 
+  it('accepts browser origins on localhost (any port) only when told to, for development', async () => {
+    const inspector = 'http://localhost:6274';
+    expect((await post(server.url, initialize, { origin: inspector })).status).toBe(403);
+    const development = await serve({ localhostOrigins: true });
+    try {
+      for (const origin of [inspector, 'http://127.0.0.1:5173', 'http://[::1]:3000'])
+        expect((await post(development.url, initialize, { origin })).status).toBe(200);
+      for (const origin of ['http://evil.example', 'http://localhost.evil.example', 'null'])
+        expect((await post(development.url, initialize, { origin })).status).toBe(403);
+    } finally {
+      await development.app.close();
+    }
+  });
+
   it('refuses client mistakes with JSON-RPC errors and 4xx', async () => {
     const malformed = await post(server.url, '{"jsonrpc":');
     expect(malformed.status).toBe(400);

@@ -63,6 +63,8 @@ export interface McpEndpointConfig {
   readonly mode: 'stateless' | 'stateful';
   readonly server: McpServerFactory;
   readonly allowedOrigins: readonly string[];
+  /** Development only: also allow browser origins on localhost, any port (the Inspector UI; mcp-route.ts). */
+  readonly localhostOrigins?: boolean;
   /** The deployment's catalog: its public origins are allowed too (mcp-route.ts). */
   readonly topology?: GatewayTopology | undefined;
   readonly maxBodyBytes: number;
@@ -150,6 +152,7 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
     registerMcpRoute(fastify, {
       path: this.config.path,
       allowedOrigins: this.config.allowedOrigins,
+      localhostOrigins: this.config.localhostOrigins ?? false,
       topology: this.config.topology,
       maxBodyBytes: this.config.maxBodyBytes,
       logger: this.logger,

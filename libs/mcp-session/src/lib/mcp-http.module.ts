@@ -45,6 +45,7 @@ export class McpHttpModule {
                 mode: options.mode,
                 server: (context) => options.server(context, ...injected),
                 allowedOrigins: env.MCP_ALLOWED_ORIGINS,
+                localhostOrigins: env.NODE_ENV !== 'production',
                 topology: env.topology,
                 maxBodyBytes: env.MCP_MAX_BODY_BYTES,
                 idleSeconds: 'MCP_SESSION_IDLE_TIMEOUT' in env ? env.MCP_SESSION_IDLE_TIMEOUT : undefined,

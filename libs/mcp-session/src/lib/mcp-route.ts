@@ -30,6 +30,12 @@ export interface McpRouteOptions {
   /** Default `/mcp`; `/mcp/` is served too. */
   readonly path?: string | undefined;
   readonly allowedOrigins: readonly string[];
+  /**
+   * Development only (`NODE_ENV` other than production): also allow `http(s)://localhost`, `127.0.0.1` and
+   * `[::1]` on any port, so a browser client on the developer's machine (the Inspector UI) can call the
+   * gateway. A DNS-rebinding page has a foreign origin, which is still refused (docs/mcp-services.md).
+   */
+  readonly localhostOrigins?: boolean;
   /** The deployment's catalog (from the validated env): its public origins are always allowed; absent = none. */
   readonly topology?: GatewayTopology | undefined;
   readonly maxBodyBytes: number;
@@ -54,7 +60,12 @@ export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOpti
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const origin = request.headers.origin;
     // basic/transports "Security Warning": servers MUST validate Origin; an invalid one gets 403.
-    if (origin !== undefined && !anyOrigin && !allowedOrigins.has(origin))
+    if (
+      origin !== undefined &&
+      !anyOrigin &&
+      !allowedOrigins.has(origin) &&
+      !(options.localhostOrigins === true && isLoopbackOrigin(origin))
+    )
       return refuse(reply, 403, `Origin ${origin} is not allowed`);
     const version = headerOf(request, 'mcp-protocol-version');
     let body: unknown;
@@ -192,6 +203,20 @@ function acceptsJsonOnly(request: FastifyRequest): boolean {
 
 function jsonRpcError(code: number, message: string): object {
   return { jsonrpc: '2.0', error: { code, message }, id: null };
+}
+
+/** `http(s)://localhost|127.0.0.1|[::1][:port]`, exactly an origin (no path, no credentials). */
+export function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) &&
+      url.origin === origin
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** The public origins of this deployment (issuer and every service), from the catalog. */

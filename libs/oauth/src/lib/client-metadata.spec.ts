@@ -50,7 +50,7 @@ describe('validateClientMetadata', () => {
     ['an unsupported grant type', { ...base, grant_types: ['client_credentials'] }],
     ['grant types without authorization_code', { ...base, grant_types: ['refresh_token'] }],
     ['an unsupported response type', { ...base, response_types: ['token'] }],
-    ['an unknown scope', { ...base, scope: 'admin' }],
+    ['a malformed scope', { ...base, scope: 'mcp "x' }],
     ['a scope that is not a string', { ...base, scope: ['mcp'] }],
     ['a javascript: client_uri', { ...base, client_uri: 'javascript:alert(1)' }],
     ['a number as client_name', { ...base, client_name: 7 }],
@@ -63,5 +63,15 @@ describe('validateClientMetadata', () => {
     expect(() => validateClientMetadata({ redirect_uris: ['https://ok.example/cb', 'javascript:alert(1)'] })).toThrow(
       expect.objectContaining({ code: 'invalid_redirect_uri' }),
     );
+  });
+
+  it.each([
+    ['openid profile email', 'mcp'],
+    ['claudeai', 'mcp'],
+    ['read write offline_access', 'mcp offline_access'],
+    ['', 'mcp'],
+    ['offline_access', 'mcp offline_access'],
+  ])('registers %j as %j (unknown scopes dropped, base scope kept; RFC 7591 §3.2.1)', (scope, registered) => {
+    expect(validateClientMetadata({ ...base, scope }).scope).toBe(registered);
   });
 });

@@ -1,6 +1,6 @@
 import { OAuthError } from './oauth-error';
 import { checkRedirectUri } from './redirect-uri';
-import { parseScope, SUPPORTED_SCOPES } from './scope';
+import { parseScope, SUPPORTED_SCOPES, withBaseScope } from './scope';
 
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['none', 'client_secret_post', 'client_secret_basic'] as const;
 export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
@@ -61,15 +61,16 @@ export function validateClientMetadata(body: unknown): ValidClientMetadata {
   const scopeValue = input['scope'];
   if (scopeValue !== undefined && typeof scopeValue !== 'string')
     throw invalid('scope must be a space-separated string');
+  // RFC 7591 §3.2.1: the server may register other values than asked; unknown scopes are dropped and the
+  // base scope is always registered, so `openid profile email` or no scope at all still yields a usable client.
   const scopes = scopeValue === undefined ? [...SUPPORTED_SCOPES] : parseScope(scopeValue, 'invalid_client_metadata');
-  if (scopes.length === 0) throw invalid('scope must name at least one scope');
 
   const metadata: ValidClientMetadata = {
     redirect_uris: [...new Set(redirectUris as string[])],
     token_endpoint_auth_method: authMethod,
     grant_types: grantTypes,
     response_types: responseTypes,
-    scope: scopes.join(' '),
+    scope: withBaseScope(scopes),
   };
   for (const field of TEXT_FIELDS) {
     const value = text(input, field);

@@ -1,4 +1,4 @@
-import { parseScope, RESOURCE_SCOPES, SUPPORTED_SCOPES } from './scope';
+import { BASE_SCOPE, parseScope, RESOURCE_SCOPES, SUPPORTED_SCOPES, withBaseScope } from './scope';
 
 describe('parseScope', () => {
   it('splits on spaces, drops duplicates and empty tokens', () => {
@@ -6,17 +6,25 @@ describe('parseScope', () => {
     expect(parseScope('')).toEqual([]);
   });
 
-  it('refuses unknown scopes and bad characters with the requested code', () => {
-    expect(() => parseScope('openid mcp')).toThrow(
-      expect.objectContaining({ code: 'invalid_scope', message: expect.stringContaining('"openid"') }),
-    );
+  it.each([['openid profile email'], ['claudeai'], ['read write']])('drops the unknown scopes of %j', (value) => {
+    expect(parseScope(`${value} offline_access`)).toEqual(['offline_access']);
+  });
+
+  it('refuses bad characters with the requested code', () => {
     expect(() => parseScope('mc"p', 'invalid_client_metadata')).toThrow(
       expect.objectContaining({ code: 'invalid_client_metadata' }),
     );
+    expect(() => parseScope('mcp \\x')).toThrow(expect.objectContaining({ code: 'invalid_scope' }));
   });
 
   it('keeps offline_access out of the resource scopes', () => {
     expect(SUPPORTED_SCOPES).toContain('offline_access');
     expect(RESOURCE_SCOPES).not.toContain('offline_access');
+  });
+
+  it('puts the base scope first, once', () => {
+    expect(withBaseScope(['offline_access'])).toBe(`${BASE_SCOPE} offline_access`);
+    expect(withBaseScope(['offline_access', 'mcp'])).toBe('mcp offline_access');
+    expect(withBaseScope([])).toBe('mcp');
   });
 });

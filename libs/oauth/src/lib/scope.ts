@@ -2,13 +2,16 @@ import { OAuthError } from './oauth-error';
 
 /**
  * The scopes this gateway knows, in one place for /authorize, /token, registration and metadata.
- * - `mcp`: use the MCP services the user may reach (the only resource scope).
+ * - `mcp`: use the MCP services the user may reach (the only resource scope, and the base scope of
+ *   every grant).
  * - `offline_access`: ask for a refresh token. The AS metadata lists it so that clients know they may
  *   request it; protected-resource metadata does not (MCP authorization "Refresh Tokens": RS SHOULD NOT).
  */
 export const SUPPORTED_SCOPES = ['mcp', 'offline_access'] as const;
 /** RFC 9728 `scopes_supported` of every MCP service. */
 export const RESOURCE_SCOPES = ['mcp'] as const;
+/** Every grant carries it, whatever was asked (MCP authorization, scope selection; docs/auth.md). */
+export const BASE_SCOPE = 'mcp';
 
 export type Scope = (typeof SUPPORTED_SCOPES)[number];
 
@@ -16,8 +19,10 @@ export type Scope = (typeof SUPPORTED_SCOPES)[number];
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
 /**
- * Parses a space-delimited `scope` (RFC 6749 §3.3) into distinct tokens, in order. Throws `invalid_scope`
- * (or the given code) on bad syntax or on a scope this server does not support.
+ * Parses a space-delimited `scope` (RFC 6749 §3.3) into the distinct scopes this server knows, in order.
+ * Unknown scopes (`openid profile email`, `claudeai`, `read write`) are dropped, not refused: RFC 6749 §3.3
+ * lets the server ignore part of the request and say what it granted, RFC 7591 §3.2.1 lets it register
+ * other values than asked. Only a malformed value (bad characters) throws `invalid_scope` (or the given code).
  */
 export function parseScope(
   value: string,
@@ -27,12 +32,11 @@ export function parseScope(
   const bad = tokens.find((token) => !SCOPE_TOKEN.test(token));
   if (bad !== undefined)
     throw new OAuthError(code, `scope contains an invalid character: ${JSON.stringify(bad.slice(0, 50))}`);
-  const unknown = tokens.filter((token) => !(SUPPORTED_SCOPES as readonly string[]).includes(token));
-  if (unknown.length > 0) {
-    throw new OAuthError(
-      code,
-      `unsupported scope ${unknown.map((s) => JSON.stringify(s.slice(0, 50))).join(', ')}; supported: ${SUPPORTED_SCOPES.join(' ')}`,
-    );
-  }
-  return [...new Set(tokens as Scope[])];
+  const known = tokens.filter((token): token is Scope => (SUPPORTED_SCOPES as readonly string[]).includes(token));
+  return [...new Set(known)];
+}
+
+/** The base scope first, then the others in order, each once. */
+export function withBaseScope(scopes: readonly string[]): string {
+  return [...new Set([BASE_SCOPE, ...scopes])].join(' ');
 }

@@ -100,7 +100,11 @@ describe('Redis ACL users per container, against a real redis-server', () => {
     expect(await store.get('mcp:echo-stateful:session:s1')).toBe('{"user":"alice"}');
     await store.setAdd('mcp:echo-stateful:user-sessions:alice', ['s1'], 60);
     expect(await store.setMembers('mcp:echo-stateful:user-sessions:alice')).toEqual(['s1']);
-    await expect(store.get('signing-keys')).rejects.toThrow(/NOPERM/);
+    // The store reports every Redis failure as StorageUnavailableError (a 503 to clients); the cause is Redis' NOPERM.
+    await expect(store.get('signing-keys')).rejects.toMatchObject({
+      name: 'StorageUnavailableError',
+      cause: expect.objectContaining({ message: expect.stringMatching(/NOPERM/) }),
+    });
   });
 
   it('fetchs counts its rate limit through the real store', async () => {

@@ -82,12 +82,15 @@ export const MIDDLEWARE = {
 
 /**
  * Discovery stays public: RFC 9728 §3 (protected-resource metadata, path-inserted and root) and RFC 8414 §3
- * (authorization-server metadata; openid-configuration for OIDC-only clients). Auth serves all of it, for every host.
+ * (authorization-server metadata, root and path-inserted; openid-configuration for OIDC-only clients). Auth serves
+ * all of it, for every host.
  */
 const DISCOVERY = [
   'Path(`/.well-known/oauth-protected-resource`)',
   'PathPrefix(`/.well-known/oauth-protected-resource/`)',
   'Path(`/.well-known/oauth-authorization-server`)',
+  // RFC 8414 §3.1: each service's own authorization server, `<issuer>/as/<name>`, path-inserted (docs/auth.md).
+  'PathPrefix(`/.well-known/oauth-authorization-server/`)',
   'Path(`/.well-known/openid-configuration`)',
 ].join(' || ');
 
