@@ -102,15 +102,46 @@ describe('authorization endpoint with the dev login', () => {
     });
   });
 
-  describe('other errors redirect to the client with error, state and iss (RFC 9207)', () => {
+  describe('errors before the person acted: a page unless this browser approved the client (RFC 9700 §4.11.2)', () => {
+    /** A browser in which the person already approved the client at PRESENTED and WEB_REDIRECT. */
+    let approved: Browser;
+
+    beforeAll(async () => {
+      approved = new Browser();
+      // Two people, because consent is remembered per person and client (the second would not see the page).
+      for (const [redirect_uri, user] of [
+        [PRESENTED, 'olga'],
+        [WEB_REDIRECT, 'otto'],
+      ] as const) {
+        const answer = await consent(approved, request({ redirect_uri }), user, 'allow');
+        expect(query(answer.location)['code']).toBeDefined();
+      }
+    });
+
+    /** Shown as a page to a browser that never approved the client; redirected with error, state, iss otherwise. */
     const expectRedirectError = async (url: string, error: string): Promise<Record<string, string>> => {
-      const res = await new Browser().get(url);
+      const page = await new Browser().get(url);
+      expect(page.status).toBe(400);
+      expect(page.location).toBeUndefined();
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.text).toContain(error);
+      const res = await approved.get(url);
       expect(res.status).toBe(302);
       const params = query(res.location);
       expect(res.location?.startsWith('http://127.0.0.1:45123/callback?')).toBe(true);
       expect(params).toMatchObject({ error, state: 'st-123', iss: t.issuer });
       return params;
     };
+
+    it('does not bounce a stranger to a freshly registered redirect URI (open redirector, docs/security.md S18)', async () => {
+      const phish = 'https://phish.example/landing';
+      const attacker = await registerClient(t.issuer, { redirect_uris: [phish] });
+      for (const overrides of [{ response_type: 'bad' }, { code_challenge: undefined }, { scope: 'mcp admin' }]) {
+        const res = await approved.get(request({ client_id: attacker, redirect_uri: phish, ...overrides }));
+        expect(res.status).toBe(400);
+        expect(res.location).toBeUndefined();
+      }
+    });
 
     it('requires PKCE (OAuth 2.1 §4.1.1)', async () => {
       await expectRedirectError(
@@ -151,7 +182,7 @@ describe('authorization endpoint with the dev login', () => {
     });
 
     it("keeps the redirect URI's own query and encodes state", async () => {
-      const res = await new Browser().get(
+      const res = await approved.get(
         request({ redirect_uri: WEB_REDIRECT, state: 'a b&c=d', code_challenge_method: 'plain' }),
       );
       const url = new URL(res.location as string);

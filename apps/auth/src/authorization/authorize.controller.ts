@@ -3,7 +3,7 @@ import type { GatewayTopology } from '@gateway/catalog';
 import { OAuthError } from '@gateway/oauth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientStore } from '../store/client.store';
-import { bindBrowser } from './login/browser-binding';
+import { bindBrowser, browserOf } from './login/browser-binding';
 import { LoginProvider } from './login/login-provider';
 import { LoginStateStore, randomToken } from './login/login-state.store';
 import { PageExceptionFilter } from '../pages/page-exception.filter';
@@ -42,7 +42,8 @@ export class AuthorizeController {
     try {
       authorization = checkAuthorizationRequest(client, target, query, this.topology).request;
     } catch (error) {
-      if (error instanceof AuthorizeRedirectError) return this.flow.redirectError(reply, error.target, error.error);
+      if (error instanceof AuthorizeRedirectError)
+        return this.flow.preLoginError(reply, browserOf(request), clientId, error.target, error.error);
       throw error;
     }
     const browser = bindBrowser(request, reply, this.topology.issuer.startsWith('https:'));
@@ -52,8 +53,10 @@ export class AuthorizeController {
       begun = await this.provider.begin(state);
     } catch (error) {
       this.logger.error({ err: error }, 'the upstream login could not start');
-      return this.flow.redirectError(
+      return this.flow.preLoginError(
         reply,
+        browserOf(request),
+        clientId,
         target,
         new OAuthError('temporarily_unavailable', 'the sign-in provider is unavailable, try again later'),
       );

@@ -79,7 +79,7 @@ export class ConsentController {
     const taken: PendingConsent | null = await this.logins.takeConsent(id);
     if (!taken) return expired(reply);
     return decision === 'allow'
-      ? await this.flow.allow(reply, taken.request, taken.user)
+      ? await this.flow.allow(reply, taken.request, taken.browser, taken.user)
       : this.flow.deny(reply, taken.request);
   }
 }

@@ -20,6 +20,12 @@ export function bindBrowser(request: FastifyRequest, reply: FastifyReply, secure
   return hashSecret(value);
 }
 
+/** Hash of this browser's binding cookie, without setting one (undefined for a browser never seen). */
+export function browserOf(request: FastifyRequest): string | undefined {
+  const value = request.cookies[COOKIE];
+  return value && value.length >= 32 ? hashSecret(value) : undefined;
+}
+
 export function isSameBrowser(request: FastifyRequest, browserHash: string): boolean {
   const value = request.cookies[COOKIE];
   return Boolean(value) && matchesHash(value as string, browserHash);
