@@ -58,7 +58,7 @@ describe('authorization endpoint with the dev login', () => {
   }
 
   beforeAll(async () => {
-    t = await startAuth('authorize', { MCP_FILESYSTEM_ALLOWED_USERS: 'alice' });
+    t = await startAuth('authorize', { MCP_FILESYSTEM_ALLOWED_USERS: 'dev:alice' });
     memory = `${t.issuer}/memory/mcp`;
     echo = `${t.issuer}/echo-stateless/mcp`;
     clientId = await registerClient(t.issuer, {
@@ -403,6 +403,20 @@ describe('authorization endpoint with the dev login', () => {
       expect(result.output).toContain(
         'LOGIN_PROVIDER=dev: the dev login (no password) refuses to run with NODE_ENV=production',
       );
+    });
+
+    // docs/security.md S19: logins and usernames can be chosen or recycled; the old form is refused, with the new one.
+    it('refuses to start with an allow-list that names people by login', async () => {
+      const result = await runUntilExit('auth', {
+        REDIS_URL: process.env['REDIS_URL'] ?? '',
+        PORT: '0',
+        ALLOWED_GITHUB_USERS: 'octocat',
+        MCP_MEMORY_ALLOWED_USERS: 'alice',
+      });
+      expect(result.code).toBe(1);
+      expect(result.output).toContain('ALLOWED_GITHUB_USERS: "octocat" is a GitHub login');
+      expect(result.output).toContain('MCP_MEMORY_ALLOWED_USERS: "alice" is not a stable identifier');
+      expect(result.output).toContain('github:<numeric id>');
     });
 
     it('warns about the dev login at start', () => {
