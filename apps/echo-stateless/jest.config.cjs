@@ -1,1 +1,1 @@
-module.exports = require('../../jest.preset.cjs').jestProject(__dirname, { passWithNoTests: true });
+module.exports = require('../../jest.preset.cjs').jestProject(__dirname);

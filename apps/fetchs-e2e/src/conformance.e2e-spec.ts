@@ -75,7 +75,7 @@ describe('fetchs: MCP conformance suite (server mode)', () => {
     // never HTTP, session or connection trouble.
     for (const failure of failures) {
       expect(failure).toMatch(
-        /Method not found|No \w+ content found|did not request|No progress notifications|Expected multiple content items/,
+        /Method not found|(Tool|Prompt|Resource) \S+ not found|No \w+ content found|did not request|No progress notifications|Expected multiple content items/,
       );
       expect(failure).not.toMatch(/HTTP \d{3}|session|ECONN|fetch failed|socket|timed? ?out/i);
     }

@@ -6,10 +6,10 @@ import { enableOnly, type RunningGateway, startGateway } from './support/gateway
 import { connectWithOAuth } from './support/oauth-client';
 
 /**
- * dns-rebinding-protection sends its requests with undici's `request`, which the bearer preload cannot reach
+ * dns-rebinding-protection and (2026-07-28) http-header-validation send their requests with undici's `request`, which the bearer preload cannot reach
  * (external-test-tools.md §2.4), so behind the gateway it meets a 401 and cannot pass.
  */
-const NEEDS_NO_TOKEN = ['dns-rebinding-protection'];
+const NEEDS_NO_TOKEN = ['dns-rebinding-protection', 'http-header-validation'];
 /** The fixture stands behind a catalog entry, since /verify only admits tokens for catalog resources. */
 const SLOT = 'echo-stateless';
 
@@ -56,6 +56,27 @@ describe('conformance server: the fixture directly and behind the gateway', () =
     expect(direct.failedScenarios).toEqual([]);
     const expected = passedScenarios(direct).filter((scenario) => !NEEDS_NO_TOKEN.includes(scenario));
     expect(expected.length).toBeGreaterThanOrEqual(25);
+    expect(passedScenarios(behind).filter((scenario) => !NEEDS_NO_TOKEN.includes(scenario))).toEqual(expected);
+  }, 600_000);
+
+  it('passes the same 2026-07-28 requirements through the edge (token injected) as served directly', async () => {
+    const modern = ['--requirements', '2026-07-28'];
+    const direct = await runConformance(`http://localhost:${fixture.port}/mcp`, [], { args: modern });
+    const mcpUrl = gateway.mcpUrls.get(SLOT) ?? '';
+    const { client, provider } = await connectWithOAuth(mcpUrl, 'alice', []);
+    await client.close();
+    const behind = await runConformance(mcpUrl, [], {
+      args: modern,
+      nodeArgs: ['--import', join(__dirname, 'support/inject-bearer.mjs')],
+      env: { MCP_BEARER: provider.tokens()?.access_token ?? '', MCP_BEARER_PREFIX: gateway.url },
+    });
+    process.stdout.write(
+      `[gateway-e2e] 2026-07-28, fixture directly:\n${direct.summary}\n[gateway-e2e] 2026-07-28, fixture behind the dev edge + ForwardAuth:\n${behind.summary}\n`,
+    );
+    const expected = passedScenarios(direct).filter((scenario) => !NEEDS_NO_TOKEN.includes(scenario));
+    expect(expected).toEqual(
+      expect.arrayContaining(['caching', 'sep-2164-resource-not-found', 'tools-call-with-progress']),
+    );
     expect(passedScenarios(behind).filter((scenario) => !NEEDS_NO_TOKEN.includes(scenario))).toEqual(expected);
   }, 600_000);
 });

@@ -1,5 +1,9 @@
 // The whole gateway, started the way `npm start` starts it, driven by real clients: the official MCP SDK
 // client with an OAuthClientProvider, the MCP Inspector CLI, and Caddy's forward_auth in front of /verify.
+import {
+  Client as ClientV2,
+  StreamableHTTPClientTransport as StreamableHTTPClientTransportV2,
+} from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -291,5 +295,62 @@ ${caddyUrl} {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe.each(SERVICE_NAMES)('%s through the dev edge in both MCP eras (SDK v2 client)', (service) => {
+  // basic/transports (2026-07-28): a pinned client speaks only that revision; `auto` probes with server/discover
+  // and must land on it too; `legacy` is the 2025 handshake of the same client.
+  it.each([
+    ['pinned to 2026-07-28', { pin: '2026-07-28' }, '2026-07-28'],
+    ['auto', 'auto', '2026-07-28'],
+    ['legacy (2025)', 'legacy', '2025-11-25'],
+  ] as const)('lists and calls tools, %s', async (_label, mode, version) => {
+    const token = tokens.get(service);
+    expect(token).toBeTruthy();
+    const client = new ClientV2({ name: 'gateway-e2e-v2', version: '1.0.0' }, { versionNegotiation: { mode } });
+    await client.connect(
+      new StreamableHTTPClientTransportV2(new URL(gateway.mcpUrls.get(service) ?? ''), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    try {
+      expect(client.getNegotiatedProtocolVersion()).toBe(version);
+      const tools = (await client.listTools()).tools.map((tool) => tool.name);
+      // server-memory keeps its graph: the entity the first test created is read back, not created again.
+      const call =
+        service === 'memory' ? { name: 'read_graph', arguments: {}, text: /gateway/ } : callFor(service, tools);
+      expect(tools).toContain(call.name);
+      const result = await client.callTool({ name: call.name, arguments: call.arguments });
+      expect(result.isError ?? false).toBe(false);
+      expect(textOf(result)).toMatch(call.text);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('the edge and MCP 2026-07-28 headers', () => {
+  it('lets a browser page send Mcp-Method, Mcp-Name and traceparent, and read Retry-After', async () => {
+    const response = await fetch(gateway.mcpUrls.get('echo-stateless') ?? '', {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://localhost:6274',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers':
+          'authorization,content-type,mcp-protocol-version,mcp-method,mcp-name,traceparent',
+      },
+    });
+    expect(response.status).toBe(200);
+    const allowed = response.headers.get('access-control-allow-headers')?.toLowerCase() ?? '';
+    for (const name of ['mcp-method', 'mcp-name', 'traceparent']) expect(allowed).toContain(name);
+    const refused = await fetch(gateway.mcpUrls.get('echo-stateless') ?? '', {
+      method: 'POST',
+      headers: { origin: 'http://localhost:6274', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(refused.headers.get('access-control-expose-headers')?.toLowerCase()).toEqual(
+      expect.stringContaining('retry-after'),
+    );
   });
 });

@@ -7,6 +7,7 @@ import {
   freePort,
   initializeRequest,
   postMcp,
+  excludedIn2026,
   runConformance,
   type ServiceProcess,
   startService,
@@ -322,7 +323,7 @@ describe('stdio-proxy conformance: the stdio fixture through the proxy vs the fi
         (result) => `${result.scenario}: ${run.failedScenarios.includes(result.scenario) ? 'FAIL' : 'pass'}`,
       );
     expect(verdicts(viaProxy)).toEqual(verdicts(served));
-    expect({ passed: viaProxy.passed, failed: viaProxy.failed }).toEqual({ passed: 40, failed: 0 });
+    expect({ passed: viaProxy.passed, failed: viaProxy.failed }).toEqual({ passed: 73, failed: 0 });
     for (const scenario of ['tools-call-sampling', 'tools-call-elicitation', 'tools-call-with-progress'])
       expect(viaProxy.failedScenarios).not.toContain(scenario);
 
@@ -333,5 +334,22 @@ describe('stdio-proxy conformance: the stdio fixture through the proxy vs the fi
     );
     expect(verdicts(viaSharedChild)).toEqual(verdicts(served));
     expect(childrenOf(sharing.child.pid)).toHaveLength(1);
+  }, 300_000);
+
+  it('passes the 2026-07-28 requirements through the proxy (one child per user) as the fixture served directly', async () => {
+    const modern = { args: ['--requirements', '2026-07-28'] };
+    const viaProxy = await runConformance(`http://localhost:${proxy.port}/mcp`, [], modern);
+    process.stdout.write(
+      `[stdio-proxy-e2e] 2026-07-28 requirements, stdio fixture through the proxy:\n${viaProxy.summary}\n`,
+    );
+    const unexpected = viaProxy.scenarios.flatMap(({ scenario, checks }) =>
+      checks
+        .filter((check) => check.status === 'FAILURE' && !excludedIn2026(scenario, check))
+        .map((check) => `${scenario}/${check.id}: ${check.errorMessage ?? ''}`),
+    );
+    expect(unexpected).toEqual([]);
+    expect(viaProxy.scenarios.map((result) => result.scenario)).toEqual(
+      expect.arrayContaining(['server-stateless', 'http-header-validation', 'tools-call-with-progress']),
+    );
   }, 300_000);
 });

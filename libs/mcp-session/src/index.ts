@@ -40,5 +40,6 @@ export {
   registerMcpRoute,
   serveTransport,
 } from './lib/mcp-route';
-export { type McpRequestContext, requestContextOf } from './lib/request-context';
+export { type HandlerContext, type McpRequestContext, requestContextOf } from './lib/request-context';
 export { type SessionRecord } from './lib/session-store';
+export { serveWeb, type WebHandler } from './lib/web-exchange';

@@ -1,15 +1,10 @@
-import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
-  CreateMessageResultSchema,
-  ElicitResultSchema,
-  type ElicitRequest,
-  type ServerNotification,
-  type ServerRequest,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+  completable,
+  type ElicitRequestFormParams,
+  McpServer,
+  ResourceTemplate,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import { z } from 'zod';
 
 /** A 1×1 red PNG and a 44-byte silent WAV header: the smallest valid media for the image/audio scenarios. */
@@ -32,14 +27,9 @@ const SILENT_WAV = Buffer.concat([
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const text = (value: string): { type: 'text'; text: string } => ({ type: 'text', text: value });
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-
 /** `elicitation/create` related to the running tool call (so it travels on that call's SSE stream). */
-const elicit = (extra: Extra, message: string, requestedSchema: Record<string, unknown>) =>
-  extra.sendRequest(
-    { method: 'elicitation/create', params: { message, requestedSchema } as ElicitRequest['params'] },
-    ElicitResultSchema,
-  );
+const elicit = (ctx: ServerContext, message: string, requestedSchema: Record<string, unknown>) =>
+  ctx.mcpReq.elicitInput({ message, requestedSchema } as ElicitRequestFormParams);
 
 /**
  * The tools, resources and prompts the official conformance suite's server scenarios call
@@ -90,14 +80,14 @@ export function buildFixtureServer(): McpServer {
   server.registerTool(
     'test_tool_with_logging',
     { description: 'Sends three info log messages while it runs.' },
-    async (extra) => {
+    async (ctx) => {
       for (const [index, data] of [
         'Tool execution started',
         'Tool processing data',
         'Tool execution completed',
       ].entries()) {
         if (index > 0) await sleep(50);
-        await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data } });
+        await ctx.mcpReq.notify({ method: 'notifications/message', params: { level: 'info', data } });
       }
       return { content: [text('Tool with logging executed successfully')] };
     },
@@ -108,12 +98,12 @@ export function buildFixtureServer(): McpServer {
   server.registerTool(
     'test_tool_with_progress',
     { description: 'Reports progress 0, 50 and 100 of 100.' },
-    async (extra) => {
-      const progressToken = extra._meta?.progressToken;
+    async (ctx) => {
+      const progressToken = ctx.mcpReq._meta?.progressToken;
       for (const progress of [0, 50, 100]) {
         if (progress > 0) await sleep(50);
         if (progressToken !== undefined) {
-          await extra.sendNotification({
+          await ctx.mcpReq.notify({
             method: 'notifications/progress',
             params: { progressToken, progress, total: 100 },
           });
@@ -126,16 +116,13 @@ export function buildFixtureServer(): McpServer {
     'test_sampling',
     {
       description: 'Asks the client to sample an LLM.',
-      inputSchema: { prompt: z.string().describe('The prompt to send to the LLM') },
+      inputSchema: z.object({ prompt: z.string().describe('The prompt to send to the LLM') }),
     },
-    async ({ prompt }, extra) => {
-      const result = await extra.sendRequest(
-        {
-          method: 'sampling/createMessage',
-          params: { messages: [{ role: 'user', content: text(prompt) }], maxTokens: 100 },
-        },
-        CreateMessageResultSchema,
-      );
+    async ({ prompt }, ctx) => {
+      const result = await ctx.mcpReq.requestSampling({
+        messages: [{ role: 'user', content: text(prompt) }],
+        maxTokens: 100,
+      });
       const reply = 'text' in result.content ? result.content.text : JSON.stringify(result.content);
       return { content: [text(`LLM response: ${reply}`)] };
     },
@@ -144,10 +131,10 @@ export function buildFixtureServer(): McpServer {
     'test_elicitation',
     {
       description: 'Asks the user for a name and an email.',
-      inputSchema: { message: z.string().describe('The message to show the user') },
+      inputSchema: z.object({ message: z.string().describe('The message to show the user') }),
     },
-    async ({ message }, extra) => {
-      const result = await elicit(extra, message, {
+    async ({ message }, ctx) => {
+      const result = await elicit(ctx, message, {
         type: 'object',
         properties: {
           username: { type: 'string', description: "User's response" },
@@ -163,8 +150,8 @@ export function buildFixtureServer(): McpServer {
   server.registerTool(
     'test_elicitation_sep1034_defaults',
     { description: 'Elicits every primitive type with a default (SEP-1034).' },
-    async (extra) => {
-      const result = await elicit(extra, 'Please review the defaults', {
+    async (ctx) => {
+      const result = await elicit(ctx, 'Please review the defaults', {
         type: 'object',
         properties: {
           name: { type: 'string', default: 'John Doe' },
@@ -184,8 +171,8 @@ export function buildFixtureServer(): McpServer {
   server.registerTool(
     'test_elicitation_sep1330_enums',
     { description: 'Elicits the five enum forms (SEP-1330).' },
-    async (extra) => {
-      const result = await elicit(extra, 'Please choose options', {
+    async (ctx) => {
+      const result = await elicit(ctx, 'Please choose options', {
         type: 'object',
         properties: {
           untitledSingle: { type: 'string', enum: ['option1', 'option2', 'option3'] },
@@ -263,11 +250,11 @@ export function buildFixtureServer(): McpServer {
   );
   // resources/subscribe and /unsubscribe: McpServer has no helper, so the low-level handlers track URIs.
   const subscriptions = new Set<string>();
-  server.server.setRequestHandler(SubscribeRequestSchema, (request) => {
+  server.server.setRequestHandler('resources/subscribe', (request) => {
     subscriptions.add(request.params.uri);
     return {};
   });
-  server.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+  server.server.setRequestHandler('resources/unsubscribe', (request) => {
     subscriptions.delete(request.params.uri);
     return {};
   });
@@ -279,12 +266,12 @@ export function buildFixtureServer(): McpServer {
     'test_prompt_with_arguments',
     {
       description: 'A prompt with two arguments (arg1 completes).',
-      argsSchema: {
+      argsSchema: z.object({
         arg1: completable(z.string().describe('First test argument'), (value) =>
           ['paris', 'park', 'party'].filter((word) => word.startsWith(value)),
         ),
         arg2: z.string().describe('Second test argument'),
-      },
+      }),
     },
     ({ arg1, arg2 }) => ({
       messages: [{ role: 'user', content: text(`Prompt with arguments: arg1='${arg1}', arg2='${arg2}'`) }],
@@ -294,7 +281,7 @@ export function buildFixtureServer(): McpServer {
     'test_prompt_with_embedded_resource',
     {
       description: 'A prompt embedding a resource.',
-      argsSchema: { resourceUri: z.string().describe('URI of the resource to embed') },
+      argsSchema: z.object({ resourceUri: z.string().describe('URI of the resource to embed') }),
     },
     ({ resourceUri }) => ({
       messages: [

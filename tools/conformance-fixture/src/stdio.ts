@@ -1,4 +1,4 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { buildFixtureServer } from './fixture-server';
 
 /** The conformance fixture over stdio (one connection per process), e.g. as the stdio proxy's child. */

@@ -1,12 +1,12 @@
 import type { CallerIdentity } from '@gateway/contracts';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { DEFAULT_MAX_LENGTH, type FetchService } from './fetch.service';
 
 /** Who is counted for the rate limit when the service runs without the edge (no identity headers). */
 export const ANONYMOUS_USER = 'anonymous';
 
-const FETCH_INPUT = {
+const FETCH_INPUT = z.object({
   url: z.string().min(1).max(8192).describe('The http(s) URL to fetch. Only public addresses are reachable.'),
   method: z.enum(['GET', 'HEAD', 'POST']).default('GET').describe('HTTP method.'),
   headers: z
@@ -34,7 +34,7 @@ const FETCH_INPUT = {
     .default(0)
     .describe('Character offset to start from, to read on where a previous call was truncated.'),
   raw: z.boolean().default(false).describe('Return the content as received, without converting HTML to Markdown.'),
-};
+});
 
 /**
  * The MCP server of fetchs: one `fetch` tool. Built per request (stateless Streamable HTTP), with the caller

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { KeyValueStore } from '@gateway/storage';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { Agent } from 'undici';
 import { AddressPolicy } from './address-policy';
 import { FetchFailed, FetchRefused } from './fetch-errors';

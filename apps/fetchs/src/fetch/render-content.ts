@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { HtmlConverter } from './html-converter';
 import type { FetchedResponse } from './http-fetcher';
 

@@ -6,6 +6,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance } from 'fastify';
 import { StdioProxyEnv } from '../stdio-proxy.env';
 import { type ChildCommand, resolveChildCommand } from './child-command';
+import { ModernBridge } from './modern-bridge';
 import { ProxySession } from './proxy-session';
 import { SharedChild, SharedSession } from './shared-child';
 
@@ -25,6 +26,8 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
   /** STDIO_CHILD_PER=user: the child of each user (key: user id, '' without the edge). */
   private readonly shared = new Map<string, SharedChild>();
   private readonly command: ChildCommand;
+  /** MCP 2026-07-28 traffic: one child per user (no sessions in that revision). */
+  private readonly modern: ModernBridge;
   private sweeper: NodeJS.Timeout | undefined;
 
   public constructor(
@@ -32,6 +35,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     private readonly adapterHost: HttpAdapterHost,
   ) {
     this.command = resolveChildCommand(env);
+    this.modern = new ModernBridge(this.command, this.logger, env.MCP_SESSION_IDLE_TIMEOUT);
   }
 
   public onModuleInit(): void {
@@ -52,10 +56,16 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.sweeper);
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.allSettled(sessions.map((session) => session.close()));
+    await Promise.allSettled([this.modern.close(), ...sessions.map((session) => session.close())]);
   }
 
   private async handle(exchange: McpExchange): Promise<void> {
+    if (exchange.era === 'modern') return this.modern.handle(exchange);
+    // basic/transports (2026-07-28): no server-to-client stream and no session to end.
+    if (exchange.request.method !== 'POST' && headerOf(exchange.request, 'mcp-protocol-version') === '2026-07-28')
+      return refuse(exchange.reply, 405, 'Method not allowed: MCP 2026-07-28 uses POST only', -32000, {
+        allow: 'POST',
+      });
     const { request, reply, body, identity } = exchange;
     const userId = identity?.userId ?? null;
     const sessionId = headerOf(request, 'mcp-session-id');

@@ -1,8 +1,7 @@
 import { cpus, freemem, hostname, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type McpServerContext, requestContextOf } from '@gateway/mcp-session';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { decodeBearer, describeTime, groupHeaders, safeEnvironment } from './inspect';
 
@@ -35,7 +34,7 @@ export function buildEchoServer(context: McpServerContext, options: EchoOptions)
   const server = new McpServer({ name: options.name, version: options.version }, { capabilities: { tools: {} } });
   const { session } = context;
   const tool = (name: string, description: string, run: (extra: Extra) => Promise<string> | string): void => {
-    server.registerTool(name, { description, inputSchema: NO_ARGS }, async (_args, extra) => text(await run(extra)));
+    server.registerTool(name, { description, inputSchema: NO_ARGS }, async (_args, ctx) => text(await run(ctx)));
   };
 
   server.registerTool(
@@ -107,7 +106,13 @@ export function buildEchoServer(context: McpServerContext, options: EchoOptions)
           ['cookies', headers['cookie'] ? 'present (not shown)' : 'absent'],
         ]),
         section('Request', [
-          ['session', first(headers['mcp-session-id']) ?? '(none: stateless)'],
+          [
+            'session',
+            first(headers['mcp-session-id']) ??
+              (first(headers['mcp-protocol-version']) === '2026-07-28'
+                ? '(none: MCP 2026-07-28 has no sessions)'
+                : '(none: stateless)'),
+          ],
           ['host', first(headers['host']) ?? '-'],
           ['origin', first(headers['origin']) ?? '-'],
           ['referer', first(headers['referer']) ?? '-'],

@@ -1,19 +1,56 @@
 import { MemoryStore } from '@gateway/storage';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer } from '@modelcontextprotocol/server';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { McpEndpoint, type McpEndpointConfig, type McpServerContext } from './mcp-endpoint';
 import { requestContextOf } from './request-context';
 
+/** Resolves the `hang` tool's pending calls (a tool that answers only when the test says so). */
+const hanging: (() => void)[] = [];
+
 function buildServer(context: McpServerContext): McpServer {
   const server = new McpServer({ name: 'test', version: '1.0.0' });
-  server.registerTool('whoami', { inputSchema: { note: z.string().optional() } }, async (_args, extra) => {
-    const { identity } = requestContextOf(extra);
+  server.registerTool('whoami', { inputSchema: z.object({ note: z.string().optional() }) }, async (_args, ctx) => {
+    const { identity } = requestContextOf(ctx);
     return { content: [{ type: 'text', text: `${identity?.userId ?? 'anonymous'} ${context.session?.id ?? 'none'}` }] };
   });
+  server.registerTool('hang', { description: 'Answers when released (or never).' }, async (ctx) => {
+    await new Promise<void>((resolve) => {
+      hanging.push(resolve);
+      ctx.mcpReq.signal.addEventListener('abort', () => resolve());
+    });
+    return { content: [{ type: 'text', text: 'released' }] };
+  });
   return server;
+}
+
+async function connectModern(url: string, userId?: string): Promise<ModernClient> {
+  const transport = new ModernTransport(new URL(url), {
+    requestInit: { headers: userId ? { 'x-user-id': userId } : {} },
+  });
+  const client = new ModernClient(
+    { name: 'spec-modern', version: '1.0.0' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+  );
+  await client.connect(transport);
+  return client;
+}
+
+/** Reads an SSE response until `until` matches the text so far (or the stream ends). */
+async function readStream(response: Response, until: (text: string) => boolean): Promise<string> {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!until(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel();
+  return text;
 }
 
 async function serve(
@@ -167,5 +204,182 @@ describe('McpEndpoint, stateful', () => {
     await client.close();
     await short.endpoint.close();
     await short.app.close();
+  });
+});
+
+describe('McpEndpoint, MCP 2026-07-28', () => {
+  const store = new MemoryStore('modern:');
+  let stateless: Awaited<ReturnType<typeof serve>>;
+  let stateful: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    stateless = await serve({});
+    stateful = await serve({ mode: 'stateful', store, idleSeconds: 60 });
+  });
+  afterAll(async () => {
+    for (const { endpoint, app } of [stateless, stateful]) {
+      await endpoint.close();
+      await app.close();
+    }
+  });
+
+  it('serves a client pinned to 2026-07-28 with the caller identity, in both modes', async () => {
+    for (const target of [stateless, stateful]) {
+      const client = await connectModern(target.url, 'github:7');
+      expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+      const { tools } = await client.listTools();
+      expect(tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['whoami', 'hang']));
+      const result = await client.callTool({ name: 'whoami', arguments: {} });
+      const [content] = result.content as { text: string }[];
+      // Stateful without sessions: the state is the caller's own (one per user), stateless has none.
+      expect(content?.text).toMatch(target === stateless ? /^github:7 none$/ : /^github:7 user-[0-9a-f]{32}$/);
+      await client.close();
+    }
+  });
+
+  it('keeps per-user state apart between users', async () => {
+    const texts = await Promise.all(
+      ['github:1', 'github:2'].map(async (userId) => {
+        const client = await connectModern(stateful.url, userId);
+        const result = await client.callTool({ name: 'whoami', arguments: {} });
+        await client.close();
+        return (result.content as { text: string }[])[0]?.text.split(' ')[1];
+      }),
+    );
+    expect(texts[0]).not.toBe(texts[1]);
+  });
+
+  it('answers GET and DELETE with 405 and a header/body mismatch with 400 and -32020', async () => {
+    const headers = { 'mcp-protocol-version': '2026-07-28', accept: 'text/event-stream' };
+    for (const target of [stateless, stateful]) {
+      for (const method of ['GET', 'DELETE']) {
+        const response = await fetch(target.url, { method, headers });
+        expect(response.status).toBe(405);
+        expect(response.headers.get('allow')).toBe('POST');
+      }
+    }
+    const call = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: {
+        name: 'whoami',
+        arguments: {},
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+          'io.modelcontextprotocol/clientCapabilities': {},
+        },
+      },
+    };
+    const mismatch = await post(stateless.url, JSON.stringify(call), {
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/list',
+      'mcp-name': 'whoami',
+    });
+    expect(mismatch.status).toBe(400);
+    expect(await mismatch.json()).toMatchObject({ error: { code: -32020 } });
+    const matching = await post(stateless.url, JSON.stringify(call), {
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': 'whoami',
+    });
+    expect(matching.status).toBe(200);
+  });
+});
+
+describe('McpEndpoint, bounded exchanges', () => {
+  const store = new MemoryStore('guard:');
+  let server: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => (server = await serve({ mode: 'stateful', store, idleSeconds: 60, requestTimeoutMs: 1_000 })));
+  afterAll(async () => {
+    hanging.splice(0).forEach((release) => release());
+    await server.endpoint.close();
+    await server.app.close();
+  });
+
+  const hang = (id: number): string =>
+    JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'hang', arguments: {} } });
+
+  it('refuses a request id reused while the first request is in flight, on its own stream', async () => {
+    const { client, transport } = await connect(server.url, 'github:1');
+    const headers = {
+      'mcp-session-id': transport.sessionId as string,
+      'mcp-protocol-version': '2025-11-25',
+      'x-user-id': 'github:1',
+    };
+    const first = await post(server.url, hang(42), headers);
+    expect(first.headers.get('content-type')).toContain('text/event-stream');
+    const second = await post(server.url, hang(42), headers);
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({ id: 42, error: { code: -32600 } });
+    hanging.splice(0).forEach((release) => release());
+    const firstText = await readStream(first, (text) => text.includes('"id":42'));
+    expect(firstText).toContain('released');
+    await client.close();
+  });
+
+  it('ends a POST that outlives the server-side timeout with a JSON-RPC error', async () => {
+    const { client, transport } = await connect(server.url, 'github:1');
+    const headers = {
+      'mcp-session-id': transport.sessionId as string,
+      'mcp-protocol-version': '2025-11-25',
+      'x-user-id': 'github:1',
+    };
+    const streamed = await post(server.url, hang(7), headers);
+    const text = await readStream(streamed, (so) => so.includes('"id":7'));
+    expect(text).toMatch(/"id":7,"error":\{"code":-32603,"message":"Request timed out/);
+    const json = await post(server.url, hang(8), { ...headers, accept: 'application/json' });
+    expect(await json.json()).toMatchObject({ id: 8, error: { code: -32603 } });
+    // The id is free again once its request ended.
+    const again = await post(server.url, hang(7), { ...headers, accept: 'application/json' });
+    expect(await again.json()).toMatchObject({ id: 7, error: { code: -32603 } });
+    await client.close();
+  });
+
+  it('answers a stateless or modern request that outlives the timeout with a JSON-RPC error', async () => {
+    const bare = await serve({ requestTimeoutMs: 1_000 });
+    const response = await post(bare.url, hang(9), { accept: 'application/json' });
+    expect(await response.json()).toMatchObject({ id: 9, error: { code: -32603 } });
+    const client = await connectModern(bare.url);
+    await expect(client.callTool({ name: 'hang', arguments: {} })).rejects.toThrow(/timed out/);
+    await client.close();
+    await bare.endpoint.close();
+    await bare.app.close();
+  });
+
+  it('sends SSE comment keepalives on open streams, with X-Accel-Buffering: no', async () => {
+    const quick = await serve({ mode: 'stateful', store, idleSeconds: 60, keepAliveMs: 200 });
+    const opened = await post(quick.url, initialize, { 'x-user-id': 'github:1', accept: 'application/json' });
+    const headers = {
+      'mcp-session-id': opened.headers.get('mcp-session-id') as string,
+      'mcp-protocol-version': '2025-11-25',
+      'x-user-id': 'github:1',
+    };
+    await opened.json();
+    await post(quick.url, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers);
+    const get = await fetch(quick.url, { headers: { ...headers, accept: 'text/event-stream' } });
+    expect(get.status).toBe(200);
+    expect(get.headers.get('x-accel-buffering')).toBe('no');
+    expect(await readStream(get, (text) => text.includes(': keepalive'))).toContain(': keepalive');
+    const call = await post(quick.url, hang(11), headers);
+    expect(call.headers.get('x-accel-buffering')).toBe('no');
+    expect(await readStream(call, (text) => text.includes(': keepalive'))).toContain(': keepalive');
+    hanging.splice(0).forEach((release) => release());
+    await quick.endpoint.close();
+    await quick.app.close();
+  });
+
+  it('answers initialize during a storage outage with 503 and a generic JSON-RPC error, no internals', async () => {
+    const broken = new MemoryStore('broken:');
+    broken.setJson = () => Promise.reject(new Error('MaxRetriesPerRequestError: Reached the max retries per request'));
+    const down = await serve({ mode: 'stateful', store: broken, idleSeconds: 60 });
+    const response = await post(down.url, initialize);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBeTruthy();
+    const body = await response.text();
+    expect(JSON.parse(body)).toMatchObject({ id: 1, error: { code: -32603 } });
+    expect(body).not.toContain('MaxRetries');
+    await down.endpoint.close();
+    await down.app.close();
   });
 });

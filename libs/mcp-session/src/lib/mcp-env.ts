@@ -16,6 +16,10 @@ export class McpEnv extends BaseEnv {
   @EnvInt(1024, 64 * 1024 * 1024)
   public MCP_MAX_BODY_BYTES = 1024 * 1024;
 
+  /** Seconds one POST may take; requests still unanswered then get a JSON-RPC error (-32603). */
+  @EnvInt(1, 24 * 3600)
+  public MCP_REQUEST_TIMEOUT = 300;
+
   /** The service catalog (ROUTING_MODE, PUBLIC_URL, BASE_DOMAIN, MCP_<NAME>_*), resolved with the other keys. */
   @EnvTopology()
   public readonly topology!: GatewayTopology;
@@ -28,6 +32,9 @@ export class McpSessionEnv extends StorageEnv {
 
   @EnvInt(1024, 64 * 1024 * 1024)
   public MCP_MAX_BODY_BYTES = 1024 * 1024;
+
+  @EnvInt(1, 24 * 3600)
+  public MCP_REQUEST_TIMEOUT = 300;
 
   /** Seconds a session lives without a request; it then answers 404 and the client re-initializes. */
   @EnvInt(1, 7 * 24 * 3600)

@@ -2,7 +2,7 @@ import { type DynamicModule, type InjectionToken, Module, type Type } from '@nes
 import { HttpAdapterHost } from '@nestjs/core';
 import { KeyValueStore } from '@gateway/storage';
 import type { McpEnv, McpSessionEnv } from './mcp-env';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { McpEndpoint, type McpServerContext } from './mcp-endpoint';
 
 export interface McpHttpOptions {
@@ -48,6 +48,7 @@ export class McpHttpModule {
                 topology: env.topology,
                 maxBodyBytes: env.MCP_MAX_BODY_BYTES,
                 idleSeconds: 'MCP_SESSION_IDLE_TIMEOUT' in env ? env.MCP_SESSION_IDLE_TIMEOUT : undefined,
+                requestTimeoutMs: env.MCP_REQUEST_TIMEOUT * 1000,
                 store,
               },
               adapterHost,

@@ -5,6 +5,7 @@ import { type CallerIdentity, identityFromHeaders } from '@gateway/contracts';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { classifyInboundRequest } from '@modelcontextprotocol/server';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayTopology } from '@gateway/catalog';
 import { setJsonResponses } from './sdk-session';
@@ -18,6 +19,11 @@ export interface McpExchange {
   readonly identity: CallerIdentity | undefined;
   /** Answer a POST with JSON instead of SSE (the client did not accept SSE). */
   readonly jsonOnly: boolean;
+  /**
+   * `modern`: MCP 2026-07-28 (a per-request `_meta` envelope, no session), including requests the modern path
+   * refuses (bad envelope, header/body mismatch); `legacy`: 2025-era traffic (sessions, `initialize`).
+   */
+  readonly era: 'legacy' | 'modern';
 }
 
 export interface McpRouteOptions {
@@ -51,14 +57,6 @@ export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOpti
     if (origin !== undefined && !anyOrigin && !allowedOrigins.has(origin))
       return refuse(reply, 403, `Origin ${origin} is not allowed`);
     const version = headerOf(request, 'mcp-protocol-version');
-    // basic/transports "Protocol Version Header": an unsupported version gets 400.
-    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      return refuse(
-        reply,
-        400,
-        `Unsupported MCP-Protocol-Version ${version}; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`,
-      );
-    }
     let body: unknown;
     let jsonOnly = false;
     if (request.method === 'POST') {
@@ -70,15 +68,38 @@ export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOpti
       } catch {
         return refuse(reply, 400, 'Parse error: the body is not valid JSON', -32700);
       }
+    }
+    // The SDK's own era classification (2026-07-28 basic/transports: the per-request envelope claim decides).
+    const era =
+      classifyInboundRequest({
+        httpMethod: request.method,
+        protocolVersionHeader: version,
+        mcpMethodHeader: headerOf(request, 'mcp-method'),
+        mcpNameHeader: headerOf(request, 'mcp-name'),
+        body,
+      }).kind === 'legacy'
+        ? 'legacy'
+        : 'modern';
+    if (era === 'legacy') {
+      // basic/transports "Protocol Version Header" (2025-11-25): an unsupported version gets 400.
+      // A body-less GET/DELETE naming 2026-07-28 goes on: the service answers it 405 (no streams, no sessions).
+      const modernOperation = request.method !== 'POST' && version === '2026-07-28';
+      if (version !== undefined && !modernOperation && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+        return refuse(
+          reply,
+          400,
+          `Unsupported MCP-Protocol-Version ${version}; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`,
+        );
+      }
       // JSON-RPC batches exist up to 2025-03-26 (the default without the header); 2025-06-18 removed them.
       if (Array.isArray(body) && version !== undefined && version >= '2025-06-18') {
         return refuse(reply, 400, `Invalid Request: protocol ${version} does not allow JSON-RPC batches`, -32600);
       }
-      jsonOnly = acceptsJsonOnly(request);
     }
+    if (request.method === 'POST') jsonOnly = acceptsJsonOnly(request);
     const identity = identityFromHeaders(request.headers);
     (request.raw as RawRequest).auth = authInfoOf(identity);
-    await options.handle({ request, reply, body, identity, jsonOnly });
+    await options.handle({ request, reply, body, identity, jsonOnly, era });
   };
   void fastify.register(async (instance) => {
     // The body arrives as text so that malformed JSON becomes a JSON-RPC -32700, not Fastify's error.

@@ -1,6 +1,5 @@
 import type { CallerIdentity } from '@gateway/contracts';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { RequestInfo } from '@modelcontextprotocol/sdk/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/server';
 
 /** One HTTP request as a tool handler sees it. */
 export interface McpRequestContext {
@@ -8,16 +7,23 @@ export interface McpRequestContext {
   readonly identity: CallerIdentity | undefined;
   /** `performance.now()` when the request reached the service (for elapsed-time reports). */
   readonly receivedAt: number;
-  /** The request's headers, lower-case names (as the SDK passes them). */
+  /** The request's headers, lower-case names. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
-/** Reads the request context from a tool handler's `extra` argument. */
-export function requestContextOf(extra: { authInfo?: AuthInfo; requestInfo?: RequestInfo }): McpRequestContext {
-  const stamped = extra.authInfo?.extra as { identity?: CallerIdentity; receivedAt?: number } | undefined;
+/** What `requestContextOf` reads from a tool handler's context (the SDK v2 `ServerContext`). */
+export interface HandlerContext {
+  readonly http?: { readonly authInfo?: AuthInfo; readonly req?: Request } | undefined;
+}
+
+/** Reads the request context from a tool handler's `ctx` argument (SDK v2), in either protocol era. */
+export function requestContextOf(ctx: HandlerContext): McpRequestContext {
+  const stamped = ctx.http?.authInfo?.extra as { identity?: CallerIdentity; receivedAt?: number } | undefined;
+  const headers: Record<string, string> = {};
+  ctx.http?.req?.headers.forEach((value, name) => (headers[name] = value));
   return {
     identity: stamped?.identity,
     receivedAt: stamped?.receivedAt ?? performance.now(),
-    headers: extra.requestInfo?.headers ?? {},
+    headers,
   };
 }

@@ -1,49 +1,54 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { SessionRecord } from './session-store';
 
 /**
- * Revives a session another process initialized. The SDK (1.32.2) keeps "initialized" and the session
- * id inside the web-standard transport and the client's capabilities inside the Server, with no public
- * setter (only `initialize` sets them). We set the same fields `initialize` would; `mcp-endpoint.spec.ts`
- * (a second replica serving a session) fails if an SDK upgrade renames them.
+ * Rebuilds on this replica a 2025-era session another process initialized, through the SDK's public API
+ * only: the stored `initialize` (same protocol version, client info and capabilities) and
+ * `notifications/initialized` are replayed into a fresh transport whose session id generator returns the
+ * stored id. The server answers as it did the first time; the answer is read and dropped. (SDK v1 needed
+ * private fields for this; v2 2.4 has no adopt-a-session API either, and replaying needs none.)
  */
-export function reviveSession(
-  transport: StreamableHTTPServerTransport,
-  server: McpServer,
+export async function replayInitialize(
+  transport: WebStandardStreamableHTTPServerTransport,
   record: SessionRecord,
-): void {
-  const web = internalsOf(transport);
-  web.sessionId = record.id;
-  web._initialized = true;
-  const low = server.server as unknown as ServerInternals;
-  low._clientCapabilities = record.clientCapabilities;
-  low._clientVersion = record.clientInfo ?? undefined;
+): Promise<void> {
+  const post = (body: object, headers: Record<string, string> = {}): Promise<Response> =>
+    transport.handleRequest(
+      new Request('http://replica.invalid/mcp', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      }),
+      { parsedBody: body },
+    );
+  const initialize = await post({
+    jsonrpc: '2.0',
+    id: `revive-${record.id}`,
+    method: 'initialize',
+    params: {
+      protocolVersion: record.protocolVersion,
+      capabilities: record.clientCapabilities,
+      clientInfo: record.clientInfo ?? { name: 'unknown', version: '0' },
+    },
+  });
+  await initialize.text();
+  if (initialize.status !== 200) throw new Error(`replaying initialize failed: HTTP ${initialize.status}`);
+  const initialized = await post(
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    { 'mcp-session-id': record.id, 'mcp-protocol-version': record.protocolVersion },
+  );
+  await initialized.text();
 }
 
 /**
- * JSON or SSE for the next POST, per request (basic/transports: the client's Accept decides). The SDK
- * fixes this per transport (`enableJsonResponse`); a stateful session's transport serves many requests.
+ * JSON or SSE for the next POST on an SDK v1 transport (stdio-proxy's 2025-era bridge), per request
+ * (basic/transports: the client's Accept decides). v1 fixes this per transport (`enableJsonResponse`).
  */
 export function setJsonResponses(transport: StreamableHTTPServerTransport, json: boolean): void {
-  internalsOf(transport)._enableJsonResponse = json;
-}
-
-function internalsOf(transport: StreamableHTTPServerTransport): WebTransportInternals {
-  const web = (transport as unknown as { _webStandardTransport?: WebTransportInternals })._webStandardTransport;
-  if (!web || !('_initialized' in web) || !('_enableJsonResponse' in web)) {
+  const web = (transport as unknown as { _webStandardTransport?: { _enableJsonResponse?: boolean } })
+    ._webStandardTransport;
+  if (!web || !('_enableJsonResponse' in web)) {
     throw new Error('unsupported @modelcontextprotocol/sdk transport internals (written for 1.32.2)');
   }
-  return web;
-}
-
-interface WebTransportInternals {
-  sessionId: string | undefined;
-  _initialized: boolean;
-  _enableJsonResponse: boolean;
-}
-
-interface ServerInternals {
-  _clientCapabilities: unknown;
-  _clientVersion: unknown;
+  web._enableJsonResponse = json;
 }

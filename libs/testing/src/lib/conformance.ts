@@ -34,22 +34,42 @@ export async function runConformance(
   url: string,
   scenarios: readonly string[] = [],
   /** Extra Node flags and environment for the CLI, e.g. `--import` of a preload that adds a bearer token. */
-  options: { readonly nodeArgs?: readonly string[]; readonly env?: Readonly<Record<string, string>> } = {},
+  options: {
+    readonly nodeArgs?: readonly string[];
+    readonly env?: Readonly<Record<string, string>>;
+    /** Extra CLI arguments, e.g. `['--requirements', '2026-07-28']` for the 2026-07-28 era. */
+    readonly args?: readonly string[];
+  } = {},
 ): Promise<ConformanceRun> {
   const outputDir = mkdtempSync(join(tmpdir(), 'conformance-'));
   try {
     const runs = scenarios.length ? scenarios.map((scenario) => ['--scenario', scenario]) : [[]];
+    const errors: string[] = [];
     for (const extra of runs) {
       await promisify(execFile)(
         NODE_22,
-        [...(options.nodeArgs ?? []), CONFORMANCE, 'server', '--url', url, '-o', outputDir, ...extra],
+        [
+          ...(options.nodeArgs ?? []),
+          CONFORMANCE,
+          'server',
+          '--url',
+          url,
+          '-o',
+          outputDir,
+          ...(options.args ?? []),
+          ...extra,
+        ],
         {
-          timeout: 180_000,
+          timeout: 300_000,
           env: { ...process.env, ...options.env },
         },
-      ).catch((error: { code?: unknown }) => {
+      ).catch((error: { code?: unknown; stderr?: string }) => {
         if (typeof error.code !== 'number') throw error;
+        errors.push(error.stderr ?? '');
       });
+    }
+    if (readdirSync(outputDir).length === 0) {
+      throw new Error(`the conformance CLI produced no results: ${errors.join('\n').slice(-2000)}`);
     }
     const results = readdirSync(outputDir).map((dir) => ({
       scenario: /^server-(.+)-\d{4}-\d\d-\d\dT/.exec(dir)?.[1] ?? dir,
@@ -76,4 +96,21 @@ export async function runConformance(
   } finally {
     rmSync(outputDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * 2026-07-28 checks the fixture does not serve yet, each with its reason (the transport passes them on; the
+ * fixture lacks the scenario's diagnostic tool):
+ * - `input-required-result-*`: multi-round-trip `input_required` results (basic/patterns/mrtr) need tools the
+ *   fixture does not register (`test_input_required_result_*`).
+ * - `server-stateless` sep-2575 checks marked "Not testable": diagnostic tools `test_missing_capability`,
+ *   `test_streaming_elicitation`, `test_logging_tool` are not registered.
+ * - `tasks-*`: the tasks extension, not scored for 2026-07-28; the fixture does not implement tasks.
+ * - `json-schema-2020-12`, `http-custom-header-server-validation`: pending scenarios (not scored), they need
+ *   fixture tools with 2020-12 schemas and `Mcp-Param-*` headers.
+ */
+export function excludedIn2026(scenario: string, check: { id: string; errorMessage?: string }): boolean {
+  if (scenario.startsWith('input-required-result-') || scenario.startsWith('tasks-')) return true;
+  if (scenario === 'json-schema-2020-12' || scenario === 'http-custom-header-server-validation') return true;
+  return scenario === 'server-stateless' && (check.errorMessage ?? '').startsWith('Not testable');
 }

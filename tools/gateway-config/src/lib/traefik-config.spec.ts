@@ -61,11 +61,11 @@ describe('traefikDynamicConfig, path mode', () => {
     expect(routers['discovery']?.rule).toContain('PathPrefix(`/.well-known/oauth-protected-resource/`)');
   });
 
-  it('ForwardAuth sends only the credential and copies exactly the identity headers back', () => {
+  it('ForwardAuth sends only the credential (and the 2026-07-28 method/name) and copies exactly the identity headers back', () => {
     expect(middlewares[MIDDLEWARE.forwardAuth]).toEqual({
       forwardAuth: {
         address: 'http://127.0.0.1:3000/verify',
-        authRequestHeaders: ['Authorization'],
+        authRequestHeaders: ['Authorization', 'Mcp-Method', 'Mcp-Name'],
         authResponseHeaders: ['X-User-Id', 'X-User-Name', 'X-User-Email', 'X-Client-Id', 'X-Scope'],
         trustForwardHeader: false,
       },
@@ -83,9 +83,24 @@ describe('traefikDynamicConfig, path mode', () => {
         'Mcp-Session-Id',
         'MCP-Protocol-Version',
         'Last-Event-ID',
+        'Mcp-Method',
+        'Mcp-Name',
+        'traceparent',
       ]),
-      accessControlExposeHeaders: ['Mcp-Session-Id', 'WWW-Authenticate'],
+      accessControlExposeHeaders: expect.arrayContaining([
+        'Mcp-Session-Id',
+        'WWW-Authenticate',
+        'Mcp-Method',
+        'Mcp-Name',
+        'traceparent',
+        'Retry-After',
+      ]),
     });
+    expect(middlewares[MIDDLEWARE.forwardAuth]?.forwardAuth?.authRequestHeaders).toEqual([
+      'Authorization',
+      'Mcp-Method',
+      'Mcp-Name',
+    ]);
   });
 
   it('has no HTTPS redirect on a plain-http origin, and one on https', () => {

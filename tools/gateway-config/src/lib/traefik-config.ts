@@ -97,15 +97,33 @@ const DISCOVERY = [
  */
 export const INTERNAL_AUTH_PATHS = ['/verify', '/healthz', '/readyz'] as const;
 
-/** MCP Streamable HTTP headers a browser client sends and must read (MCP 2025-06-18, basic/transports). */
+/**
+ * MCP Streamable HTTP headers a browser client sends and must read: 2025-era (MCP 2025-06-18
+ * basic/transports: session id, protocol version, resumption) and 2026-07-28 (basic/transports: `Mcp-Method`
+ * and `Mcp-Name` mirror the body), W3C Trace Context (`traceparent`, `tracestate`), and `Retry-After` on 503
+ * and 429 (RFC 9110 §10.2.3).
+ */
 export const CORS_ALLOW_HEADERS = [
   'Authorization',
   'Content-Type',
   'Mcp-Session-Id',
   'MCP-Protocol-Version',
   'Last-Event-ID',
+  'Mcp-Method',
+  'Mcp-Name',
+  'traceparent',
+  'tracestate',
 ];
-export const CORS_EXPOSE_HEADERS = ['Mcp-Session-Id', 'WWW-Authenticate'];
+export const CORS_EXPOSE_HEADERS = [
+  'Mcp-Session-Id',
+  'WWW-Authenticate',
+  'Mcp-Method',
+  'Mcp-Name',
+  'traceparent',
+  'Retry-After',
+];
+/** Request headers ForwardAuth passes to `/verify`: the token, and the 2026-07-28 method/name (for policy). */
+export const FORWARD_AUTH_REQUEST_HEADERS = ['Authorization', 'Mcp-Method', 'Mcp-Name'];
 
 const identityHeaders = Object.values(IDENTITY_HEADERS).map(canonical);
 const host = (name: string) => `Host(\`${name}\`)`;
@@ -146,7 +164,7 @@ export function traefikDynamicConfig(topology: GatewayTopology, options: Traefik
       forwardAuth: {
         address: `${options.authUrl}/verify`,
         // Only the credential goes to /verify (Traefik adds X-Forwarded-Method/-Proto/-Host/-Uri itself).
-        authRequestHeaders: ['Authorization'],
+        authRequestHeaders: FORWARD_AUTH_REQUEST_HEADERS,
         authResponseHeaders: identityHeaders,
         trustForwardHeader: false,
       },

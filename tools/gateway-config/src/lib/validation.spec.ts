@@ -72,7 +72,7 @@ describe('Traefik dynamic configuration against the subset schema', () => {
     expect(http.middlewares['mcp-auth']).toEqual({
       forwardAuth: expect.objectContaining({
         address: 'http://auth:3000/verify',
-        authRequestHeaders: ['Authorization'],
+        authRequestHeaders: ['Authorization', 'Mcp-Method', 'Mcp-Name'],
         trustForwardHeader: false,
       }),
     });

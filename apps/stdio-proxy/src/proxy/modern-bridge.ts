@@ -1,0 +1,188 @@
+import type { Logger } from '@nestjs/common';
+import type { CallerIdentity } from '@gateway/contracts';
+import { type McpExchange, serveWeb } from '@gateway/mcp-session';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  type AuthInfo,
+  createMcpHandler,
+  type McpHttpHandler,
+  type RequestMethod,
+  type Result,
+  Server,
+  type ServerCapabilities,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import type { ChildCommand } from './child-command';
+
+/** The reserved `_meta` keys of the 2026-07-28 envelope: the wrapped 2025 server never sees them. */
+const ENVELOPE_PREFIX = 'io.modelcontextprotocol/';
+
+/** One user's child for 2026-07-28 traffic: initialized once (2025 handshake), then every request forwarded. */
+interface UserChild {
+  readonly client: Client;
+  readonly ready: Promise<void>;
+  lastSeen: number;
+  inFlight: number;
+}
+
+/**
+ * MCP 2026-07-28 in front of a stdio server that speaks the 2025 protocol. The revision has no sessions, so
+ * requests are routed by the authenticated user (basic/transports, 2026-07-28: a stdio bridge routes by
+ * principal): one child per user, started and initialized on that user's first request and stopped after
+ * `idleSeconds` without one. Each HTTP request gets a per-request SDK v2 `Server` (the SDK answers
+ * `server/discover`, the envelope and the `Mcp-Method`/`Mcp-Name` checks) advertising the child's own
+ * capabilities, whose handler forwards the request to the child through an SDK client: the client gives the
+ * child its own request ids and maps the answers back (ids rewritten and restored), progress is relayed to
+ * the caller's progress token, and a cancelled HTTP request cancels the child's work.
+ */
+export class ModernBridge {
+  private readonly children = new Map<string, UserChild>();
+  private readonly handler: McpHttpHandler;
+  private readonly sweeper: NodeJS.Timeout;
+
+  public constructor(
+    private readonly command: ChildCommand,
+    private readonly logger: Logger,
+    private readonly idleSeconds: number,
+  ) {
+    this.handler = createMcpHandler((context) => this.serverFor(context.authInfo), {
+      legacy: 'reject',
+      onerror: (error) => this.logger.debug(`modern: ${error.message}`),
+    });
+    this.sweeper = setInterval(() => this.sweep(), Math.min(idleSeconds, 60) * 1000).unref();
+  }
+
+  /** The number of running per-user children (for the proxy's limits and logs). */
+  public get size(): number {
+    return this.children.size;
+  }
+
+  public handle(exchange: McpExchange): Promise<void> {
+    return serveWeb(
+      exchange,
+      (request, authInfo) => this.handler.fetch(request, { authInfo, parsedBody: exchange.body }),
+      this.logger,
+    );
+  }
+
+  public async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    const children = [...this.children.values()];
+    this.children.clear();
+    await Promise.allSettled([this.handler.close(), ...children.map((child) => child.client.close())]);
+  }
+
+  private async serverFor(authInfo: AuthInfo | undefined): Promise<Server> {
+    const identity = (authInfo?.extra as { identity?: CallerIdentity } | undefined)?.identity;
+    const key = identity?.userId ?? '';
+    const child = this.childOf(key);
+    await child.ready;
+    child.lastSeen = Date.now();
+    const server = new Server(child.client.getServerVersion() ?? { name: this.command.label, version: '0' }, {
+      capabilities: (child.client.getServerCapabilities() ?? {}) as ServerCapabilities,
+      instructions: child.client.getInstructions(),
+    });
+    const capabilities = child.client.getServerCapabilities() ?? {};
+    // Only the methods the child's capabilities cover are forwarded; anything else is the SDK's own
+    // "method not found" (2026-07-28 basic/transports: HTTP 404 with -32601).
+    const forwarded: RequestMethod[] = [
+      ...(capabilities.tools ? (['tools/list', 'tools/call'] as const) : []),
+      ...(capabilities.resources ? (['resources/list', 'resources/read', 'resources/templates/list'] as const) : []),
+      ...(capabilities.prompts ? (['prompts/list', 'prompts/get'] as const) : []),
+      ...(capabilities.completions ? (['completion/complete'] as const) : []),
+    ];
+    for (const method of forwarded) {
+      server.setRequestHandler(method, (async (request: { params?: Record<string, unknown> }, ctx: ServerContext) =>
+        this.forward(child, method, request.params, ctx)) as never);
+    }
+    return server;
+  }
+
+  /** Sends one request to the child and relays its progress to the caller's token, in order, before the result. */
+  private async forward(
+    child: UserChild,
+    method: string,
+    rawParams: Record<string, unknown> | undefined,
+    ctx: ServerContext,
+  ): Promise<Result> {
+    const params = withoutEnvelope(rawParams);
+    const token = (params?.['_meta'] as { progressToken?: string | number } | undefined)?.progressToken;
+    let relayed: Promise<unknown> = Promise.resolve();
+    child.inFlight += 1;
+    try {
+      const result = (await child.client.request({ method, params }, ResultSchema, {
+        signal: ctx.mcpReq.signal,
+        timeout: 24 * 3600 * 1000, // bounded by the HTTP side, not here
+        ...(token === undefined
+          ? {}
+          : {
+              onprogress: (progress) => {
+                relayed = relayed
+                  .then(() =>
+                    ctx.mcpReq.notify({
+                      method: 'notifications/progress',
+                      params: { ...progress, progressToken: token },
+                    }),
+                  )
+                  .catch(() => undefined);
+              },
+            }),
+      })) as Result;
+      await relayed;
+      return result;
+    } finally {
+      child.inFlight -= 1;
+      child.lastSeen = Date.now();
+    }
+  }
+
+  private childOf(key: string): UserChild {
+    const existing = this.children.get(key);
+    if (existing) return existing;
+    const label = `${this.command.label}/${key || 'anonymous'} (2026-07-28)`;
+    const transport = new StdioClientTransport({
+      command: this.command.command,
+      args: [...this.command.args],
+      env: { ...this.command.env },
+      cwd: this.command.cwd,
+      stderr: 'ignore',
+    });
+    const client = new Client({ name: 'gateway-stdio-proxy', version: '1.0.0' }, { capabilities: {} });
+    const child: UserChild = {
+      client,
+      ready: client.connect(transport).catch((error: unknown) => {
+        if (this.children.get(key) === child) this.children.delete(key);
+        throw error;
+      }),
+      lastSeen: Date.now(),
+      inFlight: 0,
+    };
+    transport.onclose = () => {
+      if (this.children.get(key) === child) this.children.delete(key);
+      this.logger.log(`child ${label} ended`);
+    };
+    this.children.set(key, child);
+    this.logger.log(`child ${label} started`);
+    return child;
+  }
+
+  private sweep(): void {
+    const limit = Date.now() - this.idleSeconds * 1000;
+    for (const [key, child] of this.children) {
+      if (child.lastSeen >= limit || child.inFlight > 0) continue;
+      this.children.delete(key);
+      void child.client.close();
+    }
+  }
+}
+
+/** The request's params without the 2026-07-28 envelope keys in `_meta` (the 2025 child does not know them). */
+function withoutEnvelope(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const meta = params?.['_meta'] as Record<string, unknown> | undefined;
+  if (!params || !meta) return params;
+  const kept = Object.fromEntries(Object.entries(meta).filter(([name]) => !name.startsWith(ENVELOPE_PREFIX)));
+  const { _meta: _dropped, ...rest } = params;
+  return Object.keys(kept).length > 0 ? { ...rest, _meta: kept } : rest;
+}

@@ -1,0 +1,84 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { createEdge } from './edge';
+import { loadDynamicConfig, routingTable } from './routing-table';
+
+/**
+ * The committed, generated Traefik configuration (tools/gateway-config) run by the dev edge: browsers may send
+ * and read the MCP 2026-07-28 headers, and ForwardAuth passes `Mcp-Method`/`Mcp-Name` to `/verify`.
+ */
+const listen = (server: Server): Promise<string> =>
+  new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
+
+let edge: Server;
+let upstream: Server;
+let verify: Server;
+let edgeUrl: string;
+const verifyCalls: IncomingMessage['headers'][] = [];
+
+beforeAll(async () => {
+  upstream = createServer((_req, res) =>
+    res.writeHead(503, { 'retry-after': '2', 'content-type': 'application/json' }).end('{}'),
+  );
+  verify = createServer((req, res) => {
+    verifyCalls.push(req.headers);
+    res.writeHead(200, { 'x-user-id': 'github:1' }).end();
+  });
+  const upstreamUrl = await listen(upstream);
+  const verifyUrl = await listen(verify);
+  const config = loadDynamicConfig(join(__dirname, '../../../../deploy/traefik/dynamic/path.yml'));
+  // Same routers and middlewares; only the addresses point at this test's stand-ins on loopback.
+  for (const service of Object.values(config.http?.services ?? {}))
+    service.loadBalancer.servers = [{ url: upstreamUrl }];
+  for (const middleware of Object.values(config.http?.middlewares ?? {}))
+    if ('forwardAuth' in middleware && middleware.forwardAuth) middleware.forwardAuth.address = `${verifyUrl}/verify`;
+  edge = createEdge(routingTable(config));
+  edgeUrl = await listen(edge);
+});
+
+afterAll(async () => {
+  edge.closeAllConnections();
+  for (const server of [edge, upstream, verify]) await new Promise((resolve) => server.close(resolve));
+});
+
+describe('dev edge with the generated configuration: MCP 2026-07-28 headers', () => {
+  it('lets a browser send Mcp-Method, Mcp-Name and traceparent (preflight)', async () => {
+    const response = await request(`${edgeUrl}/echo-stateless/mcp`, {
+      method: 'OPTIONS',
+      headers: {
+        host: 'localhost',
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'mcp-method,mcp-name,traceparent,mcp-protocol-version',
+      },
+    });
+    await response.body.dump();
+    const allowed = String(response.headers['access-control-allow-headers']).toLowerCase().split(',');
+    expect(allowed).toEqual(expect.arrayContaining(['mcp-method', 'mcp-name', 'traceparent', 'mcp-protocol-version']));
+  });
+
+  it('exposes Retry-After and the MCP headers, and passes Mcp-Method/Mcp-Name to /verify', async () => {
+    verifyCalls.length = 0;
+    const response = await request(`${edgeUrl}/echo-stateless/mcp`, {
+      method: 'POST',
+      headers: {
+        host: 'localhost',
+        origin: 'https://app.example',
+        authorization: 'Bearer t',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'echo',
+        'content-type': 'application/json',
+      },
+      body: '{}',
+    });
+    await response.body.dump();
+    expect(response.statusCode).toBe(503);
+    const exposed = String(response.headers['access-control-expose-headers']).toLowerCase().split(',');
+    expect(exposed).toEqual(expect.arrayContaining(['retry-after', 'mcp-method', 'mcp-name', 'traceparent']));
+    expect(verifyCalls[0]).toMatchObject({ 'mcp-method': 'tools/call', 'mcp-name': 'echo', authorization: 'Bearer t' });
+  });
+});
