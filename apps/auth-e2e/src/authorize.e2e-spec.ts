@@ -419,6 +419,14 @@ describe('authorization endpoint with the dev login', () => {
       expect(result.output).toContain('github:<numeric id>');
     });
 
+    // docs/security.md S21: the access log shows /authorize and /login URLs, but never a state or a code.
+    it('keeps state and codes out of its log, also in the Location of redirects', () => {
+      const output = t.auth.output();
+      expect(output).toMatch(/\/authorize\?[^"\s]*state=%5Bredacted%5D/);
+      expect(output).not.toContain('st-123');
+      expect(output).not.toMatch(/[?&]code=(?!%5Bredacted%5D)/);
+    });
+
     it('warns about the dev login at start', () => {
       expect(t.auth.output()).toMatch(/DEV LOGIN/);
     });
