@@ -97,6 +97,9 @@ describe('GitHub login', () => {
       expect(asked.get('redirect_uri')).toBe(`${t.issuer}/callback`);
       expect(asked.get('scope')).toBe('read:user user:email');
       expect(asked.get('state')?.length).toBeGreaterThanOrEqual(43);
+      // PKCE towards GitHub (RFC 7636; docs/security.md S23); the fake checks the verifier at the exchange.
+      expect(asked.get('code_challenge_method')).toBe('S256');
+      expect(asked.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(callback.status).toBe(302);
       const page = await browser.get(callback.location as string);
       expect(page.text).toContain('octocat');
