@@ -133,7 +133,7 @@ describe('authorization endpoint with the dev login', () => {
       return params;
     };
 
-    it('does not bounce a stranger to a freshly registered redirect URI (open redirector, docs/security.md S18)', async () => {
+    it('does not bounce a stranger to a freshly registered redirect URI (open redirector, docs/security.md S34)', async () => {
       const phish = 'https://phish.example/landing';
       const attacker = await registerClient(t.issuer, { redirect_uris: [phish] });
       for (const overrides of [{ response_type: 'bad' }, { code_challenge: undefined }, { scope: 'mcp admin' }]) {
@@ -405,7 +405,7 @@ describe('authorization endpoint with the dev login', () => {
       );
     });
 
-    // docs/security.md S19: logins and usernames can be chosen or recycled; the old form is refused, with the new one.
+    // docs/security.md S35: logins and usernames can be chosen or recycled; the old form is refused, with the new one.
     it('refuses to start with an allow-list that names people by login', async () => {
       const result = await runUntilExit('auth', {
         REDIS_URL: process.env['REDIS_URL'] ?? '',
@@ -419,7 +419,7 @@ describe('authorization endpoint with the dev login', () => {
       expect(result.output).toContain('github:<numeric id>');
     });
 
-    // docs/security.md S21: the access log shows /authorize and /login URLs, but never a state or a code.
+    // docs/security.md S37: the access log shows /authorize and /login URLs, but never a state or a code.
     it('keeps state and codes out of its log, also in the Location of redirects', () => {
       const output = t.auth.output();
       expect(output).toMatch(/\/authorize\?[^"\s]*state=%5Bredacted%5D/);

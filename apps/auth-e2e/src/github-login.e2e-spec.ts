@@ -97,7 +97,7 @@ describe('GitHub login', () => {
       expect(asked.get('redirect_uri')).toBe(`${t.issuer}/callback`);
       expect(asked.get('scope')).toBe('read:user user:email');
       expect(asked.get('state')?.length).toBeGreaterThanOrEqual(43);
-      // PKCE towards GitHub (RFC 7636; docs/security.md S23); the fake checks the verifier at the exchange.
+      // PKCE towards GitHub (RFC 7636; docs/security.md S39); the fake checks the verifier at the exchange.
       expect(asked.get('code_challenge_method')).toBe('S256');
       expect(asked.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(callback.status).toBe(302);
@@ -129,7 +129,7 @@ describe('GitHub login', () => {
       expect(callback.location?.startsWith(`${REDIRECT}?`)).toBe(true);
     });
 
-    // docs/security.md S19: the allow-list follows the numeric id, so a login recycled after a rename is no key.
+    // docs/security.md S35: the allow-list follows the numeric id, so a login recycled after a rename is no key.
     it('follows a renamed user and refuses whoever registered their old login', async () => {
       // Same id: admitted (the consent given above is remembered for this subject, so a code comes back).
       const renamed = { ...octocat, login: 'octocat-renamed' };

@@ -126,7 +126,7 @@ describe('OIDC login', () => {
     await page.context().close();
   });
 
-  // docs/security.md S19: preferred_username is self-chosen; only sub or a verified email may match.
+  // docs/security.md S35: preferred_username is self-chosen; only sub or a verified email may match.
   it('does not match a service allow-list by a username the user chose', async () => {
     const page = await toIdp('oidc-username');
     await signInAtIdp(page, 'mallory');

@@ -1,7 +1,7 @@
 import { ConfigValidationError } from '@gateway/config';
 
 /**
- * Allow-lists name people by identifiers they cannot choose (docs/security.md S19): a GitHub login can be
+ * Allow-lists name people by identifiers they cannot choose (docs/security.md S35): a GitHub login can be
  * renamed and then registered by someone else, and an OIDC `preferred_username` is self-chosen on many IdPs
  * (OIDC Core §5.7: only `sub` is stable and unique within the issuer). So entries are stable subjects
  * (`github:<numeric id>`, `oidc:<sub>`, `dev:<name>`) or email addresses, which match only a verified email

@@ -80,7 +80,7 @@ export class AuthEnv extends StorageEnv {
 
   /**
    * Refuses at boot any entry of ALLOWED_GITHUB_USERS or MCP_<NAME>_ALLOWED_USERS that names a person by an
-   * identifier they (or someone after them) can choose (docs/security.md S19).
+   * identifier they (or someone after them) can choose (docs/security.md S35).
    */
   @EnvDerived(checkAllowLists)
   public readonly allowListsChecked!: true;

@@ -37,7 +37,7 @@ describe('AccessPolicy', () => {
       expect(p.check(github('mallory'))).toEqual({ allowed: false, reason: expect.stringContaining('mallory') });
     });
 
-    // docs/security.md S19: a login is recyclable; the id is not.
+    // docs/security.md S35: a login is recyclable; the id is not.
     it('follows the id, not the login, when a GitHub user renames and another takes the old login', () => {
       const p = policy({ ALLOWED_GITHUB_USERS: 'alice:1001' });
       expect(p.check({ sub: 'github:1001', provider: 'github', login: 'alice-renamed' }).allowed).toBe(true);
@@ -107,7 +107,7 @@ describe('AccessPolicy', () => {
     });
   });
 
-  describe('per-service allow-lists from the catalog (docs/security.md S19)', () => {
+  describe('per-service allow-lists from the catalog (docs/security.md S35)', () => {
     const topology = resolveTopology({
       MCP_MEMORY_ALLOWED_USERS: 'dev:Alice, bob@example.com, github:1003, github:alice:1001, oidc:Sub-9',
       MCP_FILESYSTEM_ALLOWED_USERS: '',

@@ -12,7 +12,7 @@ const ALLOWED: AccessDecision = { allowed: true };
  * Who may use the gateway, checked at login and again whenever a token is used or refreshed, so that
  * removing someone from a list takes effect. Fail-closed (docs/security.md S11): an empty list lets nobody in,
  * `*` lets everyone in, entries are trimmed and compared case-insensitively.
- * Only identifiers the person cannot choose decide (docs/security.md S19, config/allow-lists.ts):
+ * Only identifiers the person cannot choose decide (docs/security.md S35, config/allow-lists.ts):
  * - github: numeric user id in ALLOWED_GITHUB_USERS, and if ALLOWED_GITHUB_ORGS / ALLOWED_GITHUB_TEAMS are set, a member of one;
  * - oidc: verified email in ALLOWED_EMAILS or its domain in ALLOWED_EMAIL_DOMAINS;
  * - dev: username in ALLOWED_DEV_USERS (the dev login never runs in production);

@@ -82,7 +82,7 @@ describe('TokenFamilies (refresh rotation)', () => {
     expect(await families.rotate(token, 'client-a')).toEqual({ kind: 'unknown' });
   });
 
-  // docs/security.md S17: a revocation landing between rotate()'s read of the family and its write must win.
+  // docs/security.md S33: a revocation landing between rotate()'s read of the family and its write must win.
   it('does not recreate a family revoked while a rotation was in flight', async () => {
     const { familyId, token } = await newGrant();
     // The injected delay: the moment rotate() claims the rotation (after it read the family, before it

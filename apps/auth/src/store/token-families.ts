@@ -140,7 +140,7 @@ export class TokenFamilies {
     }
     await this.store.delete(`refresh:${hash}`);
     // Renew the family with EXPIRE, never by writing it back: a /revoke or reuse detection that deleted it
-    // since we read it must win (RFC 9700 §4.14.2; docs/security.md S17). EXPIRE cannot create a key.
+    // since we read it must win (RFC 9700 §4.14.2; docs/security.md S33). EXPIRE cannot create a key.
     if (!(await this.store.expire(`family:${record.familyId}`, this.familyLifetime))) {
       await this.store.delete(`refresh:${hashSecret(successor)}`);
       return { kind: 'unknown' };

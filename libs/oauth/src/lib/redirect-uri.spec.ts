@@ -67,7 +67,7 @@ describe('matchRedirectUri', () => {
     ).toBe(false);
   });
 
-  it('never matches a presented URI that carries control characters (docs/security.md S20)', () => {
+  it('never matches a presented URI that carries control characters (docs/security.md S36)', () => {
     expect(matchRedirectUri('http://127.0.0.1/cb', 'http://127.0.0.1:5000/c\tb')).toBe(false);
     expect(matchRedirectUri('http://127.0.0.1/cb', 'http://127.0.0.1:5000/cb\n')).toBe(false);
   });

@@ -43,7 +43,7 @@ export function checkRedirectUri(value: unknown): RedirectUriKind {
   if (value.length > MAX_REDIRECT_URI_LENGTH)
     throw refuse(`redirect URIs are limited to ${MAX_REDIRECT_URI_LENGTH} characters`);
   // WHATWG parsing silently removes tabs and newlines and trims C0 controls and spaces, so the stored value
-  // would differ from what matches: refuse them outright (RFC 3986 §2 allows none; docs/security.md S20).
+  // would differ from what matches: refuse them outright (RFC 3986 §2 allows none; docs/security.md S36).
   if (CONTROL_OR_SPACE.test(value))
     throw refuse('redirect URIs must not contain control characters (CR, LF, NUL, tab, ...) or spaces');
   const url = parse(value);

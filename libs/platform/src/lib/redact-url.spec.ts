@@ -1,6 +1,6 @@
 import { redactQuery, redactUrl } from './redact-url';
 
-describe('redactUrl (docs/security.md S21)', () => {
+describe('redactUrl (docs/security.md S37)', () => {
   it('replaces codes, state, verifiers and tokens, keeps the rest', () => {
     const out = redactUrl('/callback?code=SPLxlOBeZQQYbYS6WxSbIA&state=xyz-secret&iss=https%3A%2F%2Fidp&x=1');
     expect(out).not.toContain('SPLxlOBeZQQYbYS6WxSbIA');

@@ -1,6 +1,6 @@
 /**
  * Query parameters that carry a credential or a value that binds one (authorization codes, `state`, PKCE verifiers,
- * tokens, secrets): they never reach a log line (RFC 9700 §4.1.1 on leaking codes through logs; docs/security.md S21).
+ * tokens, secrets): they never reach a log line (RFC 9700 §4.1.1 on leaking codes through logs; docs/security.md S37).
  */
 export const REDACTED_QUERY_PARAMETERS: ReadonlySet<string> = new Set([
   'code',

@@ -15,7 +15,7 @@ function exchange(cookies: Record<string, string> = {}): {
   return { request: { cookies } as unknown as FastifyRequest, reply, set };
 }
 
-describe('browser binding (docs/security.md S22)', () => {
+describe('browser binding (docs/security.md S38)', () => {
   it('uses a __Host- cookie under HTTPS: Secure, Path=/, no Domain', () => {
     const { request, reply, set } = exchange();
     bindBrowser(request, reply, true);

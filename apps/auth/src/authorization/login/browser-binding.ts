@@ -9,7 +9,7 @@ import { randomToken } from './login-state.store';
  * replayed from another browser is refused. SameSite=Lax: the IdP's callback is a top-level GET.
  * Under HTTPS the cookie is `__Host-` prefixed (RFC 6265bis §4.1.3.2: Secure, Path=/, no Domain), so a sibling
  * subdomain (an MCP service in subdomain routing) cannot plant one; the cookie's name is part of what is hashed,
- * so a planted cookie without the prefix never matches state bound under HTTPS (docs/security.md S22).
+ * so a planted cookie without the prefix never matches state bound under HTTPS (docs/security.md S38).
  */
 const COOKIE = 'mcp_gw_browser';
 const HOST_COOKIE = `__Host-${COOKIE}`;
