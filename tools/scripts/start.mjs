@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: builds, then runs auth, every enabled MCP service and the dev edge on this machine, with memory
 // storage unless REDIS_URL is set. Each service listens on the port of its upstream URL (the catalog's port,
-// or MCP_<NAME>_UPSTREAM / AUTH_UPSTREAM); the edge on the port of PUBLIC_URL. Ctrl-C stops everything.
+// or MCP_<NAME>_UPSTREAM / AUTH_UPSTREAM); the edge on the port of PUBLIC_URL. A service that crashes is
+// restarted with a backoff; Ctrl-C stops everything.
 // `--no-build` skips the build (the e2e test builds through Nx first). `--skip a,b` leaves those services to you
 // (run one under a debugger, or another server at its MCP_<NAME>_UPSTREAM): the edge still routes to them.
 // `--replicas N` (or GATEWAY_REPLICAS=N) runs N of auth and of every service that keeps no session in its process,
@@ -94,34 +95,64 @@ for (const service of services) {
 if (!stdioOnly)
   processes.push({ name: 'dev-edge', main: 'dist/tools/dev-edge/src/main.js', args: ['--config', dynamicConfig] });
 
+// Supervision: a service that exits on its own is restarted after a backoff (0.5 s, doubling up to 10 s) and
+// the console says so; one that crashes CRASH_LIMIT times within CRASH_WINDOW_MS stops the gateway (a crash loop
+// is a configuration or code error a restart will not fix). Ctrl-C (SIGINT) or SIGTERM stops everything.
+const CRASH_LIMIT = 5;
+const CRASH_WINDOW_MS = 60_000;
 let stopping = false;
-const children = processes.map(({ name, main, port, args = [], env: extra = {} }) => {
+// METRICS_PORT (docs/operations.md): one metrics port per process, METRICS_PORT + its index in this list.
+const metricsBase = Number(env.METRICS_PORT) || 0;
+processes.forEach((entry, index) => {
+  if (metricsBase && entry.port) entry.metrics = { METRICS_PORT: String(metricsBase + index) };
+});
+const running = new Map(); // name → the current child process
+const restartTimers = new Set();
+
+function launch(entry) {
+  const { name, main, port, args = [], env: extra = {}, metrics = {} } = entry;
   const child = spawn(process.execPath, ['--enable-source-maps', join(root, main), ...args], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, ...extra, ...(port ? { PORT: String(port) } : {}) },
+    env: { ...process.env, ...extra, ...metrics, ...(port ? { PORT: String(port) } : {}) },
   });
+  running.set(name, child);
   child.on('exit', (code, signal) => {
-    if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping the gateway`);
-    stopAll();
+    if (stopping) return;
+    const now = Date.now();
+    entry.crashes = [...(entry.crashes ?? []).filter((at) => now - at < CRASH_WINDOW_MS), now];
+    const crashes = entry.crashes.length;
+    if (crashes >= CRASH_LIMIT) {
+      console.error(
+        `${name} exited (${signal ?? code}) ${crashes} times within ${CRASH_WINDOW_MS / 1000} s; stopping the gateway`,
+      );
+      stopAll(1);
+      return;
+    }
+    const delay = Math.min(500 * 2 ** (crashes - 1), 10_000);
+    console.error(
+      `${name} exited (${signal ?? code}); restarting it in ${delay / 1000} s (crash ${crashes} of ${CRASH_LIMIT} allowed within ${CRASH_WINDOW_MS / 1000} s)`,
+    );
+    const timer = setTimeout(() => {
+      restartTimers.delete(timer);
+      if (stopping) return;
+      launch(entry);
+      console.error(`${name} restarted (pid ${running.get(name).pid})`);
+    }, delay);
+    restartTimers.add(timer);
   });
-  return child;
-});
+}
+for (const entry of processes) launch(entry);
 
-function stopAll() {
+function stopAll(exitCode) {
   if (stopping) return;
   stopping = true;
-  process.exitCode = 1;
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  process.exitCode = exitCode;
+  for (const timer of restartTimers) clearTimeout(timer);
+  for (const child of running.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
 }
-process.on('SIGINT', () => {
-  stopAll();
-  process.exitCode = 0;
-});
-process.on('SIGTERM', () => {
-  stopAll();
-  process.exitCode = 0;
-});
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
 
 // Wait until every process answers, then say where everything is.
 // The edge counts as up when it answers at all (the public names may not resolve here, e.g. *.localhost).
@@ -139,7 +170,7 @@ for (const probe of probes) {
     if (ok) break;
     if (Date.now() > deadline) {
       console.error(`not ready after 150 s: ${probe.url}`);
-      stopAll();
+      stopAll(1);
       break;
     }
     await new Promise((resolveWait) => setTimeout(resolveWait, 200));

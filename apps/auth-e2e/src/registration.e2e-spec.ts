@@ -517,3 +517,40 @@ describe('registration rate limits behind a trusted proxy', () => {
     expect((await from('198.51.100.2')).status).toBe(201);
   });
 });
+
+describe('registrations never used expire after UNUSED_CLIENT_LIFETIME', () => {
+  const prefix = `e2e-unused-${process.pid}:`;
+  const redisUrl = process.env['REDIS_URL'] ?? '';
+  let auth: ServiceProcess;
+  let fixtures: TokenFixtures;
+  beforeAll(async () => {
+    fixtures = new TokenFixtures(redisUrl, prefix);
+    auth = await startService('auth', {
+      env: {
+        REDIS_URL: redisUrl,
+        STORAGE_PREFIX: prefix,
+        CLIENT_LIFETIME: String(LIFETIME),
+        UNUSED_CLIENT_LIFETIME: '600',
+      },
+    });
+  });
+  afterAll(async () => {
+    await auth.stop();
+    fixtures.close();
+  });
+
+  it('keeps an unused client 600 s, and its whole CLIENT_LIFETIME once it redeemed a code', async () => {
+    const info = (
+      await postJson(`${auth.url}/register`, { redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' })
+    ).json<Info>();
+    const unusedTtl = await fixtures.redis.ttl(`client:${info.client_id}`);
+    expect(unusedTtl).toBeGreaterThan(500);
+    expect(unusedTtl).toBeLessThanOrEqual(600);
+    // client_secret_expires_at is not sent for a public client; the expiry is the storage TTL.
+    const client = { clientId: info.client_id, method: 'none' as const };
+    expect((await redeem(auth.url, client, await fixtures.code(client))).status).toBe(200);
+    const usedTtl = await fixtures.redis.ttl(`client:${info.client_id}`);
+    expect(usedTtl).toBeGreaterThan(LIFETIME - 60);
+    expect(usedTtl).toBeLessThanOrEqual(LIFETIME);
+  });
+});

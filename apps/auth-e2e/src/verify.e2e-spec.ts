@@ -390,6 +390,34 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       expect(((await down.json()) as { error: string }).error).toBe('temporarily_unavailable');
       expect(await logged(service, 'storage unavailable during /verify')).toBe(true);
 
+      // The other endpoints that need storage answer the same way (RFC 6749 §5.2 temporarily_unavailable,
+      // RFC 9110 §15.6.4 503 + Retry-After), through the one OAuth error serializer: never a 500.
+      const answers = {
+        token: await redeem(service.url, client, { code: 'any', verifier: 'a'.repeat(43) }),
+        revoke: await postForm(service.url, '/revoke', client, { token: token }),
+        introspect: await postForm(service.url, '/introspect', client, { token: token }),
+        register: await fetch(`${service.url}/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:5173/cb'], token_endpoint_auth_method: 'none' }),
+        }).then(async (response) => ({
+          status: response.status,
+          headers: response.headers,
+          body: (await response.json()) as Record<string, unknown>,
+        })),
+      };
+      for (const [endpoint, answer] of Object.entries(answers)) {
+        expect({ endpoint, status: answer.status, error: answer.body['error'] }).toEqual({
+          endpoint,
+          status: 503,
+          error: 'temporarily_unavailable',
+        });
+        expect(answer.headers.get('retry-after')).toBe('1');
+        expect(answer.headers.get('cache-control')).toBe('no-store');
+      }
+      // A deliberate 503 is not an "unexpected error" in the log.
+      expect(service.output()).not.toContain('unexpected error');
+
       // Redis is back (empty): the revocation check answers again and the cached verified token passes.
       redis = startRedis(port);
       const recovered = await poll(

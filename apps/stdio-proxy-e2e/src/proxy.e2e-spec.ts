@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,79 +5,21 @@ import { join } from 'node:path';
 import {
   connectMcp,
   freePort,
-  initializeRequest,
   postMcp,
   excludedIn2026,
   runConformance,
   type ServiceProcess,
   startService,
 } from '@gateway/testing';
+import { childrenOf, isRunning, openSession, ping, waitFor } from './support/helpers';
 
 const ALICE = { 'x-user-id': 'github:1' };
 const BOB = { 'x-user-id': 'github:2' };
 const CAROL = { 'x-user-id': 'github:3' };
 const FIXTURE_STDIO = { STDIO_COMMAND: 'node', STDIO_ARGS: 'dist/tools/conformance-fixture/src/stdio.js' };
 
-/** Child processes of a process, from the OS (`ps --ppid`). */
-function childrenOf(pid: number | undefined): number[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-      .split('\n')
-      .map(Number)
-      .filter(Boolean);
-  } catch {
-    return []; // ps exits 1 when there is none
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^Z/.test(execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim());
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 const textOf = (result: unknown): string =>
   ((result as { content: { text: string }[] }).content ?? []).map((item) => item.text).join('\n');
-
-/** Opens a session with a raw initialize (+ initialized); returns its id, or the refusing response. */
-async function openSession(
-  url: string,
-  identity: Record<string, string>,
-): Promise<{ sessionId: string | null; response: Response }> {
-  const response = await postMcp(url, initializeRequest('2025-11-25'), { ...identity, accept: 'application/json' });
-  const sessionId = response.headers.get('mcp-session-id');
-  if (sessionId) {
-    await postMcp(
-      url,
-      { jsonrpc: '2.0', method: 'notifications/initialized' },
-      { ...identity, 'mcp-session-id': sessionId },
-    );
-  }
-  return { sessionId, response };
-}
-
-const ping = (
-  url: string,
-  sessionId: string,
-  identity: Record<string, string>,
-  id: string | number = 'ping-1',
-): Promise<Response> =>
-  postMcp(
-    url,
-    { jsonrpc: '2.0', id, method: 'ping' },
-    { ...identity, accept: 'application/json', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
-  );
 
 describe('stdio-proxy wrapping the four official servers', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'proxy-data-'));
@@ -159,7 +100,8 @@ describe('stdio-proxy process model', () => {
         ...FIXTURE_STDIO,
         STDIO_MAX_CHILDREN: '2',
         STDIO_MAX_CHILDREN_PER_USER: '1',
-        MCP_SESSION_IDLE_TIMEOUT: '2',
+        MCP_SESSION_IDLE_TIMEOUT: '10', // long enough for the other tests' steps on a loaded machine
+        MCP_SESSION_UNUSED_TIMEOUT: '600', // reliability.e2e-spec.ts covers sessions never used
       },
     });
     url = `${proxy.url}/mcp`;
@@ -185,19 +127,22 @@ describe('stdio-proxy process model', () => {
     expect((await ping(url, sessionId as string, BOB)).status).toBe(404);
   });
 
-  it('limits children per user and in total: 503 with Retry-After', async () => {
-    expect((await openSession(url, ALICE)).sessionId).toBeTruthy();
+  it('limits children in total (503 with Retry-After); at the per-user limit the oldest idle session ends', async () => {
+    const first = await openSession(url, ALICE);
+    expect(first.sessionId).toBeTruthy();
+    // Clients reconnect without DELETE: the new session is admitted and replaces the idle one.
     const second = await openSession(url, ALICE);
-    expect(second.sessionId).toBeNull();
-    expect(second.response.status).toBe(503);
-    expect(second.response.headers.get('retry-after')).toBe('30');
+    expect(second.sessionId).toBeTruthy();
+    expect((await ping(url, first.sessionId as string, ALICE)).status).toBe(404);
+    expect((await ping(url, second.sessionId as string, ALICE)).status).toBe(200);
     expect((await openSession(url, BOB)).sessionId).toBeTruthy();
     const third = await openSession(url, CAROL);
     expect(third.response.status).toBe(503);
+    expect(third.response.headers.get('retry-after')).toBe('30');
     expect(await third.response.json()).toMatchObject({
       error: { message: expect.stringContaining('maximum of child processes') },
     });
-    expect(childrenOf(proxy.child.pid)).toHaveLength(2);
+    await waitFor(() => childrenOf(proxy.child.pid).length === 2);
   });
 
   it('ends the session when its child crashes (404 next), reaping the child', async () => {
@@ -212,10 +157,11 @@ describe('stdio-proxy process model', () => {
 
   it('stops the child of an idle session (MCP_SESSION_IDLE_TIMEOUT) and answers 404', async () => {
     const { sessionId } = await openSession(url, ALICE);
+    expect((await ping(url, sessionId as string, ALICE)).status).toBe(200); // in use: the idle timeout applies
     const [child] = childrenOf(proxy.child.pid);
-    await waitFor(() => !isRunning(child as number), 15_000);
+    await waitFor(() => !isRunning(child as number), 25_000);
     expect((await ping(url, sessionId as string, ALICE)).status).toBe(404);
-  });
+  }, 40_000);
 
   it('DELETE ends the session and its child', async () => {
     const { sessionId } = await openSession(url, ALICE);
@@ -237,14 +183,14 @@ describe('stdio-proxy process model', () => {
   });
 });
 
-describe('stdio-proxy with one child per user (STDIO_CHILD_PER=user)', () => {
+describe('stdio-proxy with one child per user (server-memory by default)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'proxy-shared-'));
   let proxy: ServiceProcess;
   let url: string;
 
   beforeAll(async () => {
     proxy = await startService('stdio-proxy', {
-      env: { MCP_SERVICE: 'memory', MCP_DATA_DIR: dataDir, STDIO_CHILD_PER: 'user' },
+      env: { MCP_SERVICE: 'memory', MCP_DATA_DIR: dataDir }, // the catalog marks it shareable
     });
     url = `${proxy.url}/mcp`;
   });

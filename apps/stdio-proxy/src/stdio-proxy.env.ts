@@ -30,9 +30,12 @@ export class StdioProxyEnv extends McpEnv {
   @IsString()
   public MCP_WORKSPACE_DIR = './workspace';
 
-  /** `session`: a child per MCP session. `user`: one child per user shared by that user's sessions (clients that open a session per call). */
-  @IsIn(['session', 'user'], { message: 'must be session or user' })
-  public STDIO_CHILD_PER: 'session' | 'user' = 'session';
+  /**
+   * `session`: a child per MCP session. `user`: one child per user shared by that user's sessions (clients that
+   * open a session per call). Empty: `user` where the catalog marks the server shareable (memory), else `session`.
+   */
+  @IsIn(['', 'session', 'user'], { message: 'must be session, user or empty' })
+  public STDIO_CHILD_PER: '' | 'session' | 'user' = '';
 
   /** `user` (default): `${MCP_DATA_DIR}` and `${MCP_WORKSPACE_DIR}` are a directory per user (memory file, workspace). `shared`: one for everyone. */
   @IsIn(['user', 'shared'], { message: 'must be user or shared' })
@@ -74,11 +77,33 @@ export class StdioProxyEnv extends McpEnv {
   @EnvInt(1, 7 * 24 * 3600)
   public MCP_SESSION_IDLE_TIMEOUT = 1800;
 
+  /** Seconds a session lives that never made a request after `initialize` (clients that reconnect and never return). */
+  @EnvInt(1, 7 * 24 * 3600)
+  public MCP_SESSION_UNUSED_TIMEOUT = 120;
+
+  /** Seconds a request may wait for the child's answer (restarted by progress); then it ends with a JSON-RPC error. */
+  @EnvInt(1, 24 * 3600)
+  public STDIO_REQUEST_TIMEOUT = 300;
+
   /** Child processes at most, in total; beyond it initialize gets 503 + Retry-After. */
   @EnvInt(1, 10_000)
   public STDIO_MAX_CHILDREN = 32;
 
-  /** Sessions (each a child process, unless STDIO_CHILD_PER=user) at most per user (`x-user-id`). */
+  /**
+   * Sessions at most per user (`x-user-id`). A user at the limit who opens another one gets it, and their
+   * session idle longest ends; 503 only when all of them have a request in flight.
+   */
   @EnvInt(1, 10_000)
   public STDIO_MAX_CHILDREN_PER_USER = 4;
+
+  /**
+   * Megabytes of resident memory (RSS, sampled) all children together may use; a session that needs a new child
+   * gets 503 + Retry-After when the children's sampled total plus one more child's average would exceed it. 0 = no budget.
+   */
+  @EnvInt(0, 1024 * 1024)
+  public STDIO_MEMORY_BUDGET_MB = 1024;
+
+  /** Seconds between two samples of the children's memory. */
+  @EnvInt(1, 3600)
+  public STDIO_MEMORY_SAMPLE_INTERVAL = 5;
 }

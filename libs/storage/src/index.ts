@@ -1,4 +1,4 @@
-export { KeyValueStore, type SetOptions } from './lib/key-value-store';
+export { KeyValueStore, type SetOptions, StorageUnavailableError } from './lib/key-value-store';
 export { MemoryStore } from './lib/memory-store';
 export { RedisStore } from './lib/redis-store';
 export { StorageEnv } from './lib/storage-env';

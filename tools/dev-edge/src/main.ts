@@ -30,9 +30,14 @@ try {
   server.listen(port, host, () =>
     console.log(`dev-edge: ${table.length} routers from ${file}, listening on http://${host}:${port}`),
   );
+  // SIGTERM/SIGINT: stop accepting, let requests in flight (event streams too) end within SHUTDOWN_TIMEOUT seconds.
+  const shutdownSeconds = Number(env['SHUTDOWN_TIMEOUT'] || 10);
+  let stopping = false;
   const stop = () => {
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
+    if (stopping) return;
+    stopping = true;
+    console.log(`dev-edge: draining (at most ${shutdownSeconds} s)`);
+    void server.drain(shutdownSeconds * 1000).then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

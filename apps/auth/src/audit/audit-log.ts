@@ -1,4 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { counter } from '@gateway/platform';
+
+const events = counter(
+  'auth_events_total',
+  'audited events: tokens issued/refreshed/refused/revoked, /verify refusals',
+  ['event'],
+);
 
 /** What the audit log records: one line per token event and per /verify refusal. */
 export type AuditEvent =
@@ -56,6 +63,7 @@ export class AuditLog {
   private readonly logger = new Logger('Audit');
 
   public record(event: AuditEvent, fields: AuditFields): void {
+    events.inc({ event });
     this.logger.log({ audit: event, ...fields }, event);
   }
 }

@@ -2,7 +2,9 @@ import { Controller, Get, Inject, Logger, Req, Res, UseFilters } from '@nestjs/c
 import type { GatewayTopology } from '@gateway/catalog';
 import { OAuthError } from '@gateway/oauth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ClientStore } from '../store/client.store';
+import { ClientDirectory } from '../clients/client-directory';
+import { ClientDocumentUnavailable } from '../clients/client-metadata-documents';
+import { PageError } from '../pages/page-exception.filter';
 import { bindBrowser, browserOf } from './login/browser-binding';
 import { LoginProvider } from './login/login-provider';
 import { LoginStateStore, randomToken } from './login/login-state.store';
@@ -25,7 +27,7 @@ export class AuthorizeController {
   private readonly logger = new Logger(AuthorizeController.name);
 
   public constructor(
-    private readonly clients: ClientStore,
+    private readonly clients: ClientDirectory,
     private readonly logins: LoginStateStore,
     private readonly flow: AuthorizationFlow,
     private readonly provider: LoginProvider,
@@ -37,7 +39,7 @@ export class AuthorizeController {
     const query = (request.query ?? {}) as Query;
     const clientId = typeof query['client_id'] === 'string' ? query['client_id'] : '';
     // RFC 6749 §4.1.2.1: a bad client_id or redirect_uri is shown to the user (a PageError), never redirected.
-    const { client, target } = checkClientRedirect(await this.clients.get(clientId), clientId, query);
+    const { client, target } = checkClientRedirect(await this.findClient(clientId), clientId, query);
     let authorization: AuthorizationRequest;
     try {
       authorization = checkAuthorizationRequest(client, target, query, this.topology).request;
@@ -66,5 +68,19 @@ export class AuthorizeController {
       state,
     );
     return reply.header('cache-control', 'no-store').redirect(begun.url, 302);
+  }
+
+  /** A metadata document that cannot be had is a page naming the application's host, never a crash. */
+  private async findClient(clientId: string): ReturnType<ClientDirectory['find']> {
+    try {
+      return await this.clients.find(clientId);
+    } catch (error) {
+      if (!(error instanceof ClientDocumentUnavailable)) throw error;
+      throw new PageError(
+        503,
+        'Application unavailable',
+        `The sign-in details of the application at ${new URL(clientId).host} could not be loaded. Try again in a moment; if it keeps failing, the application's publisher must fix its client metadata document.`,
+      );
+    }
   }
 }

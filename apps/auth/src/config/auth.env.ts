@@ -19,13 +19,51 @@ export class AuthEnv extends StorageEnv {
   @EnvInt(0, 10 * 365 * 24 * 3600)
   public CLIENT_LIFETIME = 90 * 24 * 3600;
 
-  /** Registrations (POST /register) allowed per client IP per window; 0 = no limit. */
+  /**
+   * Seconds a registered client that never redeemed a code lives; 0 = as long as CLIENT_LIFETIME. Cloud clients
+   * register once per user and often never finish signing in; this clears those (docs/auth.md).
+   */
+  @EnvInt(0, 10 * 365 * 24 * 3600)
+  public UNUSED_CLIENT_LIFETIME = 24 * 3600;
+
+  /**
+   * Registrations (POST /register) allowed per client IP per window; 0 = no limit. 300 an hour lets a client
+   * platform register one client per user from one egress address (docs/auth.md "Rate limits").
+   */
   @EnvInt(0, 1_000_000)
-  public REGISTRATION_RATE_LIMIT = 20;
+  public REGISTRATION_RATE_LIMIT = 300;
 
   /** Seconds of the registration rate-limit window. */
   @EnvInt(1, 24 * 3600)
   public REGISTRATION_RATE_WINDOW = 3600;
+
+  // ---- Client ID Metadata Documents and jwks_uri (docs/auth.md "Client ID Metadata Documents")
+
+  /** Accept https URL client_ids and fetch their metadata documents (draft-ietf-oauth-client-id-metadata-document). */
+  @EnvBoolean()
+  public CLIENT_METADATA_DOCUMENTS = true;
+
+  /** Milliseconds a document or JWK Set fetch may take, redirects included. */
+  @EnvInt(100, 30_000)
+  public CLIENT_FETCH_TIMEOUT_MS = 5000;
+
+  /** Largest document or JWK Set accepted, in bytes. */
+  @EnvInt(1024, 1024 * 1024)
+  public CLIENT_FETCH_MAX_BYTES = 64 * 1024;
+
+  /** Documents and JWK Sets kept in memory (least recently used are dropped first). */
+  @EnvInt(1, 100_000)
+  public CLIENT_DOCUMENT_CACHE_SIZE = 1000;
+
+  /**
+   * Host names fetched even though they resolve to a non-public address (tests and private deployments only;
+   * every other host must resolve to public unicast addresses).
+   */
+  @EnvList()
+  public CLIENT_FETCH_ALLOW_HOSTS: string[] = [];
+
+  /** PEM file of extra CA certificates trusted for these fetches (tests with a self-signed CA only). */
+  public CLIENT_FETCH_CA_FILE = '';
 
   /**
    * Comma list of proxy addresses or CIDRs (e.g. the Traefik network) whose X-Forwarded-For is believed

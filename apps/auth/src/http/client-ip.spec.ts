@@ -19,6 +19,12 @@ describe('ClientIpResolver', () => {
     expect(resolver.resolve('10.1.2.3', 'not-an-ip')).toBe('10.1.2.3');
   });
 
+  it('treats a peer without an address (gone before the handler ran) as an unknown client, with proxies trusted', () => {
+    const resolver = new ClientIpResolver(['127.0.0.1']);
+    expect(resolver.resolve(undefined, '198.51.100.1')).toBe('unknown');
+    expect(resolver.resolve('', undefined)).toBe('unknown');
+  });
+
   it('refuses a TRUSTED_PROXIES entry that is not an address or CIDR', () => {
     expect(() => new ClientIpResolver(['traefik'])).toThrow(ConfigValidationError);
   });

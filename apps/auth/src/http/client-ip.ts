@@ -40,7 +40,9 @@ export class ClientIpResolver {
     return client;
   }
 
+  /** An address that is not an IP ('unknown': the peer left before the handler ran) is an unknown client, not a proxy. */
   private isTrusted(address: string): boolean {
+    if (!ipaddr.isValid(address)) return false;
     const parsed = ipaddr.parse(address);
     return this.trusted.some(([range, bits]) => range.kind() === parsed.kind() && parsed.match(range, bits));
   }

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { OAuthError } from '@gateway/oauth';
+import { StorageUnavailableError } from '@gateway/storage';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const logger = new Logger('OAuthExceptionFilter');
@@ -7,8 +8,9 @@ const logger = new Logger('OAuthExceptionFilter');
 /**
  * The one place OAuth errors become HTTP: RFC 6749 §5.2 JSON (`error`, `error_description`) with
  * `Cache-Control: no-store`. Nest's own HttpExceptions (404 route, 413 body, 415 media type, parse errors)
- * are mapped to `invalid_request` so that a client's mistake is a 4xx that explains itself; anything else
- * is logged with its cause and answered `server_error` without detail. Fastify's body-parsing errors
+ * are mapped to `invalid_request` so that a client's mistake is a 4xx that explains itself; a storage outage is
+ * `temporarily_unavailable` (RFC 6749 §5.2) with 503 and Retry-After (RFC 9110 §15.6.4), logged as a warning;
+ * anything else is logged as an unexpected error with its cause and answered `server_error` without detail. Fastify's body-parsing errors
  * reach this filter through Nest's Fastify error handler; router-level rejections (bad URL encoding,
  * over-long parameters) come through `sendOAuthError` from main.ts (`frameworkErrors`).
  */
@@ -23,8 +25,10 @@ export class OAuthExceptionFilter implements ExceptionFilter {
 /** Serializes any exception as an RFC 6749 error response on `reply`. */
 export function sendOAuthError(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const error = toOAuthError(exception, request);
-  if (error.status >= 500) logger.error({ err: exception, url: request.url }, 'unexpected error');
-  else if (error.cause) logger.warn({ cause: String(error.cause), url: request.url, error: error.code }, error.message);
+  // Only what nobody meant is "unexpected"; a deliberate refusal (a 4xx, /verify's 503) logs its cause, if any.
+  if (error.code === 'server_error') logger.error({ err: exception, url: request.url }, 'unexpected error');
+  else if (error.cause)
+    logger.warn({ cause: describeCause(error.cause), url: request.url, error: error.code }, error.message);
   void reply
     .status(error.status)
     .headers({ ...error.headers, 'cache-control': 'no-store', pragma: 'no-cache' })
@@ -32,8 +36,17 @@ export function sendOAuthError(exception: unknown, request: FastifyRequest, repl
     .send(error.toJSON());
 }
 
+/** Seconds a client waits after a storage outage answer (ioredis reconnects within ~2 s). */
+const STORAGE_RETRY_AFTER_SECONDS = '1';
+
 function toOAuthError(exception: unknown, request: FastifyRequest): OAuthError {
   if (exception instanceof OAuthError) return exception;
+  if (exception instanceof StorageUnavailableError)
+    return new OAuthError('temporarily_unavailable', 'the server cannot reach its storage; retry shortly', {
+      status: 503,
+      headers: { 'retry-after': STORAGE_RETRY_AFTER_SECONDS },
+      cause: exception,
+    });
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     if (status === 404)
@@ -69,4 +82,10 @@ function fastifyClientErrorMessage(error: Error & { code?: string }, status: num
   if (error.code === 'FST_ERR_BAD_URL') return 'the request URL is not validly percent-encoded';
   if (/JSON/i.test(error.message)) return 'request body is not valid JSON';
   return 'malformed request';
+}
+
+/** A cause for the log: the error and what caused it (a StorageUnavailableError wraps the driver's error). */
+function describeCause(cause: unknown): string {
+  const inner = cause instanceof Error ? cause.cause : undefined;
+  return inner === undefined ? String(cause) : `${String(cause)}: ${String(inner)}`;
 }

@@ -4,6 +4,7 @@ import { OAuthError } from '@gateway/oauth';
 import type { FastifyRequest } from 'fastify';
 import { TOPOLOGY } from '../config/topology.provider';
 import { AS_METADATA_PATH, PRM_PATH } from './endpoints';
+import { AuthEnv } from '../config/auth.env';
 import { authorizationServerMetadata, protectedResourceMetadata, serviceForMetadata } from './metadata.documents';
 
 const CACHE = 'public, max-age=300';
@@ -13,8 +14,13 @@ const CACHE = 'public, max-age=300';
 export class MetadataController {
   private readonly asMetadata: Record<string, unknown>;
 
-  public constructor(@Inject(TOPOLOGY) private readonly topology: GatewayTopology) {
-    this.asMetadata = authorizationServerMetadata(topology.issuer);
+  public constructor(
+    @Inject(TOPOLOGY) private readonly topology: GatewayTopology,
+    env: AuthEnv,
+  ) {
+    this.asMetadata = authorizationServerMetadata(topology.issuer, {
+      clientIdMetadataDocuments: env.CLIENT_METADATA_DOCUMENTS,
+    });
   }
 
   /**

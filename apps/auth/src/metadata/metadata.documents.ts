@@ -6,10 +6,16 @@ import {
   SUPPORTED_SCOPES,
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from '@gateway/oauth';
+import { ASSERTION_ALGORITHMS } from '../clients/client-assertion';
 import { ENDPOINT_PATHS } from './endpoints';
 
+const AUTH_METHODS = [...TOKEN_ENDPOINT_AUTH_METHODS, 'private_key_jwt'];
+
 /** RFC 8414 §2 authorization-server metadata: only what this server really serves. */
-export function authorizationServerMetadata(issuer: string): Record<string, unknown> {
+export function authorizationServerMetadata(
+  issuer: string,
+  features: { readonly clientIdMetadataDocuments: boolean } = { clientIdMetadataDocuments: true },
+): Record<string, unknown> {
   const at = (path: string): string => `${issuer}${path}`;
   return {
     // RFC 8414 §3.3: byte-identical to the issuer the client derived the well-known URL from.
@@ -26,11 +32,17 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
     grant_types_supported: [...GRANT_TYPES],
     // OAuth 2.1 / MCP authorization: PKCE with S256 only; clients refuse an AS that omits this.
     code_challenge_methods_supported: ['S256'],
-    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
-    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
-    introspection_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    // RFC 7523 §2.2: private_key_jwt for clients whose metadata document publishes keys (docs/auth.md).
+    token_endpoint_auth_methods_supported: AUTH_METHODS,
+    token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+    revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+    revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+    introspection_endpoint_auth_methods_supported: AUTH_METHODS,
+    introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
     // RFC 9207: /authorize adds `iss` to every authorization response.
     authorization_response_iss_parameter_supported: true,
+    // draft-ietf-oauth-client-id-metadata-document §5 / MCP 2025-11-25 authorization: URL client_ids are resolved.
+    ...(features.clientIdMetadataDocuments ? { client_id_metadata_document_supported: true } : {}),
   };
 }
 

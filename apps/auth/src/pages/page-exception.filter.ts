@@ -5,7 +5,7 @@ import { sendErrorPage } from './pages';
 /** A refusal shown to a person as an HTML page (unknown client, unregistered redirect URI, expired sign-in). */
 export class PageError extends Error {
   public constructor(
-    public readonly status: 400 | 403 | 404,
+    public readonly status: 400 | 403 | 404 | 503,
     public readonly title: string,
     message: string,
     public readonly hint?: string,

@@ -44,6 +44,8 @@ export interface ConsentDetails {
   readonly clientId: string;
   readonly clientName?: string;
   readonly clientUri?: string;
+  /** Host of the client's metadata document URL (its client_id): who vouches for the name shown. */
+  readonly documentHost?: string;
   readonly redirectUri: string;
   readonly scopes: readonly string[];
   readonly serviceName: string;
@@ -63,10 +65,11 @@ export function sendConsentPage(reply: FastifyReply, details: ConsentDetails): F
     reply,
     200,
     `Allow ${name}?`,
-    html`<h1>Allow <strong>${name}</strong> to access ${details.serviceName}?</h1>
+    html`<h1>Allow <strong>${name}</strong>${details.documentHost ? html` <small>(${details.documentHost})</small>` : ''} to access ${details.serviceName}?</h1>
 <p>You are signed in as <strong>${details.userLogin}</strong>.</p>
 <dl>
 <dt>Application</dt><dd>${name}${details.clientName ? html` <small>(${details.clientId})</small>` : ''}</dd>
+${details.documentHost ? html`<dt>Published by</dt><dd><code>${details.documentHost}</code> <small>(client metadata document)</small></dd>` : ''}
 ${details.clientUri ? html`<dt>Website</dt><dd><code>${details.clientUri}</code></dd>` : ''}
 <dt>Service</dt><dd>${details.serviceName} <small><code>${details.resource}</code></small></dd>
 <dt>Returns to</dt><dd><code>${target.host}</code></dd>

@@ -1,15 +1,16 @@
+import { counter } from '@gateway/platform';
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { GatewayTopology } from '@gateway/catalog';
-import { OAuthError, validateClientMetadata, type ValidClientMetadata } from '@gateway/oauth';
+import { OAuthError, validateClientMetadata } from '@gateway/oauth';
 import { AuthEnv } from '../config/auth.env';
-import { ClientStore } from '../store/client.store';
+import { ClientStore, clientTtl } from '../store/client.store';
 import { ENDPOINT_PATHS } from '../metadata/endpoints';
-import { type ClientRecord, hashSecret, matchesHash } from '../store/records';
+import { type ClientMetadata, type ClientRecord, hashSecret, matchesHash } from '../store/records';
 import { TOPOLOGY } from '../config/topology.provider';
 
 /** RFC 7591 §3.2.1 / RFC 7592 §3 client information response. */
-export type ClientInformation = ValidClientMetadata & {
+export type ClientInformation = ClientMetadata & {
   client_id: string;
   client_id_issued_at: number;
   client_secret?: string;
@@ -27,6 +28,8 @@ const UNKNOWN_CLIENT_HASH = hashSecret(randomToken());
  * Dynamic client registration (RFC 7591) and management (RFC 7592). Secrets and registration access
  * tokens are returned once and stored only as SHA-256 hashes (docs/security.md S9).
  */
+
+const registrations = counter('auth_registrations_total', 'clients registered (dcr: RFC 7591 /register)', ['kind']);
 @Injectable()
 export class RegistrationService {
   public constructor(
@@ -51,7 +54,8 @@ export class RegistrationService {
       expiresAt: lifetime > 0 ? now + lifetime : 0,
       metadata,
     };
-    await this.clients.save(record, lifetime);
+    await this.clients.save(record, clientTtl(record, this.env.UNUSED_CLIENT_LIFETIME, now));
+    registrations.inc({ kind: 'dcr' });
     return this.information(record, registrationToken, clientSecret);
   }
 
@@ -117,12 +121,10 @@ export class RegistrationService {
       registrationTokenHash: hashSecret(registrationToken),
       issuedAt: client.issuedAt,
       expiresAt: client.expiresAt,
+      ...(client.usedAt !== undefined ? { usedAt: client.usedAt } : {}),
       metadata,
     };
-    await this.clients.save(
-      updated,
-      client.expiresAt === 0 ? 0 : Math.max(1, client.expiresAt - Math.floor(Date.now() / 1000)),
-    );
+    await this.clients.save(updated, clientTtl(updated, this.env.UNUSED_CLIENT_LIFETIME));
     return this.information(updated, registrationToken, clientSecret);
   }
 

@@ -1,6 +1,6 @@
 import { MemoryStore } from '@gateway/storage';
 import type { ClientRecord } from './records';
-import { ClientStore } from './client.store';
+import { ClientStore, clientTtl } from './client.store';
 
 const client: ClientRecord = {
   clientId: 'c1',
@@ -34,5 +34,30 @@ describe('ClientStore', () => {
     expect(await store.get('consent:alice:c1')).toBeNull();
     expect(await store.setMembers('client-keys:c1')).toEqual([]);
     expect(await store.get('refresh:other')).toBe('1');
+  });
+});
+
+describe('unused registrations', () => {
+  const now = 1_000_000;
+  const registered = { ...client, issuedAt: now, expiresAt: now + 90 * 86400 };
+
+  it('an unused client lives UNUSED_CLIENT_LIFETIME, a used one its whole lifetime', () => {
+    expect(clientTtl(registered, 86400, now)).toBe(86400);
+    expect(clientTtl(registered, 86400, now + 3600)).toBe(86400 - 3600);
+    expect(clientTtl({ ...registered, usedAt: now + 10 }, 86400, now + 10)).toBe(90 * 86400 - 10);
+    expect(clientTtl(registered, 0, now)).toBe(90 * 86400);
+    expect(clientTtl({ ...registered, expiresAt: 0 }, 86400, now)).toBe(86400);
+    expect(clientTtl({ ...registered, expiresAt: 0, usedAt: now }, 86400, now)).toBe(0);
+  });
+
+  it('markUsed lifts the unused deadline once', async () => {
+    const store = new MemoryStore();
+    const clients = new ClientStore(store);
+    const fresh = { ...client, issuedAt: Math.floor(Date.now() / 1000), expiresAt: 0 };
+    await clients.save(fresh, clientTtl(fresh, 60));
+    expect(await store.ttl('client:c1')).toBeGreaterThan(0);
+    await clients.markUsed(fresh, 60);
+    expect((await clients.get('c1'))?.usedAt).toEqual(expect.any(Number));
+    expect(await store.ttl('client:c1')).toBe(-1); // no expiry any more (CLIENT_LIFETIME=0)
   });
 });

@@ -16,6 +16,16 @@ export class ClientStore {
     return (await this.store.getJson<ClientRecord>(`client:${clientId}`)) ?? undefined;
   }
 
+  /**
+   * The first code redeemed by a registered client: from now on it lives its whole CLIENT_LIFETIME (RFC 7591
+   * `client_secret_expires_at`), no longer the shorter unused lifetime. One write per client.
+   */
+  public async markUsed(client: ClientRecord, unusedLifetime: number): Promise<void> {
+    if (client.usedAt !== undefined || client.document) return;
+    const used = { ...client, usedAt: Math.floor(Date.now() / 1000) };
+    await this.save(used, clientTtl(used, unusedLifetime));
+  }
+
   /** Writes the client; `ttlSeconds` 0 keeps it until deleted. */
   public async save(client: ClientRecord, ttlSeconds: number): Promise<void> {
     await this.store.setJson(`client:${client.clientId}`, client, ttlSeconds > 0 ? { ttlSeconds } : {});
@@ -38,4 +48,16 @@ export class ClientStore {
     const keys = await this.store.setMembers(index);
     await this.store.delete(`client:${clientId}`, index, ...keys);
   }
+}
+
+/**
+ * Seconds the client's storage key should live from now: until `expiresAt` (0 = no expiry), and, while no code
+ * was ever redeemed, at most until `issuedAt + unusedLifetime` (docs/auth.md "Registration that cloud clients
+ * survive"; 0 = unused clients are kept as long as used ones).
+ */
+export function clientTtl(client: ClientRecord, unusedLifetime: number, now = Math.floor(Date.now() / 1000)): number {
+  const untilExpiry = client.expiresAt > 0 ? Math.max(1, client.expiresAt - now) : 0;
+  if (client.usedAt !== undefined || unusedLifetime <= 0) return untilExpiry;
+  const untilUnused = Math.max(1, client.issuedAt + unusedLifetime - now);
+  return untilExpiry === 0 ? untilUnused : Math.min(untilExpiry, untilUnused);
 }

@@ -23,11 +23,22 @@ export interface UserIdentity {
   readonly teams?: readonly string[];
 }
 
-/** RFC 7591 §2 client metadata as registered (validated and normalised by `validateClientMetadata`). */
-export type ClientMetadata = Readonly<ValidClientMetadata>;
+/**
+ * RFC 7591 §2 client metadata as registered (validated and normalised by `validateClientMetadata`), or as read
+ * from a Client ID Metadata Document, which may also use `private_key_jwt` with `jwks`/`jwks_uri` (RFC 7523 §2.2).
+ */
+export type ClientMetadata = Readonly<
+  Omit<ValidClientMetadata, 'token_endpoint_auth_method'> & {
+    token_endpoint_auth_method: ValidClientMetadata['token_endpoint_auth_method'] | 'private_key_jwt';
+    /** RFC 7591 §2: the client's public keys by value (a JWK Set), for private_key_jwt. */
+    jwks?: { keys: Record<string, unknown>[] };
+    /** RFC 7591 §2: where the client's JWK Set is published, for private_key_jwt. */
+    jwks_uri?: string;
+  }
+>;
 export type TokenEndpointAuthMethod = ClientMetadata['token_endpoint_auth_method'];
 
-/** Key `client:{client_id}`; TTL = CLIENT_LIFETIME (none when 0). */
+/** Key `client:{client_id}`; TTL = CLIENT_LIFETIME (none when 0), shorter while unused (`clientTtl`). */
 export interface ClientRecord {
   readonly clientId: string;
   /** SHA-256 (hex) of the client secret; absent for public clients (`none`). */
@@ -38,7 +49,11 @@ export interface ClientRecord {
   readonly issuedAt: number;
   /** Seconds since the epoch; 0 = never (`client_secret_expires_at`). */
   readonly expiresAt: number;
+  /** Seconds since the epoch of the first code redeemed; until then the client expires after UNUSED_CLIENT_LIFETIME. */
+  readonly usedAt?: number;
   readonly metadata: ClientMetadata;
+  /** Set when the client_id is the URL of a Client ID Metadata Document (never stored, resolved per request). */
+  readonly document?: { readonly host: string; readonly pinned: boolean };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Body, Controller, Header, Headers, HttpCode, Post } from '@nestjs/common';
-import { ClientAuthenticator } from '../clients/client-authenticator';
+import { ClientAuthenticator, credentialsOf } from '../clients/client-authenticator';
 import { field, formFields } from '../http/form';
 import { TokenService, type TokenResponse } from './token.service';
 
@@ -21,11 +21,7 @@ export class TokenController {
     @Headers('authorization') authorization?: string,
   ): Promise<TokenResponse> {
     const fields = formFields(body, contentType);
-    const client = await this.clients.authenticate({
-      authorization,
-      client_id: field(fields, 'client_id'),
-      client_secret: field(fields, 'client_secret'),
-    });
+    const client = await this.clients.authenticate(credentialsOf(fields, authorization), '/token');
     return this.tokens.grant(client, {
       grant_type: field(fields, 'grant_type'),
       code: field(fields, 'code'),

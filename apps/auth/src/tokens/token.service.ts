@@ -4,6 +4,8 @@ import { OAuthError, parseScope, verifyS256 } from '@gateway/oauth';
 import { AuditLog, type AuditReasonCode } from '../audit/audit-log';
 import { AccessPolicy } from '../policy/access-policy';
 import { AuthorizationCodes } from '../store/authorization-codes';
+import { ClientStore } from '../store/client.store';
+import { AuthEnv } from '../config/auth.env';
 import { type ClientRecord, type UserIdentity } from '../store/records';
 import { TOPOLOGY } from '../config/topology.provider';
 import { AccessTokenIssuer } from './access-token-issuer';
@@ -37,6 +39,8 @@ export class TokenService {
     private readonly issuer: AccessTokenIssuer,
     private readonly policy: AccessPolicy,
     private readonly audit: AuditLog,
+    private readonly clients: ClientStore,
+    private readonly env: AuthEnv,
     @Inject(TOPOLOGY) private readonly topology: GatewayTopology,
   ) {}
 
@@ -100,6 +104,7 @@ export class TokenService {
       createdAt: Math.floor(Date.now() / 1000),
     };
     const familyId = await this.families.create(family);
+    await this.clients.markUsed(client, this.env.UNUSED_CLIENT_LIFETIME);
     const response = await this.respond(
       client,
       family,

@@ -6,6 +6,7 @@ import { RevocationController } from './revocation/revocation.controller';
 import { AccessTokenVerifier } from './verify/access-token-verifier';
 import { VerifyHandler } from './verify/verify.handler';
 import { AccessTokenIssuer } from './access-token-issuer';
+import { ClientAssertionVerifier } from '../clients/client-assertion';
 import { ClientAuthenticator } from '../clients/client-authenticator';
 import { TokenController } from './token.controller';
 import { TokenService } from './token.service';
@@ -13,6 +14,14 @@ import { TokenService } from './token.service';
 /** The tokens wing (docs/auth.md "Layout"): /token, /jwks, /verify (a plain Fastify route, see main.ts), /revoke, /introspect. */
 @Module({
   controllers: [TokenController, JwksController, RevocationController, IntrospectionController],
-  providers: [VerifyHandler, SigningKeys, AccessTokenIssuer, AccessTokenVerifier, ClientAuthenticator, TokenService],
+  providers: [
+    VerifyHandler,
+    SigningKeys,
+    AccessTokenIssuer,
+    AccessTokenVerifier,
+    ClientAuthenticator,
+    ClientAssertionVerifier,
+    TokenService,
+  ],
 })
 export class TokensModule {}

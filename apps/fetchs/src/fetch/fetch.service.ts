@@ -3,12 +3,17 @@ import { KeyValueStore } from '@gateway/storage';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { Agent } from 'undici';
 import { AddressPolicy, createGuardedAgent, HostResolver } from '@gateway/egress';
+import { counter } from '@gateway/platform';
 import { FetchFailed, FetchRefused } from './fetch-errors';
 import { type HtmlConverter, workerHtmlConverter } from './html-converter';
 import { type FetchLimits, type FetchMethod, type FetchedResponse, fetchBounded, type HopCheck } from './http-fetcher';
 import { errorResult, renderContent } from './render-content';
 import { RobotsRules } from './robots-rules';
 import { FetchsEnv } from '../fetchs.env';
+
+const fetches = counter('fetchs_fetches_total', 'fetch tool calls by outcome (ok, refused, failed, error)', [
+  'outcome',
+]);
 
 /** The `fetch` tool's arguments (wire names). */
 export interface FetchToolInput {
@@ -88,6 +93,7 @@ export class FetchService implements OnModuleDestroy {
       outcome = error instanceof FetchRefused ? 'refused' : 'failed';
       return errorResult(error.message);
     } finally {
+      fetches.inc({ outcome: response ? 'ok' : outcome });
       this.logger.log({
         msg: 'fetch',
         user: userId,

@@ -26,8 +26,11 @@ export interface RunningGateway {
   readonly mcpUrls: ReadonlyMap<string, string>;
   /** Where each service listens (behind the edge). */
   readonly upstreams: ReadonlyMap<string, string>;
+  /** The `npm start` process (tools/scripts/start.mjs). */
+  readonly pid: number | undefined;
   output(): string;
-  stop(): Promise<void>;
+  /** Ctrl-C, then its exit code (SIGKILL after 20 s: then null). */
+  stop(): Promise<number | null>;
 }
 
 /**
@@ -77,8 +80,9 @@ export async function startGateway(
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
 
   const stop = async () => {
-    await stopProcess(child);
+    const code = await stopProcess(child);
     rmSync(dataDir, { recursive: true, force: true });
+    return code;
   };
   const deadline = Date.now() + 170_000;
   while (!/^Ctrl-C stops everything/m.test(output)) {
@@ -95,16 +99,16 @@ export async function startGateway(
     ]),
   );
   const url = /issuer (\S+)/.exec(output)?.[1] ?? publicUrl;
-  return { url, authUrl, mcpUrls, upstreams, output: () => output, stop };
+  return { url, authUrl, mcpUrls, upstreams, pid: child.pid, output: () => output, stop };
 }
 
-function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
+function stopProcess(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('exit', () => {
+    child.once('exit', (code) => {
       clearTimeout(timer);
-      resolve();
+      resolve(code);
     });
     child.kill('SIGINT');
   });

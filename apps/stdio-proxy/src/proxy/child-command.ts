@@ -16,6 +16,8 @@ export interface ChildCommand {
   readonly label: string;
   /** The network the child needs (catalog `egress`, or STDIO_EGRESS for STDIO_COMMAND): see child-sandbox.ts. */
   readonly egress: Egress;
+  /** The catalog says one child may serve all sessions of a user (see StdioCommand.shareable). */
+  readonly shareable: boolean;
 }
 
 /**
@@ -45,6 +47,7 @@ export function resolveChildCommand(env: StdioProxyEnv, userId: string | null): 
       cwd,
       label: env.STDIO_COMMAND,
       egress: env.STDIO_EGRESS,
+      shareable: false,
     };
   }
   const stdioNames = SERVICES.filter((service) => service.stdio).map((service) => service.name);
@@ -74,5 +77,6 @@ export function resolveChildCommand(env: StdioProxyEnv, userId: string | null): 
     cwd,
     label: service.name,
     egress: service.egress,
+    shareable: stdio.shareable === true,
   };
 }

@@ -14,6 +14,7 @@ const everything: ChildCommand = {
   cwd: root,
   label: 'everything',
   egress: 'none',
+  shareable: false,
 };
 
 describe('ModernBridge: MCP 2026-07-28 in front of a 2025 stdio server', () => {

@@ -12,6 +12,26 @@ import {
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ChildCommand } from './child-command';
+import { endedError, RequestDeadlines, timeoutError } from './request-deadlines';
+
+/** What every session of the proxy tells the pool (limits, idle expiry, duplicate ids). */
+export interface PooledSession {
+  readonly id: string;
+  readonly userId: string | null;
+  readonly http: StreamableHTTPServerTransport;
+  lastSeen: number;
+  /** JSON-RPC requests after `initialize`: a session that never made one expires sooner. */
+  requests: number;
+  /** True while a client request of this id waits for its answer. */
+  isOpen(id: RequestId): boolean;
+  /** Requests waiting for their answer. */
+  readonly openRequests: number;
+  /** The child's process id (a shared child's for every session on it). */
+  readonly pid: number | null;
+  /** Starts the child (or joins the user's); rejects when it cannot be started. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
 
 /**
  * One MCP session = one child process. Both ends are the SDK's transports (Streamable HTTP towards the
@@ -21,15 +41,20 @@ import type { ChildCommand } from './child-command';
  * progress notification to the request that carried its progressToken; any other notification or
  * request (logging, sampling, elicitation, roots) to the newest request still in flight, else to
  * the GET stream (MCP 2025-11-25 basic/transports "Sending Messages to the Server" / "Listening").
+ * Every request ends: with the child's answer, a timeout error, or an error when the child exits.
  */
-export class ProxySession {
+export class ProxySession implements PooledSession {
   public readonly http: StreamableHTTPServerTransport;
   public lastSeen = Date.now();
+  public requests = 0;
   private readonly child: StdioClientTransport;
   /** Client requests the child has not answered yet, oldest first, with their progress tokens. */
   private readonly inFlight = new Map<RequestId, ProgressToken | undefined>();
+  /** Client requests whose HTTP stream is open (a cancelled one stays until its deadline). */
+  private readonly open: RequestDeadlines<RequestId>;
   private ended = false;
   private closing: Promise<void> | undefined;
+  private finishing: Promise<void> | undefined;
 
   public constructor(
     public readonly id: string,
@@ -37,7 +62,9 @@ export class ProxySession {
     command: ChildCommand,
     private readonly logger: Logger,
     onEnded: () => void,
+    private readonly requestTimeoutSeconds: number,
   ) {
+    this.open = new RequestDeadlines(requestTimeoutSeconds * 1000, (requestId) => this.expire(requestId));
     this.http = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
       onsessionclosed: () => this.close(),
@@ -51,15 +78,24 @@ export class ProxySession {
     });
     this.http.onclose = () => void this.close();
     this.child.onclose = () => {
-      if (!this.ended) this.logger.warn(`session ${id.slice(0, 8)}: child exited, session ended`);
+      const exited = !this.ended;
+      if (exited) this.logger.warn(`session ${id.slice(0, 8)}: child exited, session ended`);
       this.ended = true;
-      void this.http.close();
       onEnded();
+      void this.finish(exited);
     };
   }
 
   public get pid(): number | null {
     return this.child.pid;
+  }
+
+  public isOpen(requestId: RequestId): boolean {
+    return this.open.has(requestId);
+  }
+
+  public get openRequests(): number {
+    return this.open.size;
   }
 
   /** Spawns the child; rejects when it cannot be started. */
@@ -82,19 +118,48 @@ export class ProxySession {
   public close(): Promise<void> {
     this.closing ??= (async () => {
       this.ended = true;
+      await this.finish(false);
       await this.child.close().catch(() => undefined);
-      await this.http.close();
     })();
     return this.closing;
+  }
+
+  /** Answers every open request with an error (the child will not), then ends the HTTP side. */
+  private finish(childExited: boolean): Promise<void> {
+    this.finishing ??= (async () => {
+      this.inFlight.clear();
+      const ids = this.open.drain();
+      await Promise.allSettled(ids.map((requestId) => this.http.send(endedError(requestId, childExited))));
+      await this.http.close();
+    })();
+    return this.finishing;
+  }
+
+  private expire(requestId: RequestId): void {
+    this.inFlight.delete(requestId);
+    this.logger.warn(`session ${this.id.slice(0, 8)}: request ${String(requestId)} timed out`);
+    this.toChildQuietly({
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId, reason: `no answer within ${this.requestTimeoutSeconds} s` },
+    });
+    this.http
+      .send(timeoutError(requestId, this.requestTimeoutSeconds))
+      .catch((error: unknown) => this.logger.debug(`session ${this.id.slice(0, 8)}: ${String(error)}`));
   }
 
   private toChild(message: JSONRPCMessage): void {
     if (isJSONRPCRequest(message)) {
       const token = (message.params?._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
       this.inFlight.set(message.id, token);
+      this.open.start(message.id);
     } else if ('method' in message && message.method === 'notifications/cancelled') {
       this.inFlight.delete((message.params as { requestId?: RequestId } | undefined)?.requestId ?? '');
     }
+    this.toChildQuietly(message);
+  }
+
+  private toChildQuietly(message: JSONRPCMessage): void {
     this.child
       .send(message)
       .catch((error: unknown) =>
@@ -105,13 +170,18 @@ export class ProxySession {
   private toClient(message: JSONRPCMessage): void {
     let relatedRequestId: RequestId | undefined;
     if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
-      if (message.id !== undefined) this.inFlight.delete(message.id);
+      if (message.id !== undefined) {
+        this.inFlight.delete(message.id);
+        // A late answer to a request that timed out: its stream is gone.
+        if (!this.open.settle(message.id)) return;
+      }
     } else if ('method' in message && message.method === 'notifications/progress') {
       const token = (message.params as { progressToken?: ProgressToken } | undefined)?.progressToken;
       relatedRequestId = [...this.inFlight].find(([, candidate]) => candidate === token)?.[0];
     } else {
       relatedRequestId = [...this.inFlight.keys()].pop();
     }
+    if (relatedRequestId !== undefined) this.open.touch(relatedRequestId);
     this.http
       .send(message, relatedRequestId === undefined ? undefined : { relatedRequestId })
       .catch((error: unknown) =>

@@ -13,6 +13,8 @@ import {
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ChildCommand } from './child-command';
+import { endedError, RequestDeadlines, timeoutError } from './request-deadlines';
+import type { PooledSession } from './proxy-session';
 
 interface Pending {
   readonly session: SharedSession;
@@ -35,6 +37,8 @@ export class SharedChild {
   private readonly child: StdioClientTransport;
   private readonly members = new Set<SharedSession>();
   private readonly pending = new Map<number, Pending>();
+  /** Deadlines of the pending requests, by child id. */
+  private readonly deadlines: RequestDeadlines<number>;
   /** The child's own requests (sampling, elicitation, roots) → the session asked to answer. */
   private readonly asked = new Map<RequestId, SharedSession>();
   private nextId = 0;
@@ -42,13 +46,21 @@ export class SharedChild {
   private initializedSent = false;
   private starting: Promise<void> | undefined;
   private stopped = false;
+  private stoppedByUs = false;
+
+  /** The child's process id while it runs. */
+  public get pid(): number | null {
+    return this.child.pid;
+  }
 
   public constructor(
     private readonly label: string,
     command: ChildCommand,
     private readonly logger: Logger,
     onEnded: () => void,
+    private readonly requestTimeoutSeconds: number,
   ) {
+    this.deadlines = new RequestDeadlines(requestTimeoutSeconds * 1000, (id) => this.expire(id));
     this.child = new StdioClientTransport({
       command: command.command,
       args: [...command.args],
@@ -60,8 +72,12 @@ export class SharedChild {
     this.child.onerror = (error) => this.logger.warn(`shared child ${label}: ${error.message}`);
     this.child.onclose = () => {
       this.stopped = true;
+      if (!this.stoppedByUs) this.logger.warn(`shared child ${label}: exited, its sessions end`);
       onEnded();
-      for (const session of this.members) void session.close();
+      // Every session of this user loses its pending requests: each gets an error before its session ends.
+      void this.failPending(undefined, !this.stoppedByUs).then(() => {
+        for (const session of this.members) void session.close();
+      });
     };
   }
 
@@ -89,8 +105,45 @@ export class SharedChild {
   /** The last session gone stops the child. */
   public async detach(session: SharedSession): Promise<void> {
     this.members.delete(session);
-    for (const [id, pending] of this.pending) if (pending.session === session) this.pending.delete(id);
+    await this.failPending(session, false);
     if (this.members.size === 0) await this.close();
+  }
+
+  /** True while a request of this session with this (client) id waits for its answer. */
+  public isOpen(session: SharedSession, id: RequestId): boolean {
+    for (const pending of this.pending.values()) if (pending.session === session && pending.id === id) return true;
+    return false;
+  }
+
+  public openRequestsOf(session: SharedSession): number {
+    let count = 0;
+    for (const pending of this.pending.values()) if (pending.session === session) count++;
+    return count;
+  }
+
+  /** Answers the pending requests (of one session, or all) with an error: the child will not. */
+  private async failPending(session: SharedSession | undefined, childExited: boolean): Promise<void> {
+    const failed: Promise<void>[] = [];
+    for (const [id, pending] of this.pending) {
+      if (session && pending.session !== session) continue;
+      this.pending.delete(id);
+      this.deadlines.settle(id);
+      failed.push(pending.session.deliver(endedError(pending.id, childExited)));
+    }
+    await Promise.allSettled(failed);
+  }
+
+  private expire(id: number): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    this.logger.warn(`shared child ${this.label}: request ${String(pending.id)} timed out`);
+    this.toChild({
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: id, reason: `no answer within ${this.requestTimeoutSeconds} s` },
+    });
+    void pending.session.deliver(timeoutError(pending.id, this.requestTimeoutSeconds));
   }
 
   /** True once the child is stopping: new sessions need a new child. */
@@ -100,6 +153,7 @@ export class SharedChild {
 
   public async close(): Promise<void> {
     this.stopped = true;
+    this.stoppedByUs = true;
     await this.child.close().catch(() => undefined);
   }
 
@@ -113,6 +167,7 @@ export class SharedChild {
       const params = message.params as Params | undefined;
       const token = params?._meta?.['progressToken'] as ProgressToken | undefined;
       this.pending.set(id, { session, id: message.id, token, initialize: message.method === 'initialize' });
+      this.deadlines.start(id);
       const rewritten = token === undefined ? params : { ...params, _meta: { ...params?._meta, progressToken: id } };
       return this.toChild({ ...message, id, ...(rewritten ? { params: rewritten } : {}) });
     }
@@ -140,9 +195,11 @@ export class SharedChild {
   private fromChild(message: JSONRPCMessage): void {
     if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
       const pending = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
+      // Unknown: a request that timed out, or of a session that ended.
       if (!pending)
-        return this.logger.warn(`shared child ${this.label}: response to an unknown request ${String(message.id)}`);
+        return this.logger.debug(`shared child ${this.label}: response to an unknown request ${String(message.id)}`);
       this.pending.delete(message.id as number);
+      this.deadlines.settle(message.id as number);
       if (pending.initialize && isJSONRPCResultResponse(message)) this.initializeResult = message.result;
       return void pending.session.deliver({ ...message, id: pending.id });
     }
@@ -150,12 +207,14 @@ export class SharedChild {
       const token = (message.params as Params | undefined)?.['progressToken'];
       const pending = typeof token === 'number' ? this.pending.get(token) : undefined;
       if (!pending) return;
+      this.deadlines.touch(token as number);
       return void pending.session.deliver(
         { ...message, params: { ...message.params, progressToken: pending.token } },
         pending.id,
       );
     }
-    const newest = [...this.pending.values()].pop();
+    const [newestId, newest] = [...this.pending].pop() ?? [];
+    if (newestId !== undefined) this.deadlines.touch(newestId);
     if (isJSONRPCRequest(message)) {
       const session = newest?.session ?? [...this.members].pop();
       if (!session) return;
@@ -174,9 +233,10 @@ export class SharedChild {
 }
 
 /** An MCP session attached to a user's shared child. */
-export class SharedSession {
+export class SharedSession implements PooledSession {
   public readonly http: StreamableHTTPServerTransport;
   public lastSeen = Date.now();
+  public requests = 0;
   private closing: Promise<void> | undefined;
 
   public constructor(
@@ -201,6 +261,18 @@ export class SharedSession {
     this.child.attach(this);
   }
 
+  public get pid(): number | null {
+    return this.child.pid;
+  }
+
+  public isOpen(id: RequestId): boolean {
+    return this.child.isOpen(this, id);
+  }
+
+  public get openRequests(): number {
+    return this.child.openRequestsOf(this);
+  }
+
   public deliver(message: JSONRPCMessage, relatedRequestId?: RequestId): Promise<void> {
     return this.http
       .send(message, relatedRequestId === undefined ? undefined : { relatedRequestId })
@@ -213,8 +285,8 @@ export class SharedSession {
   public close(): Promise<void> {
     this.closing ??= (async () => {
       this.onEnded();
+      await this.child.detach(this); // its pending requests get an error first
       await this.http.close();
-      await this.child.detach(this);
     })();
     return this.closing;
   }

@@ -1,35 +1,44 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { readFileSync } from 'node:fs';
 import { headerOf, type McpExchange, refuse, registerMcpRoute, serveTransport } from '@gateway/mcp-session';
+import { gauge } from '@gateway/platform';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance } from 'fastify';
 import { StdioProxyEnv } from '../stdio-proxy.env';
 import { type ChildCommand, resolveChildCommand } from './child-command';
 import { ChildSandbox } from './child-sandbox';
+import { MemoryMeter } from './memory-meter';
 import { ModernBridge } from './modern-bridge';
-import { ProxySession } from './proxy-session';
+import { type PooledSession, ProxySession } from './proxy-session';
+import { duplicateIdOf } from './request-deadlines';
 import { SharedChild, SharedSession } from './shared-child';
 
 /** Seconds a client is told to wait when the child limits are reached. */
 const RETRY_AFTER_SECONDS = 30;
+const MB = 1024 * 1024;
 
 /**
  * `/mcp` of the stdio proxy: the mcp-session route checks (Origin, versions, JSON, 4xx with JSON-RPC
  * bodies), then one child process per session (or per user, STDIO_CHILD_PER=user), each session bound
  * to the user who opened it. Sessions live in this process (a child cannot move), so replicas need
- * sticky routing by `Mcp-Session-Id`.
+ * sticky routing by `Mcp-Session-Id`. Capacity: children in total, sessions per user, and the children's
+ * sampled memory (docs/stdio-proxy.md "Capacity").
  */
 @Injectable()
 export class StdioProxy implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('StdioProxy');
-  private readonly sessions = new Map<string, ProxySession | SharedSession>();
+  private readonly sessions = new Map<string, PooledSession>();
   /** STDIO_CHILD_PER=user: the child of each user (key: user id, '' without the edge). */
   private readonly shared = new Map<string, SharedChild>();
   private readonly command: ChildCommand;
   /** MCP 2026-07-28 traffic: one child per user (no sessions in that revision). */
   private readonly modern: ModernBridge;
+  private readonly perUser: boolean;
+  private readonly memory = new MemoryMeter();
   private sweeper: NodeJS.Timeout | undefined;
+  private sampler: NodeJS.Timeout | undefined;
   private sandbox: ChildSandbox | undefined;
 
   public constructor(
@@ -37,12 +46,20 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     private readonly adapterHost: HttpAdapterHost,
   ) {
     this.command = resolveChildCommand(env, null);
+    this.perUser = env.STDIO_CHILD_PER === 'user' || (env.STDIO_CHILD_PER === '' && this.command.shareable);
     this.modern = new ModernBridge(
       this.command.label,
       (userKey) => this.commandFor(userKey || null),
       this.logger,
       env.MCP_SESSION_IDLE_TIMEOUT,
     );
+    const pids = () => this.childPids();
+    gauge('stdio_children', 'stdio child processes running', [], function collect() {
+      this.set(pids().length);
+    });
+    gauge('stdio_children_rss_bytes', 'resident memory of all stdio children (Linux /proc)', [], function collect() {
+      this.set(pids().reduce((sum, pid) => sum + rssOf(pid), 0));
+    });
   }
 
   /** The child of `userId`: its own data directories, in its network sandbox (child-command.ts, child-sandbox.ts). */
@@ -60,14 +77,24 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
       logger: this.logger,
       handle: (exchange) => this.handle(exchange),
     });
-    const every = Math.min(this.env.MCP_SESSION_IDLE_TIMEOUT, 60) * 1000;
+    const every = Math.min(this.env.MCP_SESSION_IDLE_TIMEOUT, this.env.MCP_SESSION_UNUSED_TIMEOUT, 60) * 1000;
     this.sweeper = setInterval(() => this.sweep(), every).unref();
-    this.logger.log(`wrapping ${this.command.label}: ${this.command.command} ${this.command.args.join(' ')}`);
+    if (this.env.STDIO_MEMORY_BUDGET_MB > 0) {
+      if (!this.memory.supported)
+        this.logger.warn(`STDIO_MEMORY_BUDGET_MB is not enforced on ${process.platform} (it reads Linux's /proc)`);
+      const sample = () => void this.memory.sample(this.childPids()).catch(() => undefined);
+      this.sampler = setInterval(sample, this.env.STDIO_MEMORY_SAMPLE_INTERVAL * 1000).unref();
+    }
+    this.logger.log(
+      `wrapping ${this.command.label}: ${this.command.command} ${this.command.args.join(' ')}` +
+        ` (a child per ${this.perUser ? 'user' : 'session'})`,
+    );
   }
 
   /** SIGTERM: every child is stopped (stdin closed, then SIGTERM, then SIGKILL) before the process exits. */
   public async onModuleDestroy(): Promise<void> {
     clearInterval(this.sweeper);
+    clearInterval(this.sampler);
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.allSettled([this.modern.close(), ...sessions.map((session) => session.close())]);
@@ -93,28 +120,27 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     // An unknown, ended (child exited, idle, DELETE) or another user's session: 404, so the client re-initializes.
     if (!session || session.userId !== userId) return refuse(reply, 404, 'Session not found', -32001);
     session.lastSeen = Date.now();
+    if (request.method === 'POST') {
+      // JSON-RPC 2.0 §4: an id names one request; a second one in flight with it would get the first's answer.
+      const duplicate = duplicateIdOf(body, (id) => session.isOpen(id));
+      if (duplicate !== undefined)
+        return refuse(reply, 400, `Invalid Request: id ${JSON.stringify(duplicate)} is already in flight`, -32600);
+      if (hasRequest(body)) session.requests++;
+    }
     await serveTransport(session.http, exchange, this.logger);
   }
 
   private async open(exchange: McpExchange, userId: string | null): Promise<void> {
-    const owned = [...this.sessions.values()].filter((session) => session.userId === userId).length;
-    const perUser = this.env.STDIO_CHILD_PER === 'user';
-    const existing = perUser ? this.shared.get(userId ?? '') : undefined;
-    const running = [...this.shared.values()].filter((child) => !child.closed).length;
-    const children = perUser ? running + (existing && !existing.closed ? 0 : 1) : this.sessions.size + 1;
-    if (children > this.env.STDIO_MAX_CHILDREN || owned >= this.env.STDIO_MAX_CHILDREN_PER_USER) {
-      const which =
-        children > this.env.STDIO_MAX_CHILDREN
-          ? 'the proxy runs its maximum of child processes'
-          : 'you have the maximum number of sessions';
-      return refuse(exchange.reply, 503, `Server busy: ${which}; end a session (DELETE) or retry later`, -32000, {
+    const refused = this.admit(userId);
+    if (refused)
+      return refuse(exchange.reply, 503, `Server busy: ${refused}; end a session (DELETE) or retry later`, -32000, {
         'retry-after': String(RETRY_AFTER_SECONDS),
       });
-    }
     const id = randomUUID();
-    const session: ProxySession | SharedSession = perUser
+    const timeout = this.env.STDIO_REQUEST_TIMEOUT;
+    const session: PooledSession = this.perUser
       ? new SharedSession(id, userId, this.sharedChildOf(userId), this.logger, () => this.forget(session))
-      : new ProxySession(id, userId, this.commandFor(userId), this.logger, () => this.forget(session));
+      : new ProxySession(id, userId, this.commandFor(userId), this.logger, () => this.forget(session), timeout);
     this.sessions.set(id, session); // counted against the limits from now on
     try {
       await session.start();
@@ -133,6 +159,50 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /**
+   * Room for a new session of this user, or why not. At the per-user limit the user's session idle longest
+   * (no request in flight) ends: clients reconnect without DELETE, and the new session is the one in use.
+   */
+  private admit(userId: string | null): string | undefined {
+    const owned = [...this.sessions.values()].filter((session) => session.userId === userId);
+    if (owned.length >= this.env.STDIO_MAX_CHILDREN_PER_USER) {
+      const idle = owned.filter((session) => session.openRequests === 0).sort((a, b) => a.lastSeen - b.lastSeen);
+      const evicted = idle.slice(0, owned.length - this.env.STDIO_MAX_CHILDREN_PER_USER + 1);
+      if (evicted.length < owned.length - this.env.STDIO_MAX_CHILDREN_PER_USER + 1)
+        return 'you have the maximum number of sessions, all busy';
+      for (const session of evicted) {
+        this.logger.log(`session ${session.id.slice(0, 8)} ended: its user opened a new one at the per-user limit`);
+        this.sessions.delete(session.id);
+        void session.close();
+      }
+    }
+    const existing = this.perUser ? this.shared.get(userId ?? '') : undefined;
+    const needsChild = !existing || existing.closed;
+    if (!needsChild) return undefined;
+    const pids = this.childPids();
+    const children = this.perUser
+      ? [...this.shared.values()].filter((child) => !child.closed).length
+      : [...this.sessions.values()].length;
+    if (children + 1 > this.env.STDIO_MAX_CHILDREN) return 'the proxy runs its maximum of child processes';
+    const budget = this.env.STDIO_MEMORY_BUDGET_MB * MB;
+    if (budget > 0 && this.memory.total(pids) + this.memory.perChild > budget) {
+      this.logger.warn(
+        `memory budget: children use ${Math.round(this.memory.total(pids) / MB)} MB of ${this.env.STDIO_MEMORY_BUDGET_MB} MB` +
+          ` (${Math.round(this.memory.perChild / MB)} MB each), refusing a new one`,
+      );
+      return "the child processes use the proxy's memory budget";
+    }
+    return undefined;
+  }
+
+  /** Process ids of the running 2025-era children (one per session, or one per user). */
+  private childPids(): number[] {
+    const pids = this.perUser
+      ? [...this.shared.values()].filter((child) => !child.closed).map((child) => child.pid)
+      : [...this.sessions.values()].map((session) => session.pid);
+    return pids.filter((pid): pid is number => typeof pid === 'number');
+  }
+
   private sharedChildOf(userId: string | null): SharedChild {
     const key = userId ?? '';
     let child = this.shared.get(key);
@@ -144,6 +214,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
         () => {
           if (this.shared.get(key) === created) this.shared.delete(key);
         },
+        this.env.STDIO_REQUEST_TIMEOUT,
       );
       this.shared.set(key, created);
       child = created;
@@ -151,17 +222,42 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     return child;
   }
 
-  private forget(session: ProxySession | SharedSession): void {
+  private forget(session: PooledSession): void {
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
   }
 
+  /** Ends idle sessions: MCP_SESSION_IDLE_TIMEOUT, or MCP_SESSION_UNUSED_TIMEOUT for one that never made a request. */
   private sweep(): void {
-    const limit = Date.now() - this.env.MCP_SESSION_IDLE_TIMEOUT * 1000;
+    const now = Date.now();
     for (const [id, session] of this.sessions) {
-      if (session.lastSeen >= limit) continue;
-      this.logger.log(`session ${id.slice(0, 8)} idle, stopping its child`);
+      if (session.openRequests > 0) continue; // the request deadline bounds it
+      const timeout = session.requests === 0 ? this.env.MCP_SESSION_UNUSED_TIMEOUT : this.env.MCP_SESSION_IDLE_TIMEOUT;
+      if (session.lastSeen >= now - timeout * 1000) continue;
+      this.logger.log(`session ${id.slice(0, 8)} idle${session.requests === 0 ? ' and never used' : ''}, ending it`);
       this.sessions.delete(id);
       void session.close();
     }
   }
+}
+
+/** Resident set size of a process in bytes (VmRSS of /proc/PID/status; 0 where there is no /proc). */
+function rssOf(pid: number): number {
+  try {
+    const kib = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib ? Number(kib) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** A POST body with a JSON-RPC request other than `initialize` (a session in use). */
+function hasRequest(body: unknown): boolean {
+  return (Array.isArray(body) ? body : [body]).some(
+    (message) =>
+      typeof message === 'object' &&
+      message !== null &&
+      'method' in message &&
+      'id' in message &&
+      (message as { method: unknown }).method !== 'initialize',
+  );
 }

@@ -26,6 +26,13 @@ export interface StdioCommand {
   readonly args: readonly string[];
   /** Environment keys passed to the child (values may reference `${VAR}` of the proxy's environment). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Safe to share one child among the sessions of one user (the stdio proxy's default then): the server
+   * keeps no per-connection state beyond what it stores (server-memory's file). Not for servers that keep
+   * a conversation's state in the process (sequential-thinking) or act on the client's capabilities and
+   * roots at initialize (everything, filesystem).
+   */
+  readonly shareable?: boolean;
 }
 
 export interface ServiceDefinition {
@@ -52,10 +59,16 @@ export interface ServiceDefinition {
 }
 
 /** An official stdio server installed as an npm dependency: nothing is downloaded at run time. */
-const stdioServer = (pkg: string, extraArgs: string[] = [], env?: Record<string, string>): StdioCommand => ({
+const stdioServer = (
+  pkg: string,
+  extraArgs: string[] = [],
+  env?: Record<string, string>,
+  shareable = false,
+): StdioCommand => ({
   command: 'node',
   args: [`node_modules/@modelcontextprotocol/${pkg}/dist/index.js`, ...extraArgs],
   ...(env ? { env } : {}),
+  ...(shareable ? { shareable } : {}),
 });
 
 // Ports: 31xx native services, 32xx stdio servers behind the proxy, 3000 auth, 8080 the edge.
@@ -112,7 +125,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     enabledByDefault: true,
     egress: 'none',
     sessionState: 'process',
-    stdio: stdioServer('server-memory', [], { MEMORY_FILE_PATH: '${MCP_DATA_DIR}/memory.jsonl' }),
+    stdio: stdioServer('server-memory', [], { MEMORY_FILE_PATH: '${MCP_DATA_DIR}/memory.jsonl' }, true),
   },
   {
     name: 'filesystem',

@@ -17,6 +17,10 @@ export class BaseEnv {
   @EnvInt(0, 65535)
   public PORT = 3000;
 
+  /** Port of `GET /metrics` (Prometheus), on HOST, never routed publicly; 0 = no metrics endpoint. */
+  @EnvInt(0, 65535)
+  public METRICS_PORT = 0;
+
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   public LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
 

@@ -3,6 +3,7 @@ import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common'
 import type { HttpAdapterHost } from '@nestjs/core';
 import type { CallerIdentity } from '@gateway/contracts';
 import type { GatewayTopology } from '@gateway/catalog';
+import { gauge } from '@gateway/platform';
 import type { KeyValueStore } from '@gateway/storage';
 import {
   type AuthInfo,
@@ -21,6 +22,13 @@ import { headerOf, type McpExchange, registerMcpRoute } from './mcp-route';
 import { replayInitialize } from './sdk-session';
 import { type SessionRecord, SessionStore } from './session-store';
 import { serveWeb } from './web-exchange';
+
+/** Every endpoint of this process, for the sessions gauge (read at scrape time). */
+const endpoints = new Set<{ name: string; live: ReadonlyMap<string, unknown> }>();
+gauge('mcp_sessions_active', 'MCP sessions held by this process', ['endpoint'], function collect() {
+  this.reset();
+  for (const endpoint of endpoints) this.inc({ endpoint: endpoint.name }, endpoint.live.size);
+});
 
 /** What a server factory is given: who calls, and (stateful mode) the session. */
 export interface McpServerContext {
@@ -109,6 +117,7 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
       if (!config.store || !config.idleSeconds)
         throw new Error('stateful MCP needs a KeyValueStore and an idle timeout');
       this.sessions = new SessionStore(config.store, config.name, config.idleSeconds);
+      endpoints.add({ name: config.name, live: this.live });
     }
     this.timeoutMs = config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.keepAliveMs = config.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;

@@ -3,8 +3,10 @@ import { type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyServerOptions } from 'fastify';
+import type { Server } from 'node:http';
 import { type BaseEnv, ConfigValidationError, loadEnv } from '@gateway/config';
 import { Logger } from 'nestjs-pino';
+import { instrumentHttp, serveMetrics } from './metrics';
 
 export interface ServiceDescription<E extends BaseEnv> {
   /** Name used in logs and messages. */
@@ -47,8 +49,12 @@ export async function runService<E extends BaseEnv>(service: ServiceDescription<
     );
     app.useLogger(app.get(Logger));
     app.flushLogs();
+    // Before any route is added, so that every route (Nest's and plain Fastify ones) is measured.
+    if (env.METRICS_PORT) instrumentHttp(app.getHttpAdapter().getInstance());
     await service.configure?.(app, env);
-    closeOnSignals(app, env.SHUTDOWN_TIMEOUT, app.get(Logger));
+    const metrics = env.METRICS_PORT ? await serveMetrics(env.METRICS_PORT, env.HOST) : undefined;
+    if (metrics) app.get(Logger).log(`metrics on http://${env.HOST}:${env.METRICS_PORT}/metrics`, 'Bootstrap');
+    closeOnSignals(app, env.SHUTDOWN_TIMEOUT, app.get(Logger), metrics);
     await app.listen(env.PORT, env.HOST);
     app.get(Logger).log(`${service.name} listening on ${await app.getUrl()}`, 'Bootstrap');
     return app;
@@ -68,7 +74,7 @@ export async function runService<E extends BaseEnv>(service: ServiceDescription<
  * SIGTERM/SIGINT: stop accepting connections, run every module's shutdown hooks (Redis quits,
  * children are stopped), then exit 0. If that outlives the deadline, exit 1 anyway.
  */
-function closeOnSignals(app: INestApplication, seconds: number, logger: Logger): void {
+function closeOnSignals(app: INestApplication, seconds: number, logger: Logger, metrics?: Server): void {
   let closing = false;
   const close = (signal: NodeJS.Signals): void => {
     if (closing) return;
@@ -78,6 +84,7 @@ function closeOnSignals(app: INestApplication, seconds: number, logger: Logger):
       logger.warn('shutdown deadline passed, exiting', 'Bootstrap');
       process.exit(1);
     }, seconds * 1000).unref();
+    metrics?.close();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { type KeyValueStore } from './key-value-store';
+import { type KeyValueStore, StorageUnavailableError } from './key-value-store';
+import { REDIS_CLIENT_OPTIONS } from './storage.module';
 import { MemoryStore } from './memory-store';
 import { RedisStore } from './redis-store';
 
@@ -146,5 +147,29 @@ describe('RedisStore writes under its prefix', () => {
     expect(await client.get(`${prefix}visible`)).toBe('yes');
     expect(await client.ttl(`${prefix}visible`)).toBeGreaterThan(0);
     await client.quit();
+  });
+});
+
+describe('RedisStore during an outage', () => {
+  it('rejects every operation with StorageUnavailableError (the driver error as its cause)', async () => {
+    // Nothing listens on port 1 of loopback: every command fails after the fail-fast options' retry.
+    const client = new Redis('redis://127.0.0.1:1', { ...REDIS_CLIENT_OPTIONS, lazyConnect: true });
+    client.on('error', () => undefined);
+    const store = new RedisStore(client, 'outage:');
+    for (const operation of [
+      () => store.get('k'),
+      () => store.set('k', 'v'),
+      () => store.increment('k', 10),
+      () => store.setAdd('s', ['m']),
+      () => store.ping(),
+    ]) {
+      const error = await operation().then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(error).toBeInstanceOf(StorageUnavailableError);
+      expect((error as Error).cause).toBeInstanceOf(Error);
+    }
+    client.disconnect();
   });
 });

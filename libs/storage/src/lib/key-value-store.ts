@@ -46,3 +46,14 @@ export abstract class KeyValueStore {
     return raw === null ? null : (JSON.parse(raw) as T);
   }
 }
+
+/**
+ * The store cannot answer (Redis down, frozen or failing). Callers answer 503 with Retry-After (RFC 9110 §15.6.4)
+ * instead of a 500; `cause` holds the driver's error, for the logs only.
+ */
+export class StorageUnavailableError extends Error {
+  public constructor(cause: unknown) {
+    super('storage unavailable', { cause });
+    this.name = 'StorageUnavailableError';
+  }
+}

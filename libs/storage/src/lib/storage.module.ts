@@ -2,6 +2,7 @@ import { RedisModule, type RedisModuleOptions, RedisService } from '@liaoliaots/
 import { type DynamicModule, Logger, Module, type Type } from '@nestjs/common';
 import { KeyValueStore } from './key-value-store';
 import { MemoryStore } from './memory-store';
+import { logRedisOutages } from './redis-health';
 import { RedisStore } from './redis-store';
 import { StorageEnv } from './storage-env';
 
@@ -30,7 +31,7 @@ export class StorageModule {
             const env = args[0] as StorageEnv;
             return {
               readyLog: false,
-              errorLog: true,
+              errorLog: false, // logRedisOutages: once per outage and on recovery, not on every reconnect attempt
               config: env.REDIS_URL ? { url: env.REDIS_URL, ...REDIS_CLIENT_OPTIONS } : [],
             };
           },
@@ -45,6 +46,7 @@ export class StorageModule {
             const logger = new Logger('Storage');
             if (client) {
               logger.log(`Redis storage, key prefix "${env.STORAGE_PREFIX}"`);
+              logRedisOutages(client, logger);
               return new RedisStore(client, env.STORAGE_PREFIX);
             }
             logger.warn('Memory storage: state is lost on restart and not shared between processes (set REDIS_URL)');

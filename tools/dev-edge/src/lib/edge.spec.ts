@@ -1,8 +1,9 @@
 // The dev edge over real sockets: a stand-in /verify and an upstream that echoes what it received.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
 import { request } from 'undici';
-import { createEdge } from './edge';
+import { createEdge, type Edge } from './edge';
 import { type DynamicConfig, routingTable } from './routing-table';
 
 const listen = (server: Server) =>
@@ -214,8 +215,85 @@ describe('dev edge', () => {
       }),
     );
     const url = await listen(down);
-    expect((await fetch(url)).status).toBe(502);
+    const response = await fetch(url);
+    expect(response.status).toBe(502);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(await response.json()).toEqual({ error: 'bad_gateway', error_description: 'the service is unreachable' });
     await new Promise((resolve) => down.close(resolve));
+  });
+});
+
+/** An edge in front of one upstream (and optionally a forwardAuth address), on a free port. */
+async function edgeFor(upstreamUrl: string, authAddress?: string): Promise<{ edge: Edge; url: string }> {
+  const edge = createEdge(
+    routingTable({
+      http: {
+        routers: { r: { rule: 'PathPrefix(`/`)', service: 's', ...(authAddress ? { middlewares: ['auth'] } : {}) } },
+        middlewares: authAddress ? { auth: { forwardAuth: { address: authAddress } } } : {},
+        services: { s: { loadBalancer: { servers: [{ url: upstreamUrl }] } } },
+      },
+    }),
+  );
+  return { edge, url: await listen(edge) };
+}
+
+describe('dev edge failures', () => {
+  it("passes on the upstream's 413 for a body it refused before reading it", async () => {
+    // The services' own server: Fastify answers a body over its limit at once, before reading it.
+    const strict = Fastify({ bodyLimit: 1024 * 1024 });
+    strict.post('/', () => 'ok');
+    const { edge, url } = await edgeFor(await strict.listen({ port: 0, host: '127.0.0.1' }));
+    const response = await fetch(url, {
+      method: 'POST',
+      body: Buffer.alloc(10 * 1024 * 1024),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+    const small = await fetch(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect(await small.text()).toBe('ok');
+    await edge.drain(1000);
+    await strict.close();
+  });
+
+  it('answers 502 with a JSON error when the authorization server is unreachable', async () => {
+    const { edge, url } = await edgeFor(await listen(createServer((_, res) => res.end())), 'http://127.0.0.1:1/verify');
+    const response = await fetch(url);
+    expect(response.status).toBe(502);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toEqual({
+      error: 'bad_gateway',
+      error_description: 'the authorization server is unreachable',
+    });
+    await edge.drain(1000);
+  });
+
+  it('drains on stop: a request in flight completes, a stream that outlives the timeout is closed', async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slow = createServer((req, res) => {
+      if (req.url === '/stream') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: open\n\n');
+        return; // never ends
+      }
+      void released.then(() => res.end('finished'));
+    });
+    const { edge, url } = await edgeFor(await listen(slow));
+    const stream = await request(`${url}/stream`);
+    const inFlight = fetch(`${url}/slow`);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the request reaches the upstream
+    const drained = edge.drain(2_000);
+    await expect(fetch(url)).rejects.toThrow(); // no new connections
+    release();
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('connection')).toBe('close');
+    expect(await answer.text()).toBe('finished');
+    await drained;
+    await expect(stream.body.text()).rejects.toThrow(); // cut at the drain timeout
+    slow.closeAllConnections();
+    await new Promise((resolve) => slow.close(resolve));
   });
 });
 

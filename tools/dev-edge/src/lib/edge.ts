@@ -5,8 +5,8 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { createProxyServer } from 'http-proxy-3';
-import { request } from 'undici';
+import { pipeline } from 'node:stream/promises';
+import { Agent, request } from 'undici';
 import type { ForwardAuthMiddleware, HeadersMiddleware, Route } from './routing-table';
 import { findRoute } from './routing-table';
 
@@ -17,7 +17,18 @@ export interface EdgeOptions {
   readonly onError?: (error: Error, request: IncomingMessage) => void;
 }
 
+/** The edge's server, with a graceful stop. */
+export interface Edge extends Server {
+  /**
+   * Stops accepting connections and waits for the requests in flight (event streams included) to end, for at
+   * most `timeoutMs`; then closes what is left. Resolves when every connection is closed.
+   */
+  drain(timeoutMs: number): Promise<void>;
+}
+
 type HeaderValue = string | string[];
+/** Request bodies up to this size (the largest MCP_MAX_BODY_BYTES) are read whole before forwarding; larger ones stream. */
+const BUFFERED_BODY_BYTES = 64 * 1024 * 1024;
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -33,30 +44,20 @@ const HOP_BY_HOP = new Set([
 /**
  * The dev edge: a reverse proxy that does for one machine what Traefik does in production, from the same
  * dynamic configuration. Per request: the highest-priority matching router, its middlewares in order
- * (headers/CORS, forwardAuth, stripPrefix, redirectScheme), then the service. Proxying is http-proxy-3's
- * (a maintained rewrite of node-http-proxy): bodies are piped both ways, so SSE streams pass unbuffered.
+ * (headers/CORS, forwardAuth, stripPrefix, redirectScheme), then the service. Forwarding is undici's: bodies
+ * stream back (SSE unbuffered), and an upstream that answers before it read the whole body (a 413) has its
+ * answer passed on, as Go's transport does for Traefik (http-proxy turned it into a 502 on the EPIPE).
  */
-export function createEdge(table: readonly Route[], options: EdgeOptions = {}): Server {
+export function createEdge(table: readonly Route[], options: EdgeOptions = {}): Edge {
   const scheme = options.scheme ?? 'http';
-  const proxy = createProxyServer({ xfwd: true, changeOrigin: false });
-  // Response headers a middleware adds (CORS, customResponseHeaders) override the upstream's, as in Traefik.
-  const extraResponseHeaders = new WeakMap<IncomingMessage, Record<string, HeaderValue>>();
-  proxy.on('proxyRes', (proxyRes, req, res) => {
-    for (const [name, value] of Object.entries(extraResponseHeaders.get(req) ?? {})) proxyRes.headers[name] = value;
-    // An upstream that dies mid-response (a crashed replica under an SSE stream) closes the client's connection
-    // too, as Traefik does: the client sees the error instead of a stream that never ends.
-    proxyRes.once('close', () => {
-      if (!proxyRes.complete) res.destroy();
-    });
-  });
+  const agent = new Agent({ connect: { timeout: 5_000 } });
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
 
-  const fail = (error: Error, req: IncomingMessage, res: ServerResponse, status: number) => {
+  const fail = (error: Error, req: IncomingMessage, res: ServerResponse, status: number, what: string) => {
     options.onError?.(error, req);
-    if (res.headersSent) res.destroy(error);
-    else
-      res
-        .writeHead(status, { 'content-type': 'text/plain; charset=utf-8' })
-        .end(`${status === 502 ? 'Bad Gateway' : 'Internal Server Error'}\n`);
+    if (res.headersSent) res.destroy();
+    else if (!res.destroyed) sendError(res, status, what);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -74,13 +75,19 @@ export function createEdge(table: readonly Route[], options: EdgeOptions = {}): 
     for (const name of Object.keys(req.headers))
       if (name.startsWith('x-forwarded-') || name === 'x-real-ip') delete req.headers[name];
     const responseHeaders: Record<string, HeaderValue> = {};
-    extraResponseHeaders.set(req, responseHeaders);
 
     for (const middleware of route.middlewares) {
       if ('headers' in middleware) {
         if (applyHeaders(middleware.headers, req, res, responseHeaders)) return;
       } else if ('forwardAuth' in middleware) {
-        if (!(await forwardAuth(middleware.forwardAuth, req, res, responseHeaders, scheme))) return;
+        let passed: boolean;
+        try {
+          passed = await forwardAuth(middleware.forwardAuth, req, res, responseHeaders, scheme, agent);
+        } catch (error) {
+          // RFC 9110 §15.6.3: the gateway got no valid answer from the server it needed.
+          return fail(error as Error, req, res, 502, 'the authorization server is unreachable');
+        }
+        if (!passed) return;
       } else if ('stripPrefix' in middleware) {
         stripPrefix(middleware.stripPrefix.prefixes, req);
       } else if ('redirectScheme' in middleware) {
@@ -102,12 +109,99 @@ export function createEdge(table: readonly Route[], options: EdgeOptions = {}): 
       res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('no available server\n');
       return;
     }
-    proxy.web(req, res, { target }, (error) => fail(error as Error, req, res, 502));
+    try {
+      await forward(req, res, target, responseHeaders, scheme, agent, () => draining);
+    } catch (error) {
+      fail(error as Error, req, res, 502, 'the service is unreachable');
+    }
   };
 
-  return createServer((req, res) => {
-    handle(req, res).catch((error: Error) => fail(error, req, res, 500));
+  const server = createServer((req, res) => {
+    inFlight.add(res);
+    res.on('close', () => inFlight.delete(res));
+    handle(req, res).catch((error: Error) => fail(error, req, res, 502, 'the edge could not forward the request'));
+  }) as Edge;
+
+  server.drain = async (timeoutMs) => {
+    draining = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const deadline = Date.now() + timeoutMs;
+    while (inFlight.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    server.closeAllConnections();
+    await agent.close().catch(() => undefined);
+    await closed;
+  };
+  return server;
+}
+
+/** Forwards to the service and streams its answer back; rejects when the service cannot be reached. */
+async function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  upstream: string,
+  extraResponseHeaders: Record<string, HeaderValue>,
+  scheme: string,
+  agent: Agent,
+  draining: () => boolean,
+): Promise<void> {
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
   });
+  const headers: Record<string, HeaderValue> = {};
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'expect') headers[name] = value;
+  // What http-proxy's xfwd and Traefik add.
+  const client = req.socket.remoteAddress ?? '';
+  Object.assign(headers, {
+    'x-forwarded-for': client,
+    'x-forwarded-host': req.headers.host ?? '',
+    'x-forwarded-port': String(req.socket.localPort ?? ''),
+    'x-forwarded-proto': scheme,
+    'x-real-ip': client,
+  });
+  const length = req.headers['content-length'];
+  if (length !== undefined) headers['content-length'] = length;
+  const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+  // A body of known size is read first and sent in one write: then a service that answers before reading it
+  // (Fastify's 413 over its bodyLimit, then a closed connection) has its answer read before the reset.
+  let body: IncomingMessage | Buffer | null = null;
+  if (hasBody) body = Number(length) <= BUFFERED_BODY_BYTES ? Buffer.concat(await req.toArray()) : req;
+  const answer = await request(new URL(req.url ?? '/', upstream), {
+    method: (req.method ?? 'GET') as 'GET',
+    headers,
+    body,
+    signal: abort.signal,
+    dispatcher: agent,
+  });
+  const copied: Record<string, HeaderValue> = {};
+  for (const [name, value] of Object.entries(answer.headers))
+    if (value !== undefined && (!HOP_BY_HOP.has(name) || name === 'content-length')) copied[name] = value;
+  // Response headers a middleware adds (CORS, customResponseHeaders) override the upstream's, as in Traefik.
+  Object.assign(copied, extraResponseHeaders);
+  if (draining()) copied['connection'] = 'close';
+  res.writeHead(answer.statusCode, copied);
+  res.flushHeaders();
+  // An unread request body (a streamed one the service answered early) is dropped, not waited for.
+  if (hasBody && !req.readableEnded) req.resume();
+  // The client left, or the service died mid-response: pipeline destroys both sides, so the client sees the error
+  // (as with Traefik) instead of a stream that never ends.
+  await pipeline(answer.body, res).catch(() => undefined);
+}
+
+/** An edge failure as JSON (the clients are OAuth and MCP clients, which read JSON), never cached. */
+function sendError(res: ServerResponse, status: number, description: string): void {
+  const body = JSON.stringify({
+    error: status === 503 ? 'temporarily_unavailable' : 'bad_gateway',
+    error_description: description,
+  });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'content-length': String(Buffer.byteLength(body)),
+  });
+  res.end(body);
 }
 
 /** Traefik's headers middleware. Returns true when it answered a CORS preflight itself. */
@@ -167,6 +261,7 @@ async function forwardAuth(
   res: ServerResponse,
   responseHeaders: Record<string, HeaderValue>,
   scheme: string,
+  agent: Agent,
 ): Promise<boolean> {
   const allowed = auth.authRequestHeaders?.map((name) => name.toLowerCase());
   const headers: IncomingHttpHeaders = {};
@@ -181,7 +276,11 @@ async function forwardAuth(
     'x-forwarded-uri': req.url ?? '/',
     'x-forwarded-for': req.socket.remoteAddress ?? '',
   });
-  const answer = await request(auth.address, { method: 'GET', headers: headers as Record<string, string | string[]> });
+  const answer = await request(auth.address, {
+    method: 'GET',
+    headers: headers as Record<string, string | string[]>,
+    dispatcher: agent,
+  });
   if (answer.statusCode >= 200 && answer.statusCode < 300) {
     await answer.body.dump();
     for (const name of auth.authResponseHeaders ?? []) {

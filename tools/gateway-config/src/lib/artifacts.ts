@@ -2,6 +2,7 @@ import { envKeyOf, type GatewayTopology, resolveTopology, SERVICES } from '@gate
 import { stringify } from 'yaml';
 import { composeFile, composeOverlay, DOMAIN_PLACEHOLDER } from './compose';
 import { type KubernetesOptions, kubernetesManifests, redisManifests } from './kubernetes';
+import { prometheusConfig } from './prometheus';
 import { type TraefikDynamicConfig, traefikDynamicConfig } from './traefik-config';
 
 const HEADER = (command: string) =>
@@ -52,6 +53,7 @@ export function kubernetesArtifacts(
 /**
  * Every committed generated file, from the catalog's defaults (never from a developer's .env):
  * - `docker-compose.yml`: production, subdomain mode, `${BASE_DOMAIN}` filled in by compose;
+ * - `deploy/prometheus/prometheus.yml`: the `monitoring` profile's scrape targets (Traefik, auth, each service);
  * - `deploy/traefik/dynamic/path.yml`: path mode on http://localhost:8080 (what `npm start` serves);
  * - `deploy/traefik/dynamic/subdomain.yml`: subdomain mode on http://NAME.localhost:8080;
  * - `deploy/kubernetes/**`: subdomain mode on https://NAME.example.com.
@@ -61,7 +63,8 @@ export function generatedArtifacts(): Record<string, string> {
   // Test servers (catalog productionOptIn) are left out of docker-compose.yml; an overlay each turns them on.
   const optIn = SERVICES.filter((service) => service.productionOptIn);
   const off = Object.fromEntries(optIn.map((service) => [`MCP_${envKeyOf(service.name)}_ENABLED`, 'false']));
-  const production = composeFile(resolveTopology({ ...subdomain, ...off }));
+  const productionTopology = resolveTopology({ ...subdomain, ...off });
+  const production = composeFile(productionTopology);
   const overlays = Object.fromEntries(
     optIn.map((service) => {
       const others = { ...off, [`MCP_${envKeyOf(service.name)}_ENABLED`]: 'true' };
@@ -77,6 +80,7 @@ export function generatedArtifacts(): Record<string, string> {
   return {
     'docker-compose.yml': HEADER(REGENERATE) + toYaml(production),
     ...overlays,
+    'deploy/prometheus/prometheus.yml': HEADER(REGENERATE) + toYaml(prometheusConfig(productionTopology)),
     'deploy/traefik/dynamic/path.yml': HEADER(REGENERATE) + toYaml(localDynamicConfig({})),
     'deploy/traefik/dynamic/subdomain.yml':
       HEADER(REGENERATE) +

@@ -27,13 +27,14 @@ describe('docker-compose.yml security properties', () => {
     expect(overlay.services['auth']?.environment?.['MCP_EVERYTHING_ENABLED']).toBe('true');
   });
 
-  it('puts an egress-none service on an internal network it shares with Traefik only', () => {
+  it("puts an egress-none service on an internal network it shares with Traefik (and the monitoring profile's Prometheus) only", () => {
     for (const name of ['memory', 'filesystem', 'sequential-thinking', 'echo-stateless']) {
       const networks = services[name]?.networks ?? [];
       expect(networks).toEqual([`mcp-${name}`]);
       expect(compose.networks[`mcp-${name}`]?.internal).toBe(true);
       const members = Object.entries(services).filter(([, other]) => other.networks?.includes(`mcp-${name}`));
-      expect(members.map(([member]) => member).sort()).toEqual([name, 'traefik'].sort());
+      // Prometheus (profile `monitoring`, off unless asked for) joins to scrape the metrics port; it holds no secret.
+      expect(members.map(([member]) => member).sort()).toEqual([name, 'prometheus', 'traefik'].sort());
       expect(services[name]?.labels?.['traefik.docker.network']).toBe(compose.networks[`mcp-${name}`]?.name);
     }
   });

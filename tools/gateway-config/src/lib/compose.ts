@@ -1,6 +1,7 @@
 import { envKeyOf, type GatewayTopology, type ResolvedService, SERVICES } from '@gateway/catalog';
 import { toLabels, type Labels } from './labels';
 import { redisAclUsers, redisUserArguments } from './redis-acl';
+import { METRICS_PORT } from './prometheus';
 import { MIDDLEWARE, type TraefikDynamicConfig, traefikDynamicConfig } from './traefik-config';
 
 /** Stands for `${BASE_DOMAIN}` while the catalog resolves (it validates the domain); compose interpolates the real one. */
@@ -54,6 +55,8 @@ const nodeEnvironment = (port: number) => ({
   NODE_ENV: 'production',
   HOST: '0.0.0.0',
   PORT: String(port),
+  // Prometheus metrics on the internal networks only: no port mapping, no Traefik router (docs/operations.md).
+  METRICS_PORT: String(METRICS_PORT),
   ROUTING_MODE: 'subdomain',
   BASE_DOMAIN: '${BASE_DOMAIN:?set BASE_DOMAIN in .env}',
   PUBLIC_SCHEME: 'https',
@@ -219,6 +222,21 @@ export function composeFile(topology: GatewayTopology): Record<string, unknown> 
             }),
           }
         : {}),
+      // `docker compose --profile monitoring up -d`: Prometheus, scraping what deploy/prometheus/prometheus.yml
+      // (generated from the catalog) lists; its UI on the host's loopback only (an SSH tunnel reaches it). It joins
+      // each service's own network to reach the metrics port; no service is on a network with another service.
+      prometheus: {
+        image: 'prom/prometheus:v3.5.0',
+        ...HARDENED,
+        profiles: ['monitoring'],
+        restart: 'unless-stopped',
+        volumes: [
+          './deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+          'prometheus-data:/prometheus',
+        ],
+        ports: ['127.0.0.1:9090:9090'],
+        networks: ['public', 'internal', ...topology.enabled.map((service) => serviceNetwork(service.name))],
+      },
     },
     networks: {
       public: { name: PUBLIC_NETWORK },
@@ -234,7 +252,13 @@ export function composeFile(topology: GatewayTopology): Record<string, unknown> 
         ]),
       ),
     },
-    volumes: { 'traefik-certificates': {}, 'redis-data': {}, 'mcp-data': {}, 'mcp-workspace': {} },
+    volumes: {
+      'traefik-certificates': {},
+      'redis-data': {},
+      'mcp-data': {},
+      'mcp-workspace': {},
+      'prometheus-data': {},
+    },
   };
 }
 

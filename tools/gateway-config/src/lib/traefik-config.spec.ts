@@ -144,7 +144,7 @@ describe('composeFile', () => {
     >;
   };
 
-  it('has Traefik, Redis, auth and one container per enabled service, all restarting', () => {
+  it('has Traefik, Redis, auth, one container per enabled service and Prometheus (a profile), all restarting', () => {
     expect(Object.keys(compose.services)).toEqual([
       'traefik',
       'docker-socket-proxy',
@@ -158,7 +158,9 @@ describe('composeFile', () => {
       'filesystem',
       'sequential-thinking',
       'egress-proxy',
+      'prometheus',
     ]);
+    expect(compose.services['prometheus']).toMatchObject({ profiles: ['monitoring'] });
     for (const service of Object.values(compose.services)) expect(service.restart).toBe('unless-stopped');
   });
 

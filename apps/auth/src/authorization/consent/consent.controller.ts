@@ -1,14 +1,17 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Body, Controller, Get, Inject, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { type GatewayTopology, serviceForResource } from '@gateway/catalog';
+import { counter } from '@gateway/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthorizationFlow } from '../authorization-flow.service';
-import { ClientStore } from '../../store/client.store';
+import { ClientDirectory } from '../../clients/client-directory';
 import { isSameBrowser } from '../login/browser-binding';
 import { LoginStateStore, type PendingConsent } from '../login/login-state.store';
 import { PageExceptionFilter } from '../../pages/page-exception.filter';
 import { sendConsentPage, sendErrorPage } from '../../pages/pages';
 import { TOPOLOGY } from '../../config/topology.provider';
+
+const consents = counter('auth_consents_total', 'consent decisions submitted (allow, deny)', ['decision']);
 
 /**
  * The consent page (MCP authorization "Confused Deputy": the gateway logs everyone in through one
@@ -19,7 +22,7 @@ import { TOPOLOGY } from '../../config/topology.provider';
 export class ConsentController {
   public constructor(
     private readonly logins: LoginStateStore,
-    private readonly clients: ClientStore,
+    private readonly clients: ClientDirectory,
     private readonly flow: AuthorizationFlow,
     @Inject(TOPOLOGY) private readonly topology: GatewayTopology,
   ) {}
@@ -33,7 +36,7 @@ export class ConsentController {
     const pending = typeof id === 'string' ? await this.logins.peekConsent(id) : null;
     if (!pending) return expired(reply);
     if (!isSameBrowser(request, pending.browser)) return otherBrowser(reply);
-    const client = await this.clients.get(pending.request.clientId);
+    const client = await this.clients.find(pending.request.clientId);
     if (!client)
       return sendErrorPage(reply, 400, 'Unknown application', 'The application was deleted while you were signing in.');
     const service = serviceForResource(this.topology, pending.request.resource);
@@ -44,6 +47,7 @@ export class ConsentController {
       clientId: client.clientId,
       ...(client.metadata.client_name ? { clientName: client.metadata.client_name } : {}),
       ...(client.metadata.client_uri ? { clientUri: client.metadata.client_uri } : {}),
+      ...(client.document ? { documentHost: client.document.host } : {}),
       redirectUri: pending.request.redirectUri,
       scopes: pending.request.scope.split(' ').filter(Boolean),
       serviceName: service?.name ?? pending.request.resource,
@@ -78,6 +82,7 @@ export class ConsentController {
     // Single use: a double submit issues at most one code.
     const taken: PendingConsent | null = await this.logins.takeConsent(id);
     if (!taken) return expired(reply);
+    consents.inc({ decision });
     return decision === 'allow'
       ? await this.flow.allow(reply, taken.request, taken.browser, taken.user)
       : this.flow.deny(reply, taken.request);

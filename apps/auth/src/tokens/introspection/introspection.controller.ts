@@ -1,8 +1,9 @@
 import { Body, Controller, Header, Headers, HttpCode, Post } from '@nestjs/common';
 import { OAuthError } from '@gateway/oauth';
+import { ENDPOINT_PATHS } from '../../metadata/endpoints';
 import { AuthEnv } from '../../config/auth.env';
 import { RevokedTokens } from '../../store/revoked-tokens';
-import { ClientAuthenticator } from '../../clients/client-authenticator';
+import { ClientAuthenticator, credentialsOf } from '../../clients/client-authenticator';
 import { field, formFields } from '../../http/form';
 import { TokenFamilies } from '../../store/token-families';
 import { AccessTokenVerifier } from '../verify/access-token-verifier';
@@ -35,11 +36,7 @@ export class IntrospectionController {
     @Headers('authorization') authorization?: string,
   ): Promise<IntrospectionResponse> {
     const fields = formFields(body, contentType);
-    const client = await this.clients.authenticate({
-      authorization,
-      client_id: field(fields, 'client_id'),
-      client_secret: field(fields, 'client_secret'),
-    });
+    const client = await this.clients.authenticate(credentialsOf(fields, authorization), ENDPOINT_PATHS.introspection);
     const token = field(fields, 'token');
     if (!token) throw new OAuthError('invalid_request', 'token is required');
     return (

@@ -1,7 +1,8 @@
 import { Body, Controller, Header, Headers, HttpCode, Post } from '@nestjs/common';
 import { OAuthError } from '@gateway/oauth';
+import { ENDPOINT_PATHS } from '../../metadata/endpoints';
 import { AuditLog } from '../../audit/audit-log';
-import { ClientAuthenticator } from '../../clients/client-authenticator';
+import { ClientAuthenticator, credentialsOf } from '../../clients/client-authenticator';
 import { field, formFields } from '../../http/form';
 import { TokenFamilies } from '../../store/token-families';
 import { AccessTokenVerifier } from '../verify/access-token-verifier';
@@ -31,11 +32,7 @@ export class RevocationController {
     @Headers('authorization') authorization?: string,
   ): Promise<string> {
     const fields = formFields(body, contentType);
-    const client = await this.clients.authenticate({
-      authorization,
-      client_id: field(fields, 'client_id'),
-      client_secret: field(fields, 'client_secret'),
-    });
+    const client = await this.clients.authenticate(credentialsOf(fields, authorization), ENDPOINT_PATHS.revocation);
     const token = field(fields, 'token');
     if (!token) throw new OAuthError('invalid_request', 'token is required');
     const hint = field(fields, 'token_type_hint');

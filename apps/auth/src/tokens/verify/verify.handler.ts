@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type GatewayTopology, type ResolvedService, serviceForRequest } from '@gateway/catalog';
 import { identityToHeaders } from '@gateway/contracts';
 import { OAuthError, RESOURCE_SCOPES } from '@gateway/oauth';
+import { counter } from '@gateway/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditLog, type AuditReasonCode } from '../../audit/audit-log';
 import { sendOAuthError } from '../../http/oauth-exception.filter';
@@ -12,6 +13,10 @@ import { AccessTokenVerifier, type VerifiedAccessToken } from './access-token-ve
 
 /** Bearer credentials (RFC 6750 §2.1; the scheme name is case-insensitive, RFC 9110 §11.1). */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+const decisions = counter('auth_verify_decisions_total', '/verify answers: allowed, or the OAuth error code', [
+  'decision',
+]);
 
 /**
  * Traefik's ForwardAuth target (also Caddy's forward_auth): decides whether the request described by
@@ -42,7 +47,9 @@ export class VerifyHandler {
         .headers(await this.decide(request))
         .status(200)
         .send('');
+      decisions.inc({ decision: 'allowed' });
     } catch (error) {
+      decisions.inc({ decision: error instanceof OAuthError ? error.code : 'error' });
       sendOAuthError(error, request, reply);
     }
   }
