@@ -58,7 +58,7 @@ describe('authorization endpoint with the dev login', () => {
   }
 
   beforeAll(async () => {
-    t = await startAuth('authorize', { MCP_FILESYSTEM_ALLOWED_USERS: 'alice' });
+    t = await startAuth('authorize', { MCP_FILESYSTEM_ALLOWED_USERS: 'dev:alice' });
     memory = `${t.issuer}/memory/mcp`;
     echo = `${t.issuer}/echo-stateless/mcp`;
     clientId = await registerClient(t.issuer, {
@@ -102,15 +102,46 @@ describe('authorization endpoint with the dev login', () => {
     });
   });
 
-  describe('other errors redirect to the client with error, state and iss (RFC 9207)', () => {
+  describe('errors before the person acted: a page unless this browser approved the client (RFC 9700 §4.11.2)', () => {
+    /** A browser in which the person already approved the client at PRESENTED and WEB_REDIRECT. */
+    let approved: Browser;
+
+    beforeAll(async () => {
+      approved = new Browser();
+      // Two people, because consent is remembered per person and client (the second would not see the page).
+      for (const [redirect_uri, user] of [
+        [PRESENTED, 'olga'],
+        [WEB_REDIRECT, 'otto'],
+      ] as const) {
+        const answer = await consent(approved, request({ redirect_uri }), user, 'allow');
+        expect(query(answer.location)['code']).toBeDefined();
+      }
+    });
+
+    /** Shown as a page to a browser that never approved the client; redirected with error, state, iss otherwise. */
     const expectRedirectError = async (url: string, error: string): Promise<Record<string, string>> => {
-      const res = await new Browser().get(url);
+      const page = await new Browser().get(url);
+      expect(page.status).toBe(400);
+      expect(page.location).toBeUndefined();
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.text).toContain(error);
+      const res = await approved.get(url);
       expect(res.status).toBe(302);
       const params = query(res.location);
       expect(res.location?.startsWith('http://127.0.0.1:45123/callback?')).toBe(true);
       expect(params).toMatchObject({ error, state: 'st-123', iss: t.issuer });
       return params;
     };
+
+    it('does not bounce a stranger to a freshly registered redirect URI (open redirector, docs/security.md S34)', async () => {
+      const phish = 'https://phish.example/landing';
+      const attacker = await registerClient(t.issuer, { redirect_uris: [phish] });
+      for (const overrides of [{ response_type: 'bad' }, { code_challenge: undefined }, { scope: 'mcp admin' }]) {
+        const res = await approved.get(request({ client_id: attacker, redirect_uri: phish, ...overrides }));
+        expect(res.status).toBe(400);
+        expect(res.location).toBeUndefined();
+      }
+    });
 
     it('requires PKCE (OAuth 2.1 §4.1.1)', async () => {
       await expectRedirectError(
@@ -153,7 +184,7 @@ describe('authorization endpoint with the dev login', () => {
     });
 
     it("keeps the redirect URI's own query and encodes state", async () => {
-      const res = await new Browser().get(
+      const res = await approved.get(
         request({ redirect_uri: WEB_REDIRECT, state: 'a b&c=d', code_challenge_method: 'plain' }),
       );
       const url = new URL(res.location as string);
@@ -374,6 +405,28 @@ describe('authorization endpoint with the dev login', () => {
       expect(result.output).toContain(
         'LOGIN_PROVIDER=dev: the dev login (no password) refuses to run with NODE_ENV=production',
       );
+    });
+
+    // docs/security.md S35: logins and usernames can be chosen or recycled; the old form is refused, with the new one.
+    it('refuses to start with an allow-list that names people by login', async () => {
+      const result = await runUntilExit('auth', {
+        REDIS_URL: process.env['REDIS_URL'] ?? '',
+        PORT: '0',
+        ALLOWED_GITHUB_USERS: 'octocat',
+        MCP_MEMORY_ALLOWED_USERS: 'alice',
+      });
+      expect(result.code).toBe(1);
+      expect(result.output).toContain('ALLOWED_GITHUB_USERS: "octocat" is a GitHub login');
+      expect(result.output).toContain('MCP_MEMORY_ALLOWED_USERS: "alice" is not a stable identifier');
+      expect(result.output).toContain('github:<numeric id>');
+    });
+
+    // docs/security.md S37: the access log shows /authorize and /login URLs, but never a state or a code.
+    it('keeps state and codes out of its log, also in the Location of redirects', () => {
+      const output = t.auth.output();
+      expect(output).toMatch(/\/authorize\?[^"\s]*state=%5Bredacted%5D/);
+      expect(output).not.toContain('st-123');
+      expect(output).not.toMatch(/[?&]code=(?!%5Bredacted%5D)/);
     });
 
     it('warns about the dev login at start', () => {

@@ -85,7 +85,9 @@ describe('GitHub login', () => {
   describe('with a user allow-list', () => {
     let t: AuthUnderTest;
     let clientId: string;
-    beforeAll(async () => ({ t, clientId } = await setup('github', { ALLOWED_GITHUB_USERS: ' OctoCat , hubot' })));
+    beforeAll(
+      async () => ({ t, clientId } = await setup('github', { ALLOWED_GITHUB_USERS: ' octocat:583231 , 9919' })),
+    );
     afterAll(() => t.stop());
 
     it('signs an allowed user in through GitHub, asks consent and issues a code for their GitHub identity', async () => {
@@ -95,6 +97,9 @@ describe('GitHub login', () => {
       expect(asked.get('redirect_uri')).toBe(`${t.issuer}/callback`);
       expect(asked.get('scope')).toBe('read:user user:email');
       expect(asked.get('state')?.length).toBeGreaterThanOrEqual(43);
+      // PKCE towards GitHub (RFC 7636; docs/security.md S39); the fake checks the verifier at the exchange.
+      expect(asked.get('code_challenge_method')).toBe('S256');
+      expect(asked.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(callback.status).toBe(302);
       const page = await browser.get(callback.location as string);
       expect(page.text).toContain('octocat');
@@ -122,6 +127,15 @@ describe('GitHub login', () => {
       expect(callback.status).toBe(302);
       expect(query(callback.location)).toMatchObject({ error: 'access_denied', state: 'gh-state', iss: t.issuer });
       expect(callback.location?.startsWith(`${REDIRECT}?`)).toBe(true);
+    });
+
+    // docs/security.md S35: the allow-list follows the numeric id, so a login recycled after a rename is no key.
+    it('follows a renamed user and refuses whoever registered their old login', async () => {
+      // Same id: admitted (the consent given above is remembered for this subject, so a code comes back).
+      const renamed = { ...octocat, login: 'octocat-renamed' };
+      expect(query((await viaGithub(t, clientId, renamed)).location)['code']).toBeDefined();
+      const squatter = { ...mallory, login: 'octocat' };
+      expect(query((await viaGithub(t, clientId, squatter)).location)).toMatchObject({ error: 'access_denied' });
     });
 
     it("sends GitHub's own denial back to the client, not to a dead end (RFC 6749 §4.1.2.1)", async () => {

@@ -47,6 +47,7 @@ describe('OIDC login', () => {
         OIDC_CLIENT_ID: 'gateway',
         OIDC_CLIENT_SECRET: 'gateway-secret',
         ALLOWED_EMAIL_DOMAINS: 'corp.example',
+        MCP_MEMORY_ALLOWED_USERS: 'alice@corp.example',
       }),
       launchChromium(),
       new RedirectCatcher().start(),
@@ -121,6 +122,18 @@ describe('OIDC login', () => {
       error: 'access_denied',
       state: 'oidc-outsider',
       iss: t.issuer,
+    });
+    await page.context().close();
+  });
+
+  // docs/security.md S35: preferred_username is self-chosen; only sub or a verified email may match.
+  it('does not match a service allow-list by a username the user chose', async () => {
+    const page = await toIdp('oidc-username');
+    await signInAtIdp(page, 'mallory');
+    await page.waitForURL((url) => url.href.startsWith(client.url));
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).toMatchObject({
+      error: 'access_denied',
+      state: 'oidc-username',
     });
     await page.context().close();
   });

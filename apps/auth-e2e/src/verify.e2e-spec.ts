@@ -119,7 +119,7 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
     it("answers 403 when the service's allow-list does not admit the user", async () => {
       const { access } = await tokensFor(await fixtures.client('none'), { resource: STATEFUL });
       // A replica whose catalog now restricts echo-stateful to bob: the policy is checked on every /verify.
-      const strict = await startService('auth', { env: { ...env, MCP_ECHO_STATEFUL_ALLOWED_USERS: 'bob' } });
+      const strict = await startService('auth', { env: { ...env, MCP_ECHO_STATEFUL_ALLOWED_USERS: 'dev:bob' } });
       try {
         const response = await verify(strict.url, access, STATEFUL);
         expect(response.status).toBe(403);

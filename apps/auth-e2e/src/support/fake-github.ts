@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -20,7 +20,7 @@ export class FakeGithub {
   public nextUser?: FakeGithubUser;
   public deny = false;
   public readonly authorizeRequests: URLSearchParams[] = [];
-  private readonly codes = new Map<string, { user: FakeGithubUser; redirectUri: string }>();
+  private readonly codes = new Map<string, { user: FakeGithubUser; redirectUri: string; challenge?: string }>();
   private readonly tokens = new Map<string, FakeGithubUser>();
   private server?: Server;
   public url = '';
@@ -56,7 +56,11 @@ export class FakeGithub {
         redirect.searchParams.set('error_description', 'The user has denied your application access.');
       } else {
         const code = randomBytes(10).toString('hex');
-        this.codes.set(code, { user: this.nextUser, redirectUri: url.searchParams.get('redirect_uri') ?? '' });
+        this.codes.set(code, {
+          user: this.nextUser,
+          redirectUri: url.searchParams.get('redirect_uri') ?? '',
+          challenge: url.searchParams.get('code_challenge') ?? undefined,
+        });
         redirect.searchParams.set('code', code);
       }
       res.writeHead(302, { location: redirect.href }).end();
@@ -71,6 +75,15 @@ export class FakeGithub {
       // GitHub answers 200 with an error body for a bad code.
       if (!grant || grant.redirectUri !== form.get('redirect_uri'))
         return json(200, { error: 'bad_verification_code' });
+      // PKCE as GitHub checks it (S256): a challenge sent on authorize requires the matching verifier.
+      const verifier = form.get('code_verifier');
+      if (
+        grant.challenge !== undefined &&
+        createHash('sha256')
+          .update(verifier ?? '')
+          .digest('base64url') !== grant.challenge
+      )
+        return json(200, { error: 'bad_verification_code', error_description: 'code_verifier does not match' });
       const token = `gho_${randomBytes(12).toString('hex')}`;
       this.tokens.set(token, grant.user);
       return json(200, { access_token: token, token_type: 'bearer', scope: 'read:user,user:email' });

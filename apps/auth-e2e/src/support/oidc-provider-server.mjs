@@ -8,6 +8,8 @@ const accounts = {
   alice: { email: 'alice@corp.example', email_verified: true, name: 'Alice Corp', preferred_username: 'alice' },
   bob: { email: 'bob@elsewhere.example', email_verified: true, preferred_username: 'bob' },
   eve: { email: 'eve@corp.example', email_verified: false, preferred_username: 'eve' },
+  // A real colleague who chose someone else's address as her username (many IdPs let users pick it).
+  mallory: { email: 'mallory@corp.example', email_verified: true, preferred_username: 'alice@corp.example' },
 };
 
 const provider = new Provider(`http://127.0.0.1:${port}`, {

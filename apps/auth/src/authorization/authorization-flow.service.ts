@@ -8,7 +8,7 @@ import { AccessPolicy } from '../policy/access-policy';
 import { AuthorizationCodes } from '../store/authorization-codes';
 import { type UserIdentity } from '../store/records';
 import { TOPOLOGY } from '../config/topology.provider';
-import type { AuthorizationRequest, ClientRedirect } from './authorization-request';
+import { type AuthorizationRequest, AuthorizePageError, type ClientRedirect } from './authorization-request';
 
 /** 302 after a GET, 303 after a form POST (RFC 9110 §15.4.4: the client must follow with GET). */
 export type RedirectStatus = 302 | 303;
@@ -52,15 +52,20 @@ export class AuthorizationFlow {
       );
     }
     if (!request.forceConsent && (await this.consents.isGranted(user, request)))
-      return this.issueCode(reply, request, user, status);
+      return this.issueCode(reply, request, browser, user, status);
     const id = await this.logins.saveConsent({ request, browser, user, csrf: randomToken() });
     return reply.redirect(`/consent?${new URLSearchParams({ request: id }).toString()}`, status);
   }
 
   /** Consent given: remember it and issue the code. */
-  public async allow(reply: FastifyReply, request: AuthorizationRequest, user: UserIdentity): Promise<FastifyReply> {
+  public async allow(
+    reply: FastifyReply,
+    request: AuthorizationRequest,
+    browser: string,
+    user: UserIdentity,
+  ): Promise<FastifyReply> {
     await this.consents.remember(user, request);
-    return this.issueCode(reply, request, user, 303);
+    return this.issueCode(reply, request, browser, user, 303);
   }
 
   public deny(reply: FastifyReply, request: AuthorizationRequest): FastifyReply {
@@ -69,6 +74,26 @@ export class AuthorizationFlow {
       request,
       { error: 'access_denied', error_description: 'the user denied the request' },
       303,
+    );
+  }
+
+  /**
+   * An error raised by /authorize before the person acted (RFC 9700 §4.11.2): it goes back to the client only
+   * when this browser already approved that client and redirect URI; otherwise it is shown as a page, so that
+   * a freshly registered client cannot use /authorize to bounce people to any site.
+   */
+  public async preLoginError(
+    reply: FastifyReply,
+    browser: string | undefined,
+    clientId: string,
+    target: ClientRedirect,
+    error: OAuthError,
+  ): Promise<FastifyReply> {
+    if (await this.consents.isRedirectApproved(browser, clientId, target.redirectUri))
+      return this.redirectError(reply, target, error);
+    throw new AuthorizePageError(
+      'The application sent an invalid request',
+      `${error.message} (${error.code}). You were not sent back to the application because you have not approved it in this browser yet.`,
     );
   }
 
@@ -85,9 +110,11 @@ export class AuthorizationFlow {
   private async issueCode(
     reply: FastifyReply,
     request: AuthorizationRequest,
+    browser: string,
     user: UserIdentity,
     status: RedirectStatus,
   ): Promise<FastifyReply> {
+    await this.consents.approveRedirect(browser, request.clientId, request.redirectUri);
     const code = await this.codes.issue({
       clientId: request.clientId,
       redirectUri: request.redirectUri,

@@ -4,7 +4,7 @@ import { OAuthError } from '@gateway/oauth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientDirectory } from '../clients/client-directory';
 import { ClientDocumentUnavailable } from '../clients/client-metadata-documents';
-import { bindBrowser } from './login/browser-binding';
+import { bindBrowser, browserOf } from './login/browser-binding';
 import { LoginProvider } from './login/login-provider';
 import { LoginStateStore, randomToken } from './login/login-state.store';
 import { PageError, PageExceptionFilter } from '../pages/page-exception.filter';
@@ -56,7 +56,8 @@ export class AuthorizeController {
     try {
       authorization = checkAuthorizationRequest(client, target, query, this.topology, scoped).request;
     } catch (error) {
-      if (error instanceof AuthorizeRedirectError) return this.flow.redirectError(reply, error.target, error.error);
+      if (error instanceof AuthorizeRedirectError)
+        return this.flow.preLoginError(reply, browserOf(request), clientId, error.target, error.error);
       throw error;
     }
     const browser = bindBrowser(request, reply, this.topology.issuer.startsWith('https:'));
@@ -66,8 +67,10 @@ export class AuthorizeController {
       begun = await this.provider.begin(state);
     } catch (error) {
       this.logger.error({ err: error }, 'the upstream login could not start');
-      return this.flow.redirectError(
+      return this.flow.preLoginError(
         reply,
+        browserOf(request),
+        clientId,
         target,
         new OAuthError('temporarily_unavailable', 'the sign-in provider is unavailable, try again later'),
       );

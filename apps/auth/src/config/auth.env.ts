@@ -1,5 +1,6 @@
 import { EnvTopology, type GatewayTopology } from '@gateway/catalog';
-import { EnvBoolean, EnvInt, EnvList, Secret } from '@gateway/config';
+import { EnvBoolean, EnvDerived, EnvInt, EnvList, Secret } from '@gateway/config';
+import { checkAllowLists } from './allow-lists';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { StorageEnv } from '@gateway/storage';
 
@@ -108,9 +109,19 @@ export class AuthEnv extends StorageEnv {
   @EnvBoolean()
   public OIDC_ALLOW_INSECURE_HTTP = false;
 
-  /** GitHub logins let in (trimmed, case-insensitive); empty = nobody, `*` = every GitHub user. */
+  /**
+   * GitHub users let in by numeric user id, optionally labelled `login:id` (never by login alone: logins are
+   * renamed and recycled; config/allow-lists.ts); empty = nobody, `*` = every GitHub user.
+   */
   @EnvList()
   public ALLOWED_GITHUB_USERS: string[] = [];
+
+  /**
+   * Refuses at boot any entry of ALLOWED_GITHUB_USERS or MCP_<NAME>_ALLOWED_USERS that names a person by an
+   * identifier they (or someone after them) can choose (docs/security.md S35).
+   */
+  @EnvDerived(checkAllowLists)
+  public readonly allowListsChecked!: true;
 
   /** When set, a GitHub user must also belong to one of these organisations. */
   @EnvList()

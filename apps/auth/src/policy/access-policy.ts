@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { ResolvedService } from '@gateway/catalog';
+import { envKeyOf, type ResolvedService } from '@gateway/catalog';
+import { type AllowList, parseGithubUsers, parseServiceUsers } from '../config/allow-lists';
 import { AuthEnv } from '../config/auth.env';
 import type { UserIdentity } from '../store/records';
 
@@ -11,14 +12,17 @@ const ALLOWED: AccessDecision = { allowed: true };
  * Who may use the gateway, checked at login and again whenever a token is used or refreshed, so that
  * removing someone from a list takes effect. Fail-closed (docs/security.md S11): an empty list lets nobody in,
  * `*` lets everyone in, entries are trimmed and compared case-insensitively.
- * - github: login in ALLOWED_GITHUB_USERS, and if ALLOWED_GITHUB_ORGS / ALLOWED_GITHUB_TEAMS are set, a member of one;
+ * Only identifiers the person cannot choose decide (docs/security.md S35, config/allow-lists.ts):
+ * - github: numeric user id in ALLOWED_GITHUB_USERS, and if ALLOWED_GITHUB_ORGS / ALLOWED_GITHUB_TEAMS are set, a member of one;
  * - oidc: verified email in ALLOWED_EMAILS or its domain in ALLOWED_EMAIL_DOMAINS;
- * - dev: username in ALLOWED_DEV_USERS;
- * - per service: `MCP_<NAME>_ALLOWED_USERS` (login or email) on top of the above, when set.
+ * - dev: username in ALLOWED_DEV_USERS (the dev login never runs in production);
+ * - per service: `MCP_<NAME>_ALLOWED_USERS` (`github:<id>`, `oidc:<sub>`, `dev:<name>` or a verified email)
+ *   on top of the above, when set.
  */
 @Injectable()
 export class AccessPolicy {
-  private readonly githubUsers: Matcher;
+  private readonly githubUsers: AllowList;
+  private readonly serviceLists = new Map<string, AllowList>();
   private readonly githubOrgs: readonly string[];
   private readonly githubTeams: readonly string[];
   private readonly emails: Matcher;
@@ -26,7 +30,7 @@ export class AccessPolicy {
   private readonly devUsers: Matcher;
 
   public constructor(env: AuthEnv) {
-    this.githubUsers = matcher(env.ALLOWED_GITHUB_USERS);
+    this.githubUsers = parseGithubUsers(env.ALLOWED_GITHUB_USERS);
     this.githubOrgs = normalise(env.ALLOWED_GITHUB_ORGS);
     this.githubTeams = normalise(env.ALLOWED_GITHUB_TEAMS);
     this.emails = matcher(env.ALLOWED_EMAILS);
@@ -46,17 +50,21 @@ export class AccessPolicy {
   public check(user: UserIdentity, service?: ResolvedService): AccessDecision {
     const global = this.checkGlobal(user);
     if (!global.allowed || !service?.allowedUsers) return global;
-    const names = [user.login, user.email].filter((name): name is string => Boolean(name));
-    return names.some(matcher(service.allowedUsers))
+    let list = this.serviceLists.get(service.name);
+    if (!list) {
+      list = parseServiceUsers(`MCP_${envKeyOf(service.name)}_ALLOWED_USERS`, service.allowedUsers);
+      this.serviceLists.set(service.name, list);
+    }
+    return admits(list, user)
       ? ALLOWED
-      : { allowed: false, reason: `${user.login} is not on the allow-list of ${service.name}` };
+      : { allowed: false, reason: `${user.sub} (${user.login}) is not on the allow-list of ${service.name}` };
   }
 
   private checkGlobal(user: UserIdentity): AccessDecision {
     switch (user.provider) {
       case 'github': {
-        if (!this.githubUsers(user.login))
-          return { allowed: false, reason: `GitHub user ${user.login} is not in ALLOWED_GITHUB_USERS` };
+        if (!admits(this.githubUsers, user))
+          return { allowed: false, reason: `GitHub user ${user.login} (${user.sub}) is not in ALLOWED_GITHUB_USERS` };
         const orgs = normalise(user.orgs ?? []);
         if (this.githubOrgs.length > 0 && !this.githubOrgs.some((org) => orgs.includes(org))) {
           return {
@@ -93,6 +101,12 @@ export class AccessPolicy {
 }
 
 type Matcher = (name: string) => boolean;
+
+/** By stable subject, or by email when the provider verified it (`UserIdentity.email` is verified only). */
+function admits(list: AllowList, user: UserIdentity): boolean {
+  if (list.everyone || list.subjects.has(user.sub)) return true;
+  return user.email !== undefined && list.emails.has(user.email.toLowerCase());
+}
 
 function normalise(list: readonly string[]): string[] {
   return list.map((item) => item.trim().toLowerCase()).filter(Boolean);

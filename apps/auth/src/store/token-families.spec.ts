@@ -81,4 +81,35 @@ describe('TokenFamilies (refresh rotation)', () => {
     await new ClientStore(store).delete('client-a');
     expect(await families.rotate(token, 'client-a')).toEqual({ kind: 'unknown' });
   });
+
+  // docs/security.md S33: a revocation landing between rotate()'s read of the family and its write must win.
+  it('does not recreate a family revoked while a rotation was in flight', async () => {
+    const { familyId, token } = await newGrant();
+    // The injected delay: the moment rotate() claims the rotation (after it read the family, before it
+    // renews it), a /revoke of the family runs to completion.
+    const claim = store.set.bind(store);
+    jest.spyOn(store, 'set').mockImplementation(async (key, value, options) => {
+      if (key.startsWith('refresh-rotated:')) await families.revoke(familyId);
+      return claim(key, value, options);
+    });
+    const outcome = await families.rotate(token, 'client-a');
+    expect(outcome).toEqual({ kind: 'unknown' });
+    expect(await families.get(familyId)).toBeNull();
+    expect(await store.get(`family:${familyId}`)).toBeNull();
+  });
+
+  it('hands out no working successor when the family was revoked during the rotation', async () => {
+    const { familyId, token } = await newGrant();
+    let successor: string | undefined;
+    const issue = families.issueRefreshToken.bind(families);
+    jest.spyOn(families, 'issueRefreshToken').mockImplementation(async (id, clientId) => {
+      successor = await issue(id, clientId);
+      await families.revoke(familyId);
+      return successor;
+    });
+    await families.rotate(token, 'client-a');
+    expect(successor).toBeDefined();
+    expect(await families.rotate(successor as string, 'client-a')).toEqual({ kind: 'unknown' });
+    expect(await families.get(familyId)).toBeNull();
+  });
 });

@@ -139,7 +139,12 @@ export class TokenFamilies {
       return this.afterRotation(presented, hash, clientId);
     }
     await this.store.delete(`refresh:${hash}`);
-    await this.store.setJson(`family:${record.familyId}`, family, { ttlSeconds: this.familyLifetime });
+    // Renew the family with EXPIRE, never by writing it back: a /revoke or reuse detection that deleted it
+    // since we read it must win (RFC 9700 §4.14.2; docs/security.md S33). EXPIRE cannot create a key.
+    if (!(await this.store.expire(`family:${record.familyId}`, this.familyLifetime))) {
+      await this.store.delete(`refresh:${hashSecret(successor)}`);
+      return { kind: 'unknown' };
+    }
     return { kind: 'rotated', familyId: record.familyId, family, refreshToken: successor };
   }
 

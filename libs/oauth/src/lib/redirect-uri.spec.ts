@@ -30,8 +30,15 @@ describe('checkRedirectUri', () => {
     ['https://user:pw@example.com/cb', 'user information'],
     ['http://evil.com@localhost/cb', 'user information'],
     ['/relative/cb', 'absolute'],
-    ['not a uri', 'absolute'],
+    ['not-a-uri', 'absolute'],
     ['', 'non-empty'],
+    ['https://example.com/c\r\nb', 'control characters'],
+    ['https://example.com/cb\nSet-Cookie:x=1', 'control characters'],
+    ['https://example.com/cb\u0000', 'control characters'],
+    ['https://exa\tmple.com/cb', 'control characters'],
+    [' https://example.com/cb', 'control characters'],
+    ['https://example.com/cb\u007f', 'control characters'],
+    ['cursor://cb\u0085', 'control characters'],
   ])('refuses %s (%s)', (uri, reason) => {
     expect(() => checkRedirectUri(uri)).toThrow(
       expect.objectContaining({ code: 'invalid_redirect_uri', message: expect.stringContaining(reason) }),
@@ -58,6 +65,11 @@ describe('matchRedirectUri', () => {
     expect(
       matchRedirectUri('cursor://anysphere.cursor-mcp/oauth/callback', 'cursor://anysphere.cursor-mcp/oauth/callback2'),
     ).toBe(false);
+  });
+
+  it('never matches a presented URI that carries control characters (docs/security.md S36)', () => {
+    expect(matchRedirectUri('http://127.0.0.1/cb', 'http://127.0.0.1:5000/c\tb')).toBe(false);
+    expect(matchRedirectUri('http://127.0.0.1/cb', 'http://127.0.0.1:5000/cb\n')).toBe(false);
   });
 
   it('ignores the port of a loopback redirect (RFC 8252 §7.3) but nothing else', () => {

@@ -31,6 +31,10 @@ const REFUSED_SCHEMES: ReadonlySet<string> = new Set([
   'view-source:',
 ]);
 
+/** C0 controls, space, DEL and C1 controls: none may appear in a URI (RFC 3986 §2). */
+// eslint-disable-next-line no-control-regex
+const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f-\u009f]/;
+
 export type RedirectUriKind = 'https' | 'loopback' | 'private-use';
 
 /** Validates one redirect URI for registration; returns its kind or throws `invalid_redirect_uri`. */
@@ -38,6 +42,10 @@ export function checkRedirectUri(value: unknown): RedirectUriKind {
   if (typeof value !== 'string' || value.length === 0) throw refuse('each redirect URI must be a non-empty string');
   if (value.length > MAX_REDIRECT_URI_LENGTH)
     throw refuse(`redirect URIs are limited to ${MAX_REDIRECT_URI_LENGTH} characters`);
+  // WHATWG parsing silently removes tabs and newlines and trims C0 controls and spaces, so the stored value
+  // would differ from what matches: refuse them outright (RFC 3986 §2 allows none; docs/security.md S36).
+  if (CONTROL_OR_SPACE.test(value))
+    throw refuse('redirect URIs must not contain control characters (CR, LF, NUL, tab, ...) or spaces');
   const url = parse(value);
   if (!url) throw refuse(`${quote(value)} is not an absolute URI`);
   // WHATWG drops an empty fragment ("…/cb#"), so look at the raw string too. RFC 6749 §3.1.2.
@@ -62,6 +70,7 @@ export function checkRedirectUri(value: unknown): RedirectUriKind {
  */
 export function matchRedirectUri(registered: string, presented: string): boolean {
   if (registered === presented) return true;
+  if (CONTROL_OR_SPACE.test(presented)) return false;
   const want = parse(registered);
   const got = parse(presented);
   if (!want || !got) return false;

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, RequestMethod, type Type } from '@nestjs/common';
 import type { BaseEnv } from '@gateway/config';
 import { LoggerModule } from 'nestjs-pino';
+import { redactQuery, redactUrl } from './redact-url';
 import { HealthController, READINESS_CHECKS, type ReadinessChecks } from './health.controller';
 
 /** Header values that must never reach a log line. */
@@ -42,6 +43,8 @@ export class PlatformModule {
             pinoHttp: {
               level: env.LOG_LEVEL,
               redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+              // Authorization codes, state, verifiers and tokens in query strings never reach the access log.
+              serializers: { req: redactRequest, res: redactResponse },
               ...(logFormat(env) === 'pretty'
                 ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'HH:MM:ss.l' } } }
                 : {}),
@@ -53,6 +56,20 @@ export class PlatformModule {
       providers: [{ provide: READINESS_CHECKS, useValue: readiness }],
     };
   }
+}
+
+/** pino-http request serializer (wraps the standard one): URL and query with sensitive parameters redacted. */
+export function redactRequest(req: { url?: string; query?: unknown }): unknown {
+  if (typeof req.url === 'string') req.url = redactUrl(req.url);
+  if (req.query !== undefined) req.query = redactQuery(req.query);
+  return req;
+}
+
+/** pino-http response serializer: the `Location` of a redirect (codes, state, tokens) redacted the same way. */
+export function redactResponse(res: { headers?: Record<string, unknown> }): unknown {
+  const location = res.headers?.['location'];
+  if (res.headers && typeof location === 'string') res.headers = { ...res.headers, location: redactUrl(location) };
+  return res;
 }
 
 export function logFormat(env: BaseEnv): 'json' | 'pretty' {

@@ -84,7 +84,7 @@ export class ConsentController {
     if (!taken) return expired(reply);
     consents.inc({ decision });
     return decision === 'allow'
-      ? await this.flow.allow(reply, taken.request, taken.user)
+      ? await this.flow.allow(reply, taken.request, taken.browser, taken.user)
       : this.flow.deny(reply, taken.request);
   }
 }

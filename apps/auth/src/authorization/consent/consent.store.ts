@@ -36,6 +36,31 @@ export class ConsentStore {
     // Deleting the client (RFC 7592 DELETE) forgets its consents too.
     await this.clients.track(request.clientId, consentKey, this.lifetime);
   }
+
+  /**
+   * RFC 9700 §4.11.2: remembers that the person in this browser approved this client and redirect URI (a code
+   * was issued there), so that later errors raised before they act may go back to it automatically.
+   * Key `approved-redirect:{sha256(browser, client_id, redirect_uri)}`, same lifetime as consent, ends with the client.
+   */
+  public async approveRedirect(browser: string, clientId: string, redirectUri: string): Promise<void> {
+    if (this.lifetime === 0) return;
+    const approvedKey = redirectKey(browser, clientId, redirectUri);
+    await this.store.set(approvedKey, '1', { ttlSeconds: this.lifetime });
+    await this.clients.track(clientId, approvedKey, this.lifetime);
+  }
+
+  public async isRedirectApproved(
+    browser: string | undefined,
+    clientId: string,
+    redirectUri: string,
+  ): Promise<boolean> {
+    if (!browser) return false;
+    return (await this.store.get(redirectKey(browser, clientId, redirectUri))) !== null;
+  }
+}
+
+function redirectKey(browser: string, clientId: string, redirectUri: string): string {
+  return `approved-redirect:${hashSecret(`${browser}\0${clientId}\0${redirectUri}`)}`;
 }
 
 function key(user: UserIdentity, clientId: string): string {

@@ -1,3 +1,4 @@
+import * as oidc from 'openid-client';
 import type { UserIdentity } from '../../store/records';
 import { LoginProvider, UpstreamLoginError } from './login-provider';
 
@@ -28,7 +29,7 @@ export class GithubLoginProvider extends LoginProvider {
     super();
   }
 
-  public async begin(state: string): Promise<{ url: string }> {
+  public async begin(state: string): Promise<{ url: string; upstream: Record<string, string> }> {
     const url = new URL('/login/oauth/authorize', this.settings.baseUrl);
     // read:org lets /user/orgs and /user/teams list private memberships too.
     const scope = [
@@ -36,20 +37,31 @@ export class GithubLoginProvider extends LoginProvider {
       'user:email',
       ...(this.settings.readOrgs || this.settings.readTeams ? ['read:org'] : []),
     ].join(' ');
+    // PKCE towards GitHub too (RFC 7636, RFC 9700 §2.1.1; GitHub supports S256 for OAuth apps): a code stolen
+    // from our callback is useless without the verifier, which stays in our login state.
+    const verifier = oidc.randomPKCECodeVerifier();
     url.search = new URLSearchParams({
       client_id: this.settings.clientId,
       redirect_uri: this.settings.callbackUrl,
       scope,
       state,
       allow_signup: 'false',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
     }).toString();
-    return { url: url.href };
+    return { url: url.href, upstream: { verifier } };
   }
 
-  public async complete(callback: URL): Promise<UserIdentity> {
+  public async complete(
+    callback: URL,
+    _state: string,
+    upstream: Readonly<Record<string, string>>,
+  ): Promise<UserIdentity> {
     const code = callback.searchParams.get('code');
     if (!code) throw new UpstreamLoginError('GitHub returned no code');
-    const accessToken = await this.exchange(code);
+    const verifier = upstream['verifier'];
+    if (!verifier) throw new UpstreamLoginError('the sign-in began without a PKCE verifier; start again');
+    const accessToken = await this.exchange(code, verifier);
     const user = await this.api<{ id: number; login: string; name?: string | null }>('/user', accessToken);
     if (typeof user.id !== 'number' || typeof user.login !== 'string')
       throw new UpstreamLoginError('GitHub /user answered without id or login');
@@ -79,7 +91,7 @@ export class GithubLoginProvider extends LoginProvider {
     };
   }
 
-  private async exchange(code: string): Promise<string> {
+  private async exchange(code: string, verifier: string): Promise<string> {
     const response = await fetch(new URL('/login/oauth/access_token', this.settings.baseUrl), {
       method: 'POST',
       headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
@@ -88,6 +100,7 @@ export class GithubLoginProvider extends LoginProvider {
         client_secret: this.settings.clientSecret,
         code,
         redirect_uri: this.settings.callbackUrl,
+        code_verifier: verifier,
       }),
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
