@@ -147,18 +147,16 @@ describe('stdio-proxy wrapping the four official servers', () => {
 describe('stdio-proxy process model', () => {
   let proxy: ServiceProcess;
   let url: string;
-
-  beforeEach(async () => {
+  const startProxy = async (env: Record<string, string> = {}) => {
     proxy = await startService('stdio-proxy', {
-      env: {
-        ...FIXTURE_STDIO,
-        STDIO_MAX_CHILDREN: '2',
-        STDIO_MAX_CHILDREN_PER_USER: '1',
-        MCP_SESSION_IDLE_TIMEOUT: '2',
-      },
+      env: { ...FIXTURE_STDIO, STDIO_MAX_CHILDREN: '2', STDIO_MAX_CHILDREN_PER_USER: '1', ...env },
     });
     url = `${proxy.url}/mcp`;
-  });
+  };
+
+  // The short idle timeout only where idleness is the subject: elsewhere a busy machine can take more than its
+  // 2 s between two requests of one test, and the session would be gone (DELETE answered 404).
+  beforeEach(() => startProxy());
 
   afterEach(async () => {
     await proxy?.stop();
@@ -206,6 +204,8 @@ describe('stdio-proxy process model', () => {
   });
 
   it('stops the child of an idle session (MCP_SESSION_IDLE_TIMEOUT) and answers 404', async () => {
+    await proxy.stop();
+    await startProxy({ MCP_SESSION_IDLE_TIMEOUT: '2' });
     const { sessionId } = await openSession(url, ALICE);
     const [child] = childrenOf(proxy.child.pid);
     await waitFor(() => !isRunning(child as number), 15_000);
@@ -307,7 +307,9 @@ describe('stdio-proxy conformance: the stdio fixture through the proxy vs the fi
         env: { PORT: String(directPort), MCP_ALLOWED_ORIGINS: `http://localhost:${directPort}` },
       }),
     ]);
-  });
+    // Three services start at once, each bounded by startService's own 30 s readiness wait: the hook must outlast
+    // that wait (jest's default hook bound is the same 30 s) so a slow start reports startService's error.
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all([proxy?.stop(), sharing?.stop(), direct?.stop()]);
