@@ -300,15 +300,13 @@ describe('stdio-proxy conformance: the stdio fixture through the proxy vs the fi
       STDIO_MAX_CHILDREN: '100',
       STDIO_MAX_CHILDREN_PER_USER: '100',
     });
-    [proxy, sharing, direct] = await Promise.all([
-      startService('stdio-proxy', { env: proxyEnv(proxyPort) }),
-      startService('stdio-proxy', { env: { ...proxyEnv(sharingPort), STDIO_CHILD_PER: 'user' } }),
-      startService('tools/conformance-fixture', {
-        env: { PORT: String(directPort), MCP_ALLOWED_ORIGINS: `http://localhost:${directPort}` },
-      }),
-    ]);
-    // Three services start at once, each bounded by startService's own 30 s readiness wait: the hook must outlast
-    // that wait (jest's default hook bound is the same 30 s) so a slow start reports startService's error.
+    // One after the other: each start has startService's own 30 s readiness bound, and three Nest apps booting
+    // at once on a busy machine did not make it. The hook outlasts the three waits (jest's default is 30 s).
+    proxy = await startService('stdio-proxy', { env: proxyEnv(proxyPort) });
+    sharing = await startService('stdio-proxy', { env: { ...proxyEnv(sharingPort), STDIO_CHILD_PER: 'user' } });
+    direct = await startService('tools/conformance-fixture', {
+      env: { PORT: String(directPort), MCP_ALLOWED_ORIGINS: `http://localhost:${directPort}` },
+    });
   }, 120_000);
 
   afterAll(async () => {
