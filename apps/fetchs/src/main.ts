@@ -1,6 +1,6 @@
 import { ConfigValidationError } from '@gateway/config';
 import { runService } from '@gateway/platform';
-import { AddressPolicy } from './fetch/address-policy';
+import { AddressPolicy } from '@gateway/egress';
 import { FetchsEnv } from './fetchs.env';
 
 void runService({

@@ -206,6 +206,46 @@ describe('the MCP Inspector CLI with the obtained token', () => {
   });
 });
 
+describe('per-user data through the edge (docs/security.md, per-user data)', () => {
+  const connectAs = async (service: string, username: string) =>
+    (await connectWithOAuth(gateway.mcpUrls.get(service) ?? '', username, [])).client;
+
+  it("memory: Bob's read_graph does not show Alice's entities", async () => {
+    const alice = await connectAs('memory', 'alice');
+    const bob = await connectAs('memory', 'bob');
+    try {
+      await alice.callTool({
+        name: 'create_entities',
+        arguments: { entities: [{ name: 'alice-private', entityType: 'note', observations: ['for alice only'] }] },
+      });
+      expect(textOf(await alice.callTool({ name: 'read_graph', arguments: {} }))).toContain('alice-private');
+      expect(textOf(await bob.callTool({ name: 'read_graph', arguments: {} }))).not.toContain('alice-private');
+    } finally {
+      await Promise.all([alice.close(), bob.close()]);
+    }
+  });
+
+  it("filesystem: Bob can neither read nor overwrite Alice's file", async () => {
+    const alice = await connectAs('filesystem', 'alice');
+    const bob = await connectAs('filesystem', 'bob');
+    try {
+      const aliceDir = textOf(await alice.callTool({ name: 'list_allowed_directories', arguments: {} }))
+        .split('\n')
+        .find((line) => line.startsWith('/'));
+      const file = `${aliceDir}/diary.txt`;
+      await alice.callTool({ name: 'write_file', arguments: { path: file, content: 'dear diary' } });
+      expect(textOf(await alice.callTool({ name: 'read_text_file', arguments: { path: file } }))).toBe('dear diary');
+      expect(textOf(await bob.callTool({ name: 'list_allowed_directories', arguments: {} }))).not.toContain(aliceDir);
+      expect((await bob.callTool({ name: 'read_text_file', arguments: { path: file } })).isError).toBe(true);
+      const overwrite = await bob.callTool({ name: 'write_file', arguments: { path: file, content: 'bob' } });
+      expect(overwrite.isError).toBe(true);
+      expect(textOf(await alice.callTool({ name: 'read_text_file', arguments: { path: file } }))).toBe('dear diary');
+    } finally {
+      await Promise.all([alice.close(), bob.close()]);
+    }
+  });
+});
+
 describe('the same ForwardAuth contract with Caddy (forward_auth) in front of auth /verify', () => {
   let caddy: ChildProcess | undefined;
   let caddyUrl = '';
@@ -227,6 +267,10 @@ describe('the same ForwardAuth contract with Caddy (forward_auth) in front of au
 }
 ${caddyUrl} {
   route /echo-stateless/* {
+    # Client-sent identity headers go first: copy_headers sets only those /verify returns (docs/security.md).
+    request_header -X-User-*
+    request_header -X-Client-Id
+    request_header -X-Scope
     forward_auth ${new URL(gateway.authUrl).host} {
       uri /verify
       header_up X-Forwarded-Host ${publicHost}
@@ -281,6 +325,30 @@ ${caddyUrl} {
     const bad = await post({ authorization: 'Bearer not-a-token' });
     expect(bad.status).toBe(401);
     expect(bad.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+
+  it('drops identity headers the client sent, including those /verify omits', async () => {
+    const token = tokens.get('echo-stateless');
+    const client = new Client({ name: 'gateway-e2e-caddy', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${caddyUrl}/echo-stateless/mcp`), {
+        requestInit: {
+          headers: {
+            authorization: `Bearer ${token}`,
+            'x-user-email': 'forged@attacker.example',
+            'x-user-role': 'forged-admin',
+            'x-user-id': 'forged-id',
+          },
+        },
+      }),
+    );
+    try {
+      const headers = textOf(await client.callTool({ name: 'printHeader', arguments: {} }));
+      expect(headers).toMatch(/x-user-id/i); // the real identity, from /verify
+      expect(headers).not.toMatch(/forged/);
+    } finally {
+      await client.close();
+    }
   });
 
   it('lets the SDK client call a tool with the token from the OAuth flow', async () => {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -106,23 +107,27 @@ describe('stdio-proxy wrapping the four official servers', () => {
     expect(proxies[0]?.output()).toMatch(/pid \d+\] Starting default \(STDIO\) server/);
   });
 
-  it('memory: entities land in the data file under MCP_DATA_DIR', async () => {
+  it("memory: entities land in the user's own data file under MCP_DATA_DIR", async () => {
     const { client } = await connectMcp(await start('memory'), ALICE);
     await client.callTool({
       name: 'create_entities',
       arguments: { entities: [{ name: 'gateway', entityType: 'project', observations: ['wraps stdio'] }] },
     });
     expect(textOf(await client.callTool({ name: 'read_graph', arguments: {} }))).toContain('wraps stdio');
-    expect(readFileSync(join(dataDir, 'memory.jsonl'), 'utf8')).toContain('gateway');
+    // sha256('github:1'): the user's own directory (STDIO_DATA_SCOPE=user, the default).
+    const own = join(dataDir, 'users', createHash('sha256').update(ALICE['x-user-id']).digest('hex'));
+    expect(readFileSync(join(own, 'memory.jsonl'), 'utf8')).toContain('gateway');
     await client.close();
   });
 
-  it('filesystem: reads inside MCP_WORKSPACE_DIR and refuses outside it', async () => {
-    writeFileSync(join(workspaceDir, 'note.txt'), 'hello from the workspace');
+  it("filesystem: reads inside the user's own MCP_WORKSPACE_DIR and refuses outside it", async () => {
+    const own = join(workspaceDir, 'users', createHash('sha256').update(ALICE['x-user-id']).digest('hex'));
+    mkdirSync(own, { recursive: true });
+    writeFileSync(join(own, 'note.txt'), 'hello from the workspace');
     const { client } = await connectMcp(await start('filesystem'), ALICE);
-    expect(
-      textOf(await client.callTool({ name: 'read_text_file', arguments: { path: join(workspaceDir, 'note.txt') } })),
-    ).toBe('hello from the workspace');
+    expect(textOf(await client.callTool({ name: 'read_text_file', arguments: { path: join(own, 'note.txt') } }))).toBe(
+      'hello from the workspace',
+    );
     const outside = await client.callTool({ name: 'read_text_file', arguments: { path: '/etc/hostname' } });
     expect(outside.isError).toBe(true);
     await client.close();

@@ -1,6 +1,6 @@
-import { EnvInt } from '@gateway/config';
+import { EnvInt, EnvList } from '@gateway/config';
 import { McpEnv } from '@gateway/mcp-session';
-import { IsIn, IsString } from 'class-validator';
+import { IsIn, IsString, Matches } from 'class-validator';
 
 /** Configuration of stdio-proxy (see .env.example and docs/stdio-proxy.md). */
 export class StdioProxyEnv extends McpEnv {
@@ -33,6 +33,42 @@ export class StdioProxyEnv extends McpEnv {
   /** `session`: a child per MCP session. `user`: one child per user shared by that user's sessions (clients that open a session per call). */
   @IsIn(['session', 'user'], { message: 'must be session or user' })
   public STDIO_CHILD_PER: 'session' | 'user' = 'session';
+
+  /** `user` (default): `${MCP_DATA_DIR}` and `${MCP_WORKSPACE_DIR}` are a directory per user (memory file, workspace). `shared`: one for everyone. */
+  @IsIn(['user', 'shared'], { message: 'must be user or shared' })
+  public STDIO_DATA_SCOPE: 'user' | 'shared' = 'user';
+
+  /** The network an explicit STDIO_COMMAND needs (catalog services declare their own): `none` or `internet` (through the egress proxy). */
+  @IsIn(['none', 'internet'], { message: 'must be none or internet' })
+  public STDIO_EGRESS: 'none' | 'internet' = 'none';
+
+  /**
+   * Network namespace of `egress: none` children. `required`: a fresh one (`unshare`), or the proxy does not start;
+   * `auto`: the same, but only a warning where unshare is not available; `off`: none (compose: the container's
+   * network isolates them). Empty: `required` in production, `auto` otherwise.
+   */
+  @IsIn(['', 'required', 'auto', 'off'], { message: 'must be required, auto or off' })
+  public STDIO_NETNS: '' | 'required' | 'auto' | 'off' = '';
+
+  /** The egress proxy for `internet` children (`http://host:port`); empty = one in this process on 127.0.0.1. */
+  @Matches(/^(https?:\/\/[^/]+\/?)?$/, { message: 'must be http://host:port' })
+  public EGRESS_PROXY_URL = '';
+
+  /** In-process egress proxy: destinations reachable despite a refused address class (fetchs' FETCH_ALLOW syntax). */
+  @EnvList()
+  public EGRESS_ALLOW: string[] = [];
+
+  /** In-process egress proxy: destinations always refused (wins over EGRESS_ALLOW). */
+  @EnvList()
+  public EGRESS_DENY: string[] = [];
+
+  /** In-process egress proxy: DNS servers (`ip:port`) asked directly instead of the system resolver. */
+  @EnvList()
+  public EGRESS_DNS_SERVERS: string[] = [];
+
+  /** In-process egress proxy: bound on resolving plus connecting. */
+  @EnvInt(100, 120_000)
+  public EGRESS_CONNECT_TIMEOUT_MS = 5_000;
 
   /** Seconds a session (and its child process) lives without a request. */
   @EnvInt(1, 7 * 24 * 3600)

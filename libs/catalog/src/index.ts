@@ -1,4 +1,5 @@
 export {
+  type Egress,
   envKeyOf,
   SERVICES,
   type ServiceDefinition,

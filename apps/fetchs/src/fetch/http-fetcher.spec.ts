@@ -3,9 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { Agent } from 'undici';
-import { AddressPolicy } from './address-policy';
+import { AddressPolicy, createGuardedAgent, HostResolver } from '@gateway/egress';
 import { FetchFailed, FetchRefused } from './fetch-errors';
-import { createGuardedAgent, HostResolver } from './guarded-agent';
 import { type FetchLimits, fetchBounded, safeHeaders } from './http-fetcher';
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => unknown;

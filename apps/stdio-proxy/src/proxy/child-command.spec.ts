@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigValidationError } from '@gateway/config';
 import { StdioProxyEnv } from '../stdio-proxy.env';
-import { resolveChildCommand } from './child-command';
+import { resolveChildCommand, userDirectoryName } from './child-command';
 
 const envWith = (values: Partial<StdioProxyEnv>): StdioProxyEnv => Object.assign(new StdioProxyEnv(), values);
 
@@ -11,35 +11,67 @@ describe('resolveChildCommand', () => {
   const base = mkdtempSync(join(tmpdir(), 'child-command-'));
   afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-  it('substitutes and creates MCP_DATA_DIR for server-memory', () => {
+  it('gives each user their own memory file under MCP_DATA_DIR, created (docs/security.md, per-user data)', () => {
     const dataDir = join(base, 'data');
-    const command = resolveChildCommand(envWith({ MCP_SERVICE: 'memory', MCP_DATA_DIR: dataDir }));
-    expect(command.command).toBe(process.execPath);
-    expect(command.args).toEqual(['node_modules/@modelcontextprotocol/server-memory/dist/index.js']);
-    expect(command.env).toEqual({ MEMORY_FILE_PATH: join(dataDir, 'memory.jsonl') });
-    expect(existsSync(dataDir)).toBe(true);
+    const alice = resolveChildCommand(envWith({ MCP_SERVICE: 'memory', MCP_DATA_DIR: dataDir }), 'github:1');
+    const bob = resolveChildCommand(envWith({ MCP_SERVICE: 'memory', MCP_DATA_DIR: dataDir }), 'github:2');
+    expect(alice.command).toBe(process.execPath);
+    expect(alice.args).toEqual(['node_modules/@modelcontextprotocol/server-memory/dist/index.js']);
+    expect(alice.env).toEqual({
+      MEMORY_FILE_PATH: join(dataDir, 'users', userDirectoryName('github:1'), 'memory.jsonl'),
+    });
+    expect(bob.env['MEMORY_FILE_PATH']).not.toBe(alice.env['MEMORY_FILE_PATH']);
+    expect(existsSync(join(dataDir, 'users', userDirectoryName('github:1')))).toBe(true);
+    expect(alice.egress).toBe('none');
   });
 
-  it('confines server-filesystem to MCP_WORKSPACE_DIR', () => {
+  it("confines server-filesystem to the user's own directory of MCP_WORKSPACE_DIR", () => {
     const workspace = join(base, 'workspace');
-    expect(resolveChildCommand(envWith({ MCP_SERVICE: 'filesystem', MCP_WORKSPACE_DIR: workspace })).args).toEqual([
+    expect(
+      resolveChildCommand(envWith({ MCP_SERVICE: 'filesystem', MCP_WORKSPACE_DIR: workspace }), 'github:1').args,
+    ).toEqual([
       'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js',
-      workspace,
+      join(workspace, 'users', userDirectoryName('github:1')),
     ]);
+    expect(
+      resolveChildCommand(envWith({ MCP_SERVICE: 'filesystem', MCP_WORKSPACE_DIR: workspace }), null).args[1],
+    ).toBe(join(workspace, 'users', 'anonymous'));
+  });
+
+  it('shares one directory only when STDIO_DATA_SCOPE=shared says so', () => {
+    const dataDir = join(base, 'shared');
+    const env = envWith({ MCP_SERVICE: 'memory', MCP_DATA_DIR: dataDir, STDIO_DATA_SCOPE: 'shared' });
+    expect(resolveChildCommand(env, 'github:1').env).toEqual({ MEMORY_FILE_PATH: join(dataDir, 'memory.jsonl') });
+    expect(resolveChildCommand(env, 'github:2').env).toEqual({ MEMORY_FILE_PATH: join(dataDir, 'memory.jsonl') });
+  });
+
+  it('names user directories so that no user id can leave the users directory', () => {
+    for (const id of ['..', '../../etc', '/etc/passwd', 'a/../../b', 'x\0y', '.', '', 'é'.repeat(5000)]) {
+      expect(userDirectoryName(id)).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(userDirectoryName('github:1')).not.toBe(userDirectoryName('github:2'));
+    expect(userDirectoryName(null)).toBe('anonymous');
   });
 
   it('prefers an explicit STDIO_COMMAND', () => {
     const command = resolveChildCommand(
       envWith({ MCP_SERVICE: 'memory', STDIO_COMMAND: '/usr/bin/my-server', STDIO_ARGS: ' --a  b ', STDIO_CWD: base }),
+      'github:1',
     );
-    expect(command).toMatchObject({ command: '/usr/bin/my-server', args: ['--a', 'b'], env: {}, cwd: base });
+    expect(command).toMatchObject({
+      command: '/usr/bin/my-server',
+      args: ['--a', 'b'],
+      env: {},
+      cwd: base,
+      egress: 'none', // STDIO_EGRESS: no network unless asked for
+    });
   });
 
   it('refuses an unknown or non-stdio service, naming the key', () => {
     for (const name of ['', 'nope', 'echo-stateless']) {
-      expect(() => resolveChildCommand(envWith({ MCP_SERVICE: name }))).toThrow(ConfigValidationError);
+      expect(() => resolveChildCommand(envWith({ MCP_SERVICE: name }), null)).toThrow(ConfigValidationError);
     }
-    expect(() => resolveChildCommand(envWith({ MCP_SERVICE: 'nope' }))).toThrow(
+    expect(() => resolveChildCommand(envWith({ MCP_SERVICE: 'nope' }), null)).toThrow(
       /MCP_SERVICE="nope": must be one of everything, memory, filesystem, sequential-thinking/,
     );
   });

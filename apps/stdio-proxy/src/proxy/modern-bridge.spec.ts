@@ -3,15 +3,17 @@ import { Logger } from '@nestjs/common';
 import { registerMcpRoute } from '@gateway/mcp-session';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { ChildCommand } from './child-command';
 import { ModernBridge } from './modern-bridge';
 
 const root = join(__dirname, '../../../..');
-const everything = {
+const everything: ChildCommand = {
   command: process.execPath,
   args: [join(root, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'],
   env: {},
   cwd: root,
   label: 'everything',
+  egress: 'none',
 };
 
 /**
@@ -47,7 +49,7 @@ describe('ModernBridge: MCP 2026-07-28 in front of a 2025 stdio server', () => {
   let url: URL;
 
   beforeAll(async () => {
-    bridge = new ModernBridge(everything, new Logger('spec'), 60);
+    bridge = new ModernBridge(everything.label, () => everything, new Logger('spec'), 60);
     app = Fastify();
     registerMcpRoute(app, {
       allowedOrigins: [],

@@ -46,7 +46,9 @@ export class ModernBridge {
   private lastProgressToken = 0;
 
   public constructor(
-    private readonly command: ChildCommand,
+    private readonly label: string,
+    /** The child command of a user (its own data directories, in its network sandbox). */
+    private readonly commandFor: (userKey: string) => ChildCommand,
     private readonly logger: Logger,
     private readonly idleSeconds: number,
   ) {
@@ -83,7 +85,7 @@ export class ModernBridge {
     const child = this.childOf(key);
     await child.ready;
     child.lastSeen = Date.now();
-    const server = new Server(child.client.getServerVersion() ?? { name: this.command.label, version: '0' }, {
+    const server = new Server(child.client.getServerVersion() ?? { name: this.label, version: '0' }, {
       capabilities: (child.client.getServerCapabilities() ?? {}) as ServerCapabilities,
       instructions: child.client.getInstructions(),
     });
@@ -150,12 +152,13 @@ export class ModernBridge {
   private childOf(key: string): UserChild {
     const existing = this.children.get(key);
     if (existing) return existing;
-    const label = `${this.command.label}/${key || 'anonymous'} (2026-07-28)`;
+    const label = `${this.label}/${key || 'anonymous'} (2026-07-28)`;
+    const command = this.commandFor(key);
     const transport = new StdioClientTransport({
-      command: this.command.command,
-      args: [...this.command.args],
-      env: { ...this.command.env },
-      cwd: this.command.cwd,
+      command: command.command,
+      args: [...command.args],
+      env: { ...command.env },
+      cwd: command.cwd,
       stderr: 'ignore',
     });
     const client = new Client({ name: 'gateway-stdio-proxy', version: '1.0.0' }, { capabilities: {} });

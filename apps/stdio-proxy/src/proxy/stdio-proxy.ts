@@ -6,6 +6,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance } from 'fastify';
 import { StdioProxyEnv } from '../stdio-proxy.env';
 import { type ChildCommand, resolveChildCommand } from './child-command';
+import { ChildSandbox } from './child-sandbox';
 import { ModernBridge } from './modern-bridge';
 import { ProxySession } from './proxy-session';
 import { SharedChild, SharedSession } from './shared-child';
@@ -29,16 +30,29 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
   /** MCP 2026-07-28 traffic: one child per user (no sessions in that revision). */
   private readonly modern: ModernBridge;
   private sweeper: NodeJS.Timeout | undefined;
+  private sandbox: ChildSandbox | undefined;
 
   public constructor(
     private readonly env: StdioProxyEnv,
     private readonly adapterHost: HttpAdapterHost,
   ) {
-    this.command = resolveChildCommand(env);
-    this.modern = new ModernBridge(this.command, this.logger, env.MCP_SESSION_IDLE_TIMEOUT);
+    this.command = resolveChildCommand(env, null);
+    this.modern = new ModernBridge(
+      this.command.label,
+      (userKey) => this.commandFor(userKey || null),
+      this.logger,
+      env.MCP_SESSION_IDLE_TIMEOUT,
+    );
   }
 
-  public onModuleInit(): void {
+  /** The child of `userId`: its own data directories, in its network sandbox (child-command.ts, child-sandbox.ts). */
+  private commandFor(userId: string | null): ChildCommand {
+    const command = resolveChildCommand(this.env, userId);
+    return this.sandbox ? this.sandbox.wrap(command) : command;
+  }
+
+  public async onModuleInit(): Promise<void> {
+    this.sandbox = await ChildSandbox.start(this.env, this.command.egress, this.logger);
     registerMcpRoute(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
       allowedOrigins: this.env.MCP_ALLOWED_ORIGINS,
       topology: this.env.topology,
@@ -57,6 +71,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.allSettled([this.modern.close(), ...sessions.map((session) => session.close())]);
+    await this.sandbox?.close();
   }
 
   private async handle(exchange: McpExchange): Promise<void> {
@@ -99,7 +114,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     const id = randomUUID();
     const session: ProxySession | SharedSession = perUser
       ? new SharedSession(id, userId, this.sharedChildOf(userId), this.logger, () => this.forget(session))
-      : new ProxySession(id, userId, this.command, this.logger, () => this.forget(session));
+      : new ProxySession(id, userId, this.commandFor(userId), this.logger, () => this.forget(session));
     this.sessions.set(id, session); // counted against the limits from now on
     try {
       await session.start();
@@ -122,9 +137,14 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     const key = userId ?? '';
     let child = this.shared.get(key);
     if (!child || child.closed) {
-      const created = new SharedChild(`${this.command.label}/${key || 'anonymous'}`, this.command, this.logger, () => {
-        if (this.shared.get(key) === created) this.shared.delete(key);
-      });
+      const created = new SharedChild(
+        `${this.command.label}/${key || 'anonymous'}`,
+        this.commandFor(userId),
+        this.logger,
+        () => {
+          if (this.shared.get(key) === created) this.shared.delete(key);
+        },
+      );
       this.shared.set(key, created);
       child = created;
     }

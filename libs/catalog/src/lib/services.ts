@@ -6,6 +6,14 @@
 export type ServiceKind = 'native' | 'stdio';
 
 /**
+ * What network a service needs (docs/security.md, "Egress"). `none`: no network at all (a stdio child runs in a
+ * fresh network namespace; its container shares an internal network with Traefik only). `internet`: public
+ * addresses only, through fetchs' address policy (fetchs applies it itself; a stdio child goes through the egress
+ * proxy, `HTTP(S)_PROXY`).
+ */
+export type Egress = 'none' | 'internet';
+
+/**
  * Where a service keeps what outlives one request, which decides whether it runs in replicas:
  * `none` (nothing), `store` (the shared KeyValueStore: any replica serves any session), `process` (in the
  * process that created it: one replica only, see docs/kubernetes.md).
@@ -31,6 +39,13 @@ export interface ServiceDefinition {
   /** Port it listens on inside the gateway's network (unique per service). */
   readonly port: number;
   readonly enabledByDefault: boolean;
+  /** The network it needs; see {@link Egress}. */
+  readonly egress: Egress;
+  /**
+   * Left out of the production compose file unless its overlay is named (`COMPOSE_FILE`, docs/deployment.md):
+   * test servers that should not face the internet by default.
+   */
+  readonly productionOptIn?: boolean;
   readonly sessionState: SessionState;
   /** For `stdio` services: the official stdio server the proxy starts. */
   readonly stdio?: StdioCommand;
@@ -52,6 +67,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'echo-stateless',
     port: 3101,
     enabledByDefault: true,
+    egress: 'none',
     sessionState: 'none',
   },
   {
@@ -61,6 +77,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'echo-stateful',
     port: 3102,
     enabledByDefault: true,
+    egress: 'none',
     sessionState: 'store',
   },
   {
@@ -70,6 +87,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'fetchs',
     port: 3103,
     enabledByDefault: true,
+    egress: 'internet',
     sessionState: 'none',
   },
   {
@@ -79,6 +97,9 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'stdio-proxy',
     port: 3201,
     enabledByDefault: true,
+    // gzip-file-as-resource fetches any URL: through the egress proxy only. A protocol test server: opt-in in production.
+    egress: 'internet',
+    productionOptIn: true,
     sessionState: 'process',
     stdio: stdioServer('server-everything', ['stdio']),
   },
@@ -89,6 +110,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'stdio-proxy',
     port: 3202,
     enabledByDefault: true,
+    egress: 'none',
     sessionState: 'process',
     stdio: stdioServer('server-memory', [], { MEMORY_FILE_PATH: '${MCP_DATA_DIR}/memory.jsonl' }),
   },
@@ -99,6 +121,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'stdio-proxy',
     port: 3203,
     enabledByDefault: true,
+    egress: 'none',
     sessionState: 'process',
     stdio: stdioServer('server-filesystem', ['${MCP_WORKSPACE_DIR}']),
   },
@@ -109,6 +132,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     app: 'stdio-proxy',
     port: 3204,
     enabledByDefault: true,
+    egress: 'none',
     sessionState: 'process',
     stdio: stdioServer('server-sequential-thinking'),
   },

@@ -1,6 +1,6 @@
-import { type GatewayTopology, resolveTopology } from '@gateway/catalog';
+import { envKeyOf, type GatewayTopology, resolveTopology, SERVICES } from '@gateway/catalog';
 import { stringify } from 'yaml';
-import { composeFile, DOMAIN_PLACEHOLDER } from './compose';
+import { composeFile, composeOverlay, DOMAIN_PLACEHOLDER } from './compose';
 import { type KubernetesOptions, kubernetesManifests, redisManifests } from './kubernetes';
 import { type TraefikDynamicConfig, traefikDynamicConfig } from './traefik-config';
 
@@ -57,13 +57,26 @@ export function kubernetesArtifacts(
  * - `deploy/kubernetes/**`: subdomain mode on https://NAME.example.com.
  */
 export function generatedArtifacts(): Record<string, string> {
-  const production = resolveTopology({
-    ROUTING_MODE: 'subdomain',
-    BASE_DOMAIN: DOMAIN_PLACEHOLDER,
-    PUBLIC_SCHEME: 'https',
-  });
+  const subdomain = { ROUTING_MODE: 'subdomain', BASE_DOMAIN: DOMAIN_PLACEHOLDER, PUBLIC_SCHEME: 'https' };
+  // Test servers (catalog productionOptIn) are left out of docker-compose.yml; an overlay each turns them on.
+  const optIn = SERVICES.filter((service) => service.productionOptIn);
+  const off = Object.fromEntries(optIn.map((service) => [`MCP_${envKeyOf(service.name)}_ENABLED`, 'false']));
+  const production = composeFile(resolveTopology({ ...subdomain, ...off }));
+  const overlays = Object.fromEntries(
+    optIn.map((service) => {
+      const others = { ...off, [`MCP_${envKeyOf(service.name)}_ENABLED`]: 'true' };
+      const withIt = composeFile(resolveTopology({ ...subdomain, ...others }));
+      return [
+        `deploy/compose/${service.name}.yml`,
+        HEADER(REGENERATE) +
+          `# Turns on ${service.name} (off by default in production): COMPOSE_FILE=docker-compose.yml:deploy/compose/${service.name}.yml in .env\n` +
+          toYaml(composeOverlay(withIt, production)),
+      ];
+    }),
+  );
   return {
-    'docker-compose.yml': HEADER(REGENERATE) + toYaml(composeFile(production)),
+    'docker-compose.yml': HEADER(REGENERATE) + toYaml(production),
+    ...overlays,
     'deploy/traefik/dynamic/path.yml': HEADER(REGENERATE) + toYaml(localDynamicConfig({})),
     'deploy/traefik/dynamic/subdomain.yml':
       HEADER(REGENERATE) +

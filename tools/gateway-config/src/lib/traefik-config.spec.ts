@@ -147,6 +147,7 @@ describe('composeFile', () => {
   it('has Traefik, Redis, auth and one container per enabled service, all restarting', () => {
     expect(Object.keys(compose.services)).toEqual([
       'traefik',
+      'docker-socket-proxy',
       'redis',
       'auth',
       'echo-stateless',
@@ -156,6 +157,7 @@ describe('composeFile', () => {
       'memory',
       'filesystem',
       'sequential-thinking',
+      'egress-proxy',
     ]);
     for (const service of Object.values(compose.services)) expect(service.restart).toBe('unless-stopped');
   });

@@ -1,5 +1,5 @@
 import { AddressPolicy, parseRule, refusedAddressClass } from './address-policy';
-import { FetchRefused } from './fetch-errors';
+import { EgressRefused as FetchRefused } from './errors';
 
 describe('refusedAddressClass', () => {
   it.each([

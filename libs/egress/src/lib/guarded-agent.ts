@@ -2,11 +2,11 @@ import { type LookupAddress, promises as dns } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector } from 'undici';
 import type { AddressPolicy } from './address-policy';
-import { FetchFailed } from './fetch-errors';
+import { EgressFailed } from './errors';
 
 /**
  * Resolves a host name ONCE per connection: the system resolver (getaddrinfo, so /etc/hosts applies),
- * or, when `servers` is set (FETCH_DNS_SERVERS), those DNS servers directly (A and AAAA).
+ * or, when `servers` is set (fetchs' FETCH_DNS_SERVERS, the egress proxy's EGRESS_DNS_SERVERS), those DNS servers directly (A and AAAA).
  */
 export class HostResolver {
   private readonly resolver?: dns.Resolver;
@@ -27,7 +27,7 @@ export class HostResolver {
       if (addresses.length > 0) return addresses;
       throw (answers[0] as PromiseRejectedResult).reason;
     } catch (error) {
-      throw new FetchFailed(`cannot resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new EgressFailed(`cannot resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
   }
 }
@@ -40,7 +40,7 @@ export interface GuardedAgentOptions {
 }
 
 /**
- * An undici Agent whose every new connection is checked AFTER name resolution: the host is resolved
+ * An undici Agent (fetchs, the egress proxy) whose every new connection is checked AFTER name resolution: the host is resolved
  * once, every address is checked against the policy, and the socket is opened to the checked addresses
  * only (they are handed to `net.connect` as its `lookup` answer, so there is no second lookup an attacker
  * could answer differently: no DNS rebinding; Node's happy-eyeballs still tries each checked address).
@@ -63,7 +63,7 @@ export function createGuardedAgent({ policy, resolver, connectTimeoutMs }: Guard
 }
 
 /** A `lookup` for `net.connect` that answers with the already checked addresses and never asks DNS. */
-function answerWith(addresses: readonly string[]): LookupFunction {
+export function answerWith(addresses: readonly string[]): LookupFunction {
   return (_hostname, options, callback) => {
     const all = addresses.map((address) => ({ address, family: isIP(address) }));
     const wanted = all.filter(({ family }) => !options.family || options.family === family);
@@ -73,10 +73,10 @@ function answerWith(addresses: readonly string[]): LookupFunction {
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new FetchFailed(`timed out after ${ms} ms ${what}`)), ms);
+    timer = setTimeout(() => reject(new EgressFailed(`timed out after ${ms} ms ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { FetchRefused } from './fetch-errors';
+import { EgressRefused } from './errors';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -132,19 +132,24 @@ function matches(rule: Rule, host: string, address: Address, port: number): bool
 }
 
 export interface PolicyLists {
-  /** FETCH_ALLOW: destinations reachable even though their address class is refused. */
+  /** Destinations reachable even though their address class is refused (fetchs: FETCH_ALLOW). */
   readonly allow: readonly string[];
-  /** FETCH_DENY: destinations refused even though their address is public. Wins over the allow-list. */
+  /** Destinations refused even though their address is public. Wins over the allow-list (fetchs: FETCH_DENY). */
   readonly deny: readonly string[];
+  /** Names in messages: the configuration keys of the two lists and who is refusing (default: fetchs' own). */
+  readonly names?: { readonly allow: string; readonly deny: string; readonly who: string };
 }
 
+const FETCHS_NAMES = { allow: 'FETCH_ALLOW', deny: 'FETCH_DENY', who: 'fetchs' } as const;
+
 /**
- * Decides, after DNS resolution, whether fetchs may connect to `host:port` at the given addresses.
+ * Decides, after DNS resolution, whether fetchs (or the egress proxy) may connect to `host:port` at the given addresses.
  * Every address must pass (a name that resolves to one public and one private address is refused).
  */
 export class AddressPolicy {
   private readonly allow: readonly Rule[];
   private readonly deny: readonly Rule[];
+  private readonly names: NonNullable<PolicyLists['names']>;
 
   /** Throws an Error naming the first bad entry. */
   public constructor(lists: PolicyLists) {
@@ -156,25 +161,26 @@ export class AddressPolicy {
           throw new Error(`${key} entry "${entry}": ${(error as Error).message}`);
         }
       });
-    this.allow = parse('FETCH_ALLOW', lists.allow);
-    this.deny = parse('FETCH_DENY', lists.deny);
+    this.names = lists.names ?? FETCHS_NAMES;
+    this.allow = parse(this.names.allow, lists.allow);
+    this.deny = parse(this.names.deny, lists.deny);
   }
 
-  /** Throws FetchRefused unless every address may be reached; returns the addresses, normalised. */
+  /** Throws EgressRefused unless every address may be reached; returns the addresses, normalised. */
   public check(host: string, port: number, addresses: readonly string[]): string[] {
-    if (addresses.length === 0) throw new FetchRefused(`${host} has no address`);
+    if (addresses.length === 0) throw new EgressRefused(`${host} has no address`);
     return addresses.map((text) => {
       const address = ipaddr.process(text);
       const shown = address.toString();
       const target = shown === host ? host : `${host} (${shown})`;
       if (this.deny.some((rule) => matches(rule, host, address, port))) {
-        throw new FetchRefused(`refused: ${target} is on the deny-list (FETCH_DENY)`);
+        throw new EgressRefused(`refused: ${target} is on the deny-list (${this.names.deny})`);
       }
       if (this.allow.some((rule) => matches(rule, host, address, port))) return shown;
       const refused = refusedAddressClass(shown);
       if (refused)
-        throw new FetchRefused(
-          `refused: ${target} is not public (${refused}); fetchs reaches only public addresses unless FETCH_ALLOW lists them`,
+        throw new EgressRefused(
+          `refused: ${target} is not public (${refused}); ${this.names.who} reaches only public addresses unless ${this.names.allow} lists them`,
         );
       return shown;
     });
