@@ -101,7 +101,7 @@ describe('ModernBridge: MCP 2026-07-28 in front of a 2025 stdio server', () => {
   });
 
   it('relays every progress notification the child sent before its result, even in the same stdout chunk', async () => {
-    const chunkedBridge = new ModernBridge(chunked, new Logger('spec'), 60);
+    const chunkedBridge = new ModernBridge(chunked.label, () => chunked, new Logger('spec'), 60);
     const chunkedApp = Fastify();
     registerMcpRoute(chunkedApp, {
       allowedOrigins: [],
