@@ -20,7 +20,7 @@ const everything: ChildCommand = {
  * A 2025 stdio server whose tool writes its three progress notifications and its result in one write, so the
  * proxy reads them in one stdout chunk (the case where the relay lost the notifications read with the result).
  */
-const chunked = {
+const chunked: ChildCommand = {
   command: process.execPath,
   args: [
     '-e',
@@ -41,6 +41,7 @@ const chunked = {
   env: {},
   cwd: root,
   label: 'chunked',
+  egress: 'none',
 };
 
 describe('ModernBridge: MCP 2026-07-28 in front of a 2025 stdio server', () => {
