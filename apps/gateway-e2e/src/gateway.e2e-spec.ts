@@ -25,10 +25,14 @@ let page: Server;
 let pageUrl: string;
 const tokens = new Map<string, string>();
 
-/** A real tool call per service: the tool and arguments, and what its text must contain. */
+/**
+ * A real tool call per service: the tool and arguments, and what its text must contain. server-memory keeps its
+ * graph for the whole run and answers only the entities it newly created, so each test names its own `entity`.
+ */
 function callFor(
   service: string,
   tools: readonly string[],
+  entity = 'gateway',
 ): { name: string; arguments: Record<string, unknown>; text: RegExp } {
   if (tools.includes('echo')) return { name: 'echo', arguments: { message: MESSAGE }, text: new RegExp(MESSAGE) };
   switch (service) {
@@ -37,8 +41,8 @@ function callFor(
     case 'memory':
       return {
         name: 'create_entities',
-        arguments: { entities: [{ name: 'gateway', entityType: 'software', observations: ['runs MCP'] }] },
-        text: /gateway/,
+        arguments: { entities: [{ name: entity, entityType: 'software', observations: ['runs MCP'] }] },
+        text: new RegExp(entity),
       };
     case 'filesystem':
       return { name: 'list_allowed_directories', arguments: {}, text: /gateway-e2e-/ };
@@ -374,7 +378,7 @@ describe.each(SERVICE_NAMES)('%s through the dev edge in both MCP eras (SDK v2 c
     ['pinned to 2026-07-28', { pin: '2026-07-28' }, '2026-07-28'],
     ['auto', 'auto', '2026-07-28'],
     ['legacy (2025)', 'legacy', '2025-11-25'],
-  ] as const)('lists and calls tools, %s', async (_label, mode, version) => {
+  ] as const)('lists and calls tools, %s', async (label, mode, version) => {
     const token = tokens.get(service);
     expect(token).toBeTruthy();
     const client = new ClientV2({ name: 'gateway-e2e-v2', version: '1.0.0' }, { versionNegotiation: { mode } });
@@ -386,9 +390,7 @@ describe.each(SERVICE_NAMES)('%s through the dev edge in both MCP eras (SDK v2 c
     try {
       expect(client.getNegotiatedProtocolVersion()).toBe(version);
       const tools = (await client.listTools()).tools.map((tool) => tool.name);
-      // server-memory keeps its graph: the entity the first test created is read back, not created again.
-      const call =
-        service === 'memory' ? { name: 'read_graph', arguments: {}, text: /gateway/ } : callFor(service, tools);
+      const call = callFor(service, tools, `gateway-${label.split(' ')[0]}`);
       expect(tools).toContain(call.name);
       const result = await client.callTool({ name: call.name, arguments: call.arguments });
       expect(result.isError ?? false).toBe(false);

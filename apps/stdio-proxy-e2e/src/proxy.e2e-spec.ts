@@ -93,8 +93,7 @@ describe('stdio-proxy wrapping the four official servers', () => {
 describe('stdio-proxy process model', () => {
   let proxy: ServiceProcess;
   let url: string;
-
-  beforeEach(async () => {
+  const startProxy = async (env: Record<string, string> = {}) => {
     proxy = await startService('stdio-proxy', {
       env: {
         ...FIXTURE_STDIO,
@@ -102,10 +101,15 @@ describe('stdio-proxy process model', () => {
         STDIO_MAX_CHILDREN_PER_USER: '1',
         MCP_SESSION_IDLE_TIMEOUT: '10', // long enough for the other tests' steps on a loaded machine
         MCP_SESSION_UNUSED_TIMEOUT: '600', // reliability.e2e-spec.ts covers sessions never used
+        ...env,
       },
     });
     url = `${proxy.url}/mcp`;
-  });
+  };
+
+  // The short idle timeout only where idleness is the subject: elsewhere a busy machine can take more than its
+  // 2 s between two requests of one test, and the session would be gone (DELETE answered 404).
+  beforeEach(() => startProxy());
 
   afterEach(async () => {
     await proxy?.stop();
@@ -156,6 +160,8 @@ describe('stdio-proxy process model', () => {
   });
 
   it('stops the child of an idle session (MCP_SESSION_IDLE_TIMEOUT) and answers 404', async () => {
+    await proxy.stop();
+    await startProxy({ MCP_SESSION_IDLE_TIMEOUT: '2' });
     const { sessionId } = await openSession(url, ALICE);
     expect((await ping(url, sessionId as string, ALICE)).status).toBe(200); // in use: the idle timeout applies
     const [child] = childrenOf(proxy.child.pid);
@@ -251,14 +257,14 @@ describe('stdio-proxy conformance: the stdio fixture through the proxy vs the fi
       STDIO_MAX_CHILDREN: '100',
       STDIO_MAX_CHILDREN_PER_USER: '100',
     });
-    [proxy, sharing, direct] = await Promise.all([
-      startService('stdio-proxy', { env: proxyEnv(proxyPort) }),
-      startService('stdio-proxy', { env: { ...proxyEnv(sharingPort), STDIO_CHILD_PER: 'user' } }),
-      startService('tools/conformance-fixture', {
-        env: { PORT: String(directPort), MCP_ALLOWED_ORIGINS: `http://localhost:${directPort}` },
-      }),
-    ]);
-  });
+    // One after the other: each start has startService's own 30 s readiness bound, and three Nest apps booting
+    // at once on a busy machine did not make it. The hook outlasts the three waits (jest's default is 30 s).
+    proxy = await startService('stdio-proxy', { env: proxyEnv(proxyPort) });
+    sharing = await startService('stdio-proxy', { env: { ...proxyEnv(sharingPort), STDIO_CHILD_PER: 'user' } });
+    direct = await startService('tools/conformance-fixture', {
+      env: { PORT: String(directPort), MCP_ALLOWED_ORIGINS: `http://localhost:${directPort}` },
+    });
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all([proxy?.stop(), sharing?.stop(), direct?.stop()]);

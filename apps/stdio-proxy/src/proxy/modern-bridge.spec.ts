@@ -17,6 +17,34 @@ const everything: ChildCommand = {
   shareable: false,
 };
 
+/**
+ * A 2025 stdio server whose tool writes its three progress notifications and its result in one write, so the
+ * proxy reads them in one stdout chunk (the case where the relay lost the notifications read with the result).
+ */
+const chunked: ChildCommand = {
+  command: process.execPath,
+  args: [
+    '-e',
+    `
+    const send = (...messages) => process.stdout.write(messages.map((m) => JSON.stringify({ jsonrpc: '2.0', ...m }) + '\\n').join(''));
+    require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
+      const { id, method, params } = JSON.parse(line);
+      if (method === 'initialize') send({ id, result: { protocolVersion: params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'chunked', version: '1' } } });
+      else if (method === 'tools/list') send({ id, result: { tools: [{ name: 'steps', inputSchema: { type: 'object' } }] } });
+      else if (method === 'tools/call') {
+        const progressToken = params._meta.progressToken;
+        const progress = [1, 2, 3].map((step) => ({ method: 'notifications/progress', params: { progressToken, progress: step, total: 3 } }));
+        send(...progress, { id, result: { content: [{ type: 'text', text: 'done' }] } });
+      } else if (id !== undefined) send({ id, error: { code: -32601, message: 'Method not found' } });
+    });
+    `,
+  ],
+  env: {},
+  cwd: root,
+  label: 'chunked',
+  egress: 'none',
+};
+
 describe('ModernBridge: MCP 2026-07-28 in front of a 2025 stdio server', () => {
   let app: FastifyInstance;
   let bridge: ModernBridge;
@@ -72,5 +100,37 @@ describe('ModernBridge: MCP 2026-07-28 in front of a 2025 stdio server', () => {
     );
     results.forEach((result, index) => expect(JSON.stringify(result.content)).toContain(`m${index}"`));
     await Promise.all(clients.map((client) => client.close()));
+  });
+
+  it('relays every progress notification the child sent before its result, even in the same stdout chunk', async () => {
+    const chunkedBridge = new ModernBridge(chunked.label, () => chunked, new Logger('spec'), 60);
+    const chunkedApp = Fastify();
+    registerMcpRoute(chunkedApp, {
+      allowedOrigins: [],
+      maxBodyBytes: 1024 * 1024,
+      logger: new Logger('spec'),
+      handle: (exchange) => chunkedBridge.handle(exchange),
+    });
+    try {
+      const chunkedUrl = new URL(`${await chunkedApp.listen({ port: 0, host: '127.0.0.1' })}/mcp`);
+      const client = new Client(
+        { name: 'spec', version: '1' },
+        { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+      );
+      await client.connect(
+        new StreamableHTTPClientTransport(chunkedUrl, { requestInit: { headers: { 'x-user-id': 'github:4' } } }),
+      );
+      const progress: number[] = [];
+      const result = await client.callTool(
+        { name: 'steps', arguments: {} },
+        { onprogress: (notification) => progress.push(notification.progress) },
+      );
+      expect(JSON.stringify(result.content)).toContain('done');
+      expect(progress).toEqual([1, 2, 3]);
+      await client.close();
+    } finally {
+      await chunkedBridge.close();
+      await chunkedApp.close();
+    }
   });
 });

@@ -3,7 +3,7 @@ import type { CallerIdentity } from '@gateway/contracts';
 import { type McpExchange, serveWeb } from '@gateway/mcp-session';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { type Progress, ProgressNotificationSchema, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
   type AuthInfo,
   createMcpHandler,
@@ -41,6 +41,9 @@ export class ModernBridge {
   private readonly children = new Map<string, UserChild>();
   private readonly handler: McpHttpHandler;
   private readonly sweeper: NodeJS.Timeout;
+  /** The progress tokens given to the children, each mapped to the relay of the request that owns it. */
+  private readonly progressRoutes = new Map<string, (progress: Progress) => void>();
+  private lastProgressToken = 0;
 
   public constructor(
     private readonly label: string,
@@ -102,39 +105,45 @@ export class ModernBridge {
     return server;
   }
 
-  /** Sends one request to the child and relays its progress to the caller's token, in order, before the result. */
+  /**
+   * Sends one request to the child and relays its progress to the caller's token, in order, before the result.
+   * The child gets a token of the proxy's own (two callers may use the same one) routed by the child's progress
+   * handler below, not the SDK client's `onprogress`: that client drops its progress handler as soon as the
+   * response is read, while the notifications read just before it are still waiting in a microtask, so the last
+   * ones were lost whenever they reached the proxy in the same stdout chunk as the result (basic/utilities/
+   * progress: notifications for a token are valid until the response, so those before it must be delivered).
+   */
   private async forward(
     child: UserChild,
     method: string,
     rawParams: Record<string, unknown> | undefined,
     ctx: ServerContext,
   ): Promise<Result> {
-    const params = withoutEnvelope(rawParams);
-    const token = (params?.['_meta'] as { progressToken?: string | number } | undefined)?.progressToken;
+    const stripped = withoutEnvelope(rawParams);
+    const meta = stripped?.['_meta'] as { progressToken?: string | number } | undefined;
+    const token = meta?.progressToken;
+    const childToken = token === undefined ? undefined : `gateway-${++this.lastProgressToken}`;
+    const params = childToken === undefined ? stripped : { ...stripped, _meta: { ...meta, progressToken: childToken } };
     let relayed: Promise<unknown> = Promise.resolve();
+    if (childToken !== undefined) {
+      this.progressRoutes.set(childToken, (progress) => {
+        relayed = relayed
+          .then(() =>
+            ctx.mcpReq.notify({ method: 'notifications/progress', params: { ...progress, progressToken: token } }),
+          )
+          .catch(() => undefined);
+      });
+    }
     child.inFlight += 1;
     try {
       const result = (await child.client.request({ method, params }, ResultSchema, {
         signal: ctx.mcpReq.signal,
         timeout: 24 * 3600 * 1000, // bounded by the HTTP side, not here
-        ...(token === undefined
-          ? {}
-          : {
-              onprogress: (progress) => {
-                relayed = relayed
-                  .then(() =>
-                    ctx.mcpReq.notify({
-                      method: 'notifications/progress',
-                      params: { ...progress, progressToken: token },
-                    }),
-                  )
-                  .catch(() => undefined);
-              },
-            }),
       })) as Result;
       await relayed;
       return result;
     } finally {
+      if (childToken !== undefined) this.progressRoutes.delete(childToken);
       child.inFlight -= 1;
       child.lastSeen = Date.now();
     }
@@ -153,6 +162,10 @@ export class ModernBridge {
       stderr: 'ignore',
     });
     const client = new Client({ name: 'gateway-stdio-proxy', version: '1.0.0' }, { capabilities: {} });
+    client.setNotificationHandler(ProgressNotificationSchema, ({ params }) => {
+      const { progressToken, ...progress } = params;
+      this.progressRoutes.get(String(progressToken))?.(progress);
+    });
     const child: UserChild = {
       client,
       ready: client.connect(transport).catch((error: unknown) => {
