@@ -43,6 +43,7 @@ const chunked: ChildCommand = {
   cwd: root,
   label: 'chunked',
   egress: 'none',
+  shareable: false,
 };
 
 describe('ModernBridge: MCP 2026-07-28 in front of a 2025 stdio server', () => {
