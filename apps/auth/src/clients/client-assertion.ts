@@ -7,7 +7,7 @@ import { createLocalJWKSet, decodeJwt, errors, type JSONWebKeySet, jwtVerify } f
 import { LRUCache } from 'lru-cache';
 import { AuthEnv } from '../config/auth.env';
 import { TOPOLOGY } from '../config/topology.provider';
-import { ENDPOINT_PATHS } from '../metadata/endpoints';
+import { ENDPOINT_PATHS } from '../http/endpoints';
 import type { ClientRecord } from '../store/records';
 import { DOCUMENT_FETCHER } from './client-metadata-documents';
 import type { DocumentFetcher } from './document-fetcher';

@@ -3,7 +3,7 @@ import type { GatewayTopology } from '@gateway/catalog';
 import { OAuthError } from '@gateway/oauth';
 import type { FastifyRequest } from 'fastify';
 import { TOPOLOGY } from '../config/topology.provider';
-import { AS_METADATA_PATH, PRM_PATH } from './endpoints';
+import { AS_METADATA_PATH, PRM_PATH } from '../http/endpoints';
 import { AuthEnv } from '../config/auth.env';
 import {
   authorizationServerMetadata,

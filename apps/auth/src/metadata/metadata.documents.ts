@@ -7,7 +7,7 @@ import {
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from '@gateway/oauth';
 import { ASSERTION_ALGORITHMS } from '../clients/client-assertion';
-import { ENDPOINT_PATHS } from './endpoints';
+import { ENDPOINT_PATHS } from '../http/endpoints';
 import { serviceIssuer } from './service-issuer';
 
 const AUTH_METHODS = [...TOKEN_ENDPOINT_AUTH_METHODS, 'private_key_jwt'];

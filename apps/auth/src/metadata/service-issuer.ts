@@ -1,5 +1,5 @@
 import type { GatewayTopology, ResolvedService } from '@gateway/catalog';
-import { AS_METADATA_PATH } from './endpoints';
+import { AS_METADATA_PATH } from '../http/endpoints';
 
 /**
  * One authorization server per MCP service, so that a client that omits `resource` still gets a token for

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { AuthEnv } from '../config/auth.env';
 import { ClientIpResolver, rateLimitKeyOf } from '../http/client-ip';
 import { type RateLimit, RateLimiter } from '../http/rate-limiter';
-import { ENDPOINT_PATHS } from '../metadata/endpoints';
+import { ENDPOINT_PATHS } from '../http/endpoints';
 import type { ClientRecord } from '../store/records';
 import { type ClientInformation, RegistrationService } from './registration.service';
 

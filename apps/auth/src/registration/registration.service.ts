@@ -5,7 +5,7 @@ import type { GatewayTopology } from '@gateway/catalog';
 import { OAuthError, validateClientMetadata } from '@gateway/oauth';
 import { AuthEnv } from '../config/auth.env';
 import { ClientStore, clientTtl } from '../store/client.store';
-import { ENDPOINT_PATHS } from '../metadata/endpoints';
+import { ENDPOINT_PATHS } from '../http/endpoints';
 import { type ClientMetadata, type ClientRecord, hashSecret, matchesHash } from '../store/records';
 import { TOPOLOGY } from '../config/topology.provider';
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Header, Headers, HttpCode, Post } from '@nestjs/common';
 import { OAuthError } from '@gateway/oauth';
-import { ENDPOINT_PATHS } from '../../metadata/endpoints';
+import { ENDPOINT_PATHS } from '../../http/endpoints';
 import { AuthEnv } from '../../config/auth.env';
 import { RevokedTokens } from '../../store/revoked-tokens';
 import { ClientAuthenticator, credentialsOf } from '../../clients/client-authenticator';

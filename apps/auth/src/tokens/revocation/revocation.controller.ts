@@ -1,6 +1,6 @@
 import { Body, Controller, Header, Headers, HttpCode, Post } from '@nestjs/common';
 import { OAuthError } from '@gateway/oauth';
-import { ENDPOINT_PATHS } from '../../metadata/endpoints';
+import { ENDPOINT_PATHS } from '../../http/endpoints';
 import { AuditLog } from '../../audit/audit-log';
 import { ClientAuthenticator, credentialsOf } from '../../clients/client-authenticator';
 import { field, formFields } from '../../http/form';
