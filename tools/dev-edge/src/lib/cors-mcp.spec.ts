@@ -41,8 +41,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  edge.closeAllConnections();
-  for (const server of [edge, upstream, verify]) await new Promise((resolve) => server.close(resolve));
+  // drain() also closes the edge's upstream connection pool, whose keep-alive sockets would keep Jest alive.
+  await edge.drain(0);
+  for (const server of [upstream, verify]) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 describe('dev edge with the generated configuration: MCP 2026-07-28 headers', () => {

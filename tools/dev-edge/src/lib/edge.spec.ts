@@ -103,8 +103,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  edge.closeAllConnections();
-  for (const server of [edge, upstream, verify]) await new Promise((resolve) => server.close(resolve));
+  // drain() also closes the edge's upstream connection pool, whose keep-alive sockets would keep Jest alive.
+  await edge.drain(0);
+  for (const server of [upstream, verify]) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 // undici's request, not fetch: fetch may not set Host (a forbidden header in the Fetch standard).
@@ -257,7 +261,8 @@ describe('dev edge failures', () => {
   });
 
   it('answers 502 with a JSON error when the authorization server is unreachable', async () => {
-    const { edge, url } = await edgeFor(await listen(createServer((_, res) => res.end())), 'http://127.0.0.1:1/verify');
+    const quiet = createServer((_, res) => res.end());
+    const { edge, url } = await edgeFor(await listen(quiet), 'http://127.0.0.1:1/verify');
     const response = await fetch(url);
     expect(response.status).toBe(502);
     expect(response.headers.get('cache-control')).toBe('no-store');
@@ -266,6 +271,7 @@ describe('dev edge failures', () => {
       error_description: 'the authorization server is unreachable',
     });
     await edge.drain(1000);
+    await new Promise((resolve) => quiet.close(resolve));
   });
 
   it('drains on stop: a request in flight completes, a stream that outlives the timeout is closed', async () => {
