@@ -136,7 +136,12 @@ describe('authorization endpoint with the dev login', () => {
     it('does not bounce a stranger to a freshly registered redirect URI (open redirector, docs/security.md S34)', async () => {
       const phish = 'https://phish.example/landing';
       const attacker = await registerClient(t.issuer, { redirect_uris: [phish] });
-      for (const overrides of [{ response_type: 'bad' }, { code_challenge: undefined }, { scope: 'mcp admin' }]) {
+      // (Unknown scopes are no error: they are dropped, RFC 6749 §3.3.)
+      for (const overrides of [
+        { response_type: 'bad' },
+        { code_challenge: undefined },
+        { code_challenge_method: 'plain' },
+      ]) {
         const res = await approved.get(request({ client_id: attacker, redirect_uri: phish, ...overrides }));
         expect(res.status).toBe(400);
         expect(res.location).toBeUndefined();
