@@ -234,7 +234,6 @@ describe('two replicas each of auth, echo-stateful and fetchs on one Redis', () 
       // Round robin may still pick the dead replica (502) between successes until its health check fails.
       expect(statuses.filter((status) => status !== 200 && status !== 502)).toEqual([]);
       expect(statuses.filter((status) => status === 200)).toHaveLength(4);
-      expect(statuses.slice(0, firstOk).every((status) => status === 502)).toBe(true);
     }
     // Exactly the stream the dead replica held ended; the other is still open on the survivor.
     expect(streams.map((stream) => stream.ended).sort()).toEqual([false, true]);
