@@ -92,8 +92,11 @@ for (const service of services) {
     }),
   );
 }
-if (!stdioOnly)
-  processes.push({ name: 'dev-edge', main: 'dist/tools/dev-edge/src/main.js', args: ['--config', dynamicConfig] });
+// The edge starts last, once every service answers: its health checks then find them up (Traefik's servers
+// start healthy; a check that met a service still booting would keep it out of rotation for one interval).
+const edge = stdioOnly
+  ? undefined
+  : { name: 'dev-edge', main: 'dist/tools/dev-edge/src/main.js', args: ['--config', dynamicConfig] };
 
 // Supervision: a service that exits on its own is restarted after a backoff (0.5 s, doubling up to 10 s) and
 // the console says so; one that crashes CRASH_LIMIT times within CRASH_WINDOW_MS stops the gateway (a crash loop
@@ -154,27 +157,25 @@ function stopAll(exitCode) {
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 
-// Wait until every process answers, then say where everything is.
+// Wait until every service answers, then start the edge and wait for it, then say where everything is.
 // The edge counts as up when it answers at all (the public names may not resolve here, e.g. *.localhost).
-const edgePort = publicUrl.port || (publicUrl.protocol === 'https:' ? '443' : '80');
-const probes = [
-  ...processes
-    .filter((entry) => entry.port)
-    .map((entry) => ({ url: `http://127.0.0.1:${entry.port}/readyz`, ok: (response) => response.ok })),
-  ...(stdioOnly ? [] : [{ url: `http://127.0.0.1:${edgePort}/`, ok: () => true }]),
-];
 const deadline = Date.now() + 150_000;
-for (const probe of probes) {
+async function waitFor(url, ok) {
   while (!stopping) {
-    const ok = await fetch(probe.url).then(probe.ok, () => false);
-    if (ok) break;
+    if (await fetch(url).then(ok, () => false)) return;
     if (Date.now() > deadline) {
-      console.error(`not ready after 150 s: ${probe.url}`);
+      console.error(`not ready after 150 s: ${url}`);
       stopAll(1);
-      break;
+      return;
     }
     await new Promise((resolveWait) => setTimeout(resolveWait, 200));
   }
+}
+for (const entry of processes.filter((candidate) => candidate.port))
+  await waitFor(`http://127.0.0.1:${entry.port}/readyz`, (response) => response.ok);
+if (edge && !stopping) {
+  launch(edge);
+  await waitFor(`http://127.0.0.1:${publicUrl.port || (publicUrl.protocol === 'https:' ? '443' : '80')}/`, () => true);
 }
 if (!stopping && stdioOnly) {
   for (const service of services) console.log(`stdio-proxy for ${service.name} ready on ${service.upstreamUrl}`);

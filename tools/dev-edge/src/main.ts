@@ -23,7 +23,15 @@ try {
   const port = Number(publicUrl.port || (publicUrl.protocol === 'https:' ? 443 : 80));
   const host = env['HOST'] || '127.0.0.1';
   const table = routingTable(loadDynamicConfig(file));
-  for (const balancer of balancersOf(table)) balancer.start();
+  for (const balancer of balancersOf(table)) {
+    balancer.onChange = (server, healthy, problem) =>
+      console.error(
+        healthy
+          ? `dev-edge: ${server} passes its health check again`
+          : `dev-edge: ${server} fails its health check (${problem}); it gets no new request until it passes`,
+      );
+    balancer.start();
+  }
   const server = createEdge(table, {
     onError: (error, request) => console.error(`dev-edge: ${request.method} ${request.url}: ${error.message}`),
   });

@@ -39,15 +39,20 @@ describe('Balancer', () => {
     const b = replica('b');
     const urls = [await listen(a.server), await listen(b.server)];
     const balancer = new Balancer(urls, { path: '/readyz', timeout: '1s' });
+    const changes: string[] = [];
+    balancer.onChange = (server, healthy, problem) => changes.push(`${server} ${healthy ? 'up' : `down: ${problem}`}`);
     try {
       b.state.ready = false;
       await balancer.checkAll();
+      await balancer.checkAll(); // still down: told once
       expect(balancer.healthy()).toEqual([urls[0]]);
+      expect(changes).toEqual([`${urls[1]} down: status 503`]);
       expect([balancer.next(), balancer.next(), balancer.next()]).toEqual([urls[0], urls[0], urls[0]]);
 
       b.state.ready = true;
       await balancer.checkAll();
       expect(balancer.healthy()).toEqual(urls);
+      expect(changes.at(-1)).toBe(`${urls[1]} up`);
 
       await close(a.server); // no answer at all counts as failing
       b.state.ready = false;

@@ -17,6 +17,8 @@ export class Balancer {
   private cursor = 0;
   private readonly down = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /** Told when a server leaves or rejoins the rotation (Traefik logs both). */
+  public onChange?: (server: string, healthy: boolean, problem?: string) => void;
 
   public constructor(
     public readonly servers: readonly string[],
@@ -58,19 +60,23 @@ export class Balancer {
     const timeout = durationMs(check.timeout ?? '5s');
     await Promise.all(
       this.servers.map(async (server) => {
-        const healthy = await request(new URL(check.path, server), {
+        const problem = await request(new URL(check.path, server), {
           method: 'GET',
           headersTimeout: timeout,
           bodyTimeout: timeout,
         }).then(
           async (answer) => {
             await answer.body.dump();
-            return answer.statusCode >= 200 && answer.statusCode < 400;
+            return answer.statusCode >= 200 && answer.statusCode < 400 ? undefined : `status ${answer.statusCode}`;
           },
-          () => false,
+          (error: Error) => error.message,
         );
-        if (healthy) this.down.delete(server);
-        else this.down.add(server);
+        if (problem === undefined) {
+          if (this.down.delete(server)) this.onChange?.(server, true);
+        } else if (!this.down.has(server)) {
+          this.down.add(server);
+          this.onChange?.(server, false, problem);
+        }
       }),
     );
   }
