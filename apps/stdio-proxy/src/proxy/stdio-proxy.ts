@@ -209,7 +209,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
       // The transport refused the initialize (e.g. 406): no session, so no child either.
       this.forget(session);
       await session.close();
-    }
+    } else this.logger.log(`session ${id.slice(0, 8)} opened`);
   }
 
   /**
