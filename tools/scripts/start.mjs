@@ -31,7 +31,7 @@ if (!process.argv.includes('--no-build')) {
 
 const { loadRawEnv } = require(join(root, 'dist/libs/config/src'));
 const { resolveTopology } = require(join(root, 'dist/libs/catalog/src'));
-// `--replicas N` is GATEWAY_REPLICAS=N: N processes of auth and of each service without in-process sessions.
+// `--replicas N` is GATEWAY_REPLICAS=N: N processes of auth and of each service.
 const replicasIndex = process.argv.indexOf('--replicas');
 if (replicasIndex > 0) process.env.GATEWAY_REPLICAS = process.argv[replicasIndex + 1] ?? '';
 const env = loadRawEnv();
