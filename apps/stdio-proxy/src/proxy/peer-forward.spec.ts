@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { type McpExchange, refuse, registerMcpRoute } from '@gateway/mcp-session';
-import { freePort } from '@gateway/testing';
+import { createServer } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { PEER_HEADER, PeerForwarder, PeerSigner } from './peer-forward';
 
@@ -52,9 +52,7 @@ describe('PeerForwarder', () => {
   const serve = async (handle: (exchange: McpExchange) => Promise<void>) => {
     const app = Fastify();
     registerMcpRoute(app, { allowedOrigins: [], maxBodyBytes: 1 << 20, logger, handle });
-    const port = await freePort();
-    await app.listen({ port, host: '127.0.0.1' });
-    return { app, url: `http://127.0.0.1:${port}` };
+    return { app, url: await app.listen({ port: 0, host: '127.0.0.1' }) };
   };
 
   beforeAll(async () => {
@@ -76,7 +74,11 @@ describe('PeerForwarder', () => {
         .send({ user: exchange.identity?.userId, accept: exchange.request.headers.accept, body: exchange.body });
     }));
     const forwarder = new PeerForwarder(new PeerSigner(SECRET, 'front'), logger);
-    const deadPort = await freePort();
+    // A port nothing listens on: bound once, then closed.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const deadPort = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
     ({ app: front, url: frontUrl } = await serve(async (exchange) => {
       const target = exchange.request.headers['x-target'] === 'dead' ? `http://127.0.0.1:${deadPort}` : ownerUrl;
       const outcome = await forwarder.forward(exchange, { id: 'owner', url: target });

@@ -215,7 +215,7 @@ export function kubernetesManifests(
   const inNamespace = (name: string) => ({
     namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } },
   });
-  const tcp = (port: number) => ({ protocol: 'TCP', port });
+  const tcp = (port: number) => ({ protocol: 'TCP' as const, port });
   files['network-policies.yaml'] = [
     // Like compose's networks: nothing reaches the gateway's pods, and they reach nothing, unless a policy says so.
     {
@@ -239,10 +239,7 @@ export function kubernetesManifests(
               {
                 // Cluster DNS (Redis' and the IdP's names).
                 to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-                ports: [
-                  { protocol: 'UDP', port: 53 },
-                  { protocol: 'TCP', port: 53 },
-                ],
+                ports: [{ protocol: 'UDP' as const, port: 53 }, tcp(53)],
               },
             ]
           : []),
