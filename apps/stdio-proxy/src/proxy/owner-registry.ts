@@ -44,9 +44,9 @@ export class OwnerRegistry {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  /** Announces this replica (throws when the store cannot answer: the proxy then does not start). */
+  /** Announces this replica, now and every 3 s (a store that does not answer yet is retried; /readyz reports it). */
   public async start(): Promise<void> {
-    await this.beat();
+    await this.beat().catch(this.onError);
     this.heartbeat = setInterval(() => void this.beat().catch(this.onError), HEARTBEAT_MS).unref();
   }
 

@@ -188,12 +188,12 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
         'retry-after': String(RETRY_AFTER_SECONDS),
       });
     const id = randomUUID();
+    // Before the client learns the id: its next request may reach another replica, which must find it here.
+    await this.peering?.claim({ kind: 'session', key: id });
     const timeout = this.env.STDIO_REQUEST_TIMEOUT;
     const session: PooledSession = this.perUser
       ? new SharedSession(id, userId, this.sharedChildOf(userId), this.logger, () => this.forget(session))
       : new ProxySession(id, userId, this.commandFor(userId), this.logger, () => this.forget(session), timeout);
-    // Before the client learns the id: its next request may reach another replica, which must find it here.
-    await this.peering?.claim({ kind: 'session', key: id });
     this.sessions.set(id, session); // counted against the limits from now on
     try {
       await session.start();
