@@ -62,6 +62,45 @@ async function listTools(sessionId: string, id: number): Promise<number> {
   return response.status;
 }
 
+/**
+ * A long tool call in a session, through the edge (SSE): `started` once its first progress arrived, then whether it
+ * `completed` (its result arrived) or was `lost` (the stream broke).
+ */
+function longCall(sessionId: string, id: number): { started: Promise<void>; outcome: Promise<'completed' | 'lost'> } {
+  let started!: () => void;
+  const progress = new Promise<void>((resolve) => (started = resolve));
+  const outcome = (async () => {
+    try {
+      const response = await postMcp(
+        mcpUrl,
+        {
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: {
+            name: 'trigger-long-running-operation',
+            arguments: { duration: 4, steps: 4 },
+            _meta: { progressToken: `p${id}` },
+          },
+        },
+        headers(sessionId),
+      );
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        text += new TextDecoder().decode(chunk.value);
+        if (text.includes('notifications/progress')) started();
+      }
+      return text.includes('Long running operation completed') ? 'completed' : 'lost';
+    } catch {
+      return 'lost';
+    } finally {
+      started(); // a call that failed before any progress must not hold the test
+    }
+  })();
+  return { started: progress, outcome };
+}
+
 /** The SDK v2 client pinned to 2026-07-28 (no session: routed by user). */
 async function modernEcho(message: string): Promise<string> {
   const client = new ClientV2(
@@ -178,10 +217,19 @@ describe('two stdio-proxy replicas of everything, no sticky routing', () => {
     const lost = owned.get(victim) ?? '';
     const kept = owned.get(survivor) ?? '';
 
+    // In flight at the crash: a call in the victim's session, and two in the survivor's sent one after the other,
+    // so that the edge's round robin sends one straight to the survivor and one to the victim, which relays it.
+    const inLost = longCall(lost, 900);
+    const inKept = [longCall(kept, 901), longCall(kept, 902)];
+    await Promise.all([inLost, ...inKept].map((call) => call.started));
+
     // A crash, not a drain: the victim leaves nothing behind in Redis.
     const exited = new Promise((resolve) => victim.child.once('exit', resolve));
     victim.child.kill('SIGKILL');
     await exited;
+    // Lost: what the victim served or relayed. The survivor's own request completes.
+    expect(await inLost.outcome).toBe('lost');
+    expect((await Promise.all(inKept.map((call) => call.outcome))).sort()).toEqual(['completed', 'lost']);
 
     // Its session: 404 once a request reaches the survivor, which cannot reach the owner (502 only while the
     // edge still picks the dead replica). Never a 200: the child is gone.
