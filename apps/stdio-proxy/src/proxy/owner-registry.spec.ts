@@ -8,6 +8,12 @@ describe('OwnerRegistry', () => {
     new OwnerRegistry(store, 'memory', { id, url: `http://${id}.test:3202` }, 60, (error) => {
       throw error;
     });
+  /** Replicas a and b, announced. */
+  const twoReplicas = async () => {
+    const replicas = [registryOf('a'), registryOf('b')] as const;
+    for (const replica of replicas) await replica.start();
+    return replicas;
+  };
   const session = { kind: 'session', key: 'abc' } as const;
   const user = { kind: 'user', key: 'github:42' } as const;
 
@@ -18,9 +24,7 @@ describe('OwnerRegistry', () => {
   afterEach(() => store.close());
 
   it('names the owner: this replica, a live peer, or none', async () => {
-    const [a, b] = [registryOf('a'), registryOf('b')];
-    await a.start();
-    await b.start();
+    const [a, b] = await twoReplicas();
     expect(await a.ownerOf(session)).toEqual({ kind: 'none' });
     await a.claim(session);
     expect(await a.ownerOf(session)).toEqual({ kind: 'self' });
@@ -29,9 +33,7 @@ describe('OwnerRegistry', () => {
   });
 
   it('lets one replica adopt an unowned user, not two', async () => {
-    const [a, b] = [registryOf('a'), registryOf('b')];
-    await a.start();
-    await b.start();
+    const [a, b] = await twoReplicas();
     expect(await a.claim(user, true)).toBe(true);
     expect(await b.claim(user, true)).toBe(false);
     expect(await b.ownerOf(user)).toMatchObject({ kind: 'peer', peer: { id: 'a' } });
@@ -39,9 +41,7 @@ describe('OwnerRegistry', () => {
   });
 
   it("counts a dead replica's claims as unowned once its heartbeat expired, and drops them", async () => {
-    const [a, b] = [registryOf('a'), registryOf('b')];
-    await a.start();
-    await b.start();
+    const [a, b] = await twoReplicas();
     await a.claim(session);
     await a.claim(user);
     // A crash: no stop(), no more heartbeats (the interval is not running under the fake clock).
@@ -55,9 +55,7 @@ describe('OwnerRegistry', () => {
   });
 
   it('a graceful stop ends its claims at once', async () => {
-    const [a, b] = [registryOf('a'), registryOf('b')];
-    await a.start();
-    await b.start();
+    const [a, b] = await twoReplicas();
     await a.claim(session);
     await a.stop();
     expect(await b.ownerOf(session)).toEqual({ kind: 'none' });
@@ -65,9 +63,7 @@ describe('OwnerRegistry', () => {
   });
 
   it('forgets a claim only while it still names the given owner', async () => {
-    const [a, b] = [registryOf('a'), registryOf('b')];
-    await a.start();
-    await b.start();
+    const [a, b] = await twoReplicas();
     await a.claim(user);
     await b.forget(user, 'someone-else');
     expect(await b.ownerOf(user)).toMatchObject({ kind: 'peer' });

@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@nestjs/common';
 import { headerOf, type McpExchange, refuse } from '@gateway/mcp-session';
+import { counter } from '@gateway/platform';
 import type { KeyValueStore } from '@gateway/storage';
 import { type Claim, OwnerRegistry } from './owner-registry';
 import { PEER_HEADER, PeerForwarder, PeerSigner } from './peer-forward';
+
+const forwards = counter(
+  'stdio_peer_forwards_total',
+  'requests for a child held by another replica: forwarded, unreachable (owner gone), received, refused',
+  ['outcome'],
+);
 
 /** Where a request is served: `here`, by its owner (`forwarded`), or nowhere because its owner is gone. */
 export type Route = 'here' | 'forwarded' | 'gone';
@@ -51,6 +58,7 @@ export class Peering {
     const header = headerOf(exchange.request, PEER_HEADER);
     if (header === undefined) return 'direct';
     const problem = this.signer.check(header, exchange);
+    forwards.inc({ outcome: problem === undefined ? 'received' : 'refused' });
     if (problem === undefined) return 'peer';
     this.logger.warn(`refused a forward (${problem}) from ${exchange.request.ip}`);
     await refuse(exchange.reply, 403, 'Forbidden: not a valid forward between replicas');
@@ -70,7 +78,9 @@ export class Peering {
         return 'here';
       }
       if (owner.kind === 'peer') {
-        if ((await this.forwarder.forward(exchange, owner.peer)) === 'forwarded') return 'forwarded';
+        const outcome = await this.forwarder.forward(exchange, owner.peer);
+        forwards.inc({ outcome });
+        if (outcome === 'forwarded') return 'forwarded';
         this.logger.warn(
           `replica ${owner.peer.id.slice(0, 8)} at ${owner.peer.url} is unreachable: its children are gone`,
         );
