@@ -21,14 +21,21 @@ let token: string;
 
 const textOf = (result: unknown) =>
   ((result as { content?: Array<{ type: string; text?: string }> }).content ?? []).map((item) => item.text).join('\n');
-/** The replica that logged opening this session (stdio-proxy.ts: `session <8 chars> opened`). */
-const ownerOf = (sessionId: string) =>
-  replicas.filter((replica) => replica.output().includes(`session ${sessionId.slice(0, 8)} opened`));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The replicas that logged opening this session (stdio-proxy.ts: `session <8 chars> opened`). The line reaches this
+ * process's pipe a moment after the answer: a bounded poll, 20 × 50 ms.
+ */
+async function ownerOf(sessionId: string): Promise<ServiceProcess[]> {
+  const owners = () =>
+    replicas.filter((replica) => replica.output().includes(`session ${sessionId.slice(0, 8)} opened`));
+  for (let attempt = 0; attempt < 20 && owners().length === 0; attempt++) await sleep(50);
+  return owners();
+}
 const headers = (sessionId?: string) => ({
   authorization: `Bearer ${token}`,
   ...(sessionId ? { 'mcp-session-id': sessionId, 'mcp-protocol-version': VERSION } : {}),
 });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A raw 2025 session: initialize and initialized through the edge; its id. */
 async function openSession(): Promise<string> {
@@ -166,18 +173,22 @@ afterAll(async () => {
 describe('two stdio-proxy replicas of everything, no sticky routing', () => {
   it('a 2025 session continues whichever replica a request reaches: the other forwards to its owner', async () => {
     const sessionId = await openSession();
-    expect(ownerOf(sessionId)).toHaveLength(1);
+    expect(await ownerOf(sessionId)).toHaveLength(1);
     const before = replicas.map((replica) => replica.output().length);
     // Round robin: half of these reach the replica without the child; every one succeeds.
     for (let call = 0; call < 6; call++) expect(await listTools(sessionId, call + 2)).toBe(200);
-    const forwarded = replicas.map((replica, index) =>
-      replica
-        .output()
-        .slice(before[index])
-        .match(/"url":"\/mcp"/g),
-    );
-    // Both replicas served requests of this session from the edge (the owner also the forwarded ones).
-    expect(forwarded.every((lines) => (lines?.length ?? 0) >= 3)).toBe(true);
+    // Both replicas served requests of this session from the edge (the owner also the forwarded ones). Their access
+    // log lines reach this process's pipe a moment after the answers: a bounded poll, 20 × 50 ms.
+    const served = () =>
+      replicas.map(
+        (replica, index) =>
+          replica
+            .output()
+            .slice(before[index])
+            .match(/"url":"\/mcp"/g)?.length ?? 0,
+      );
+    for (let attempt = 0; attempt < 20 && !served().every((count) => count >= 3); attempt++) await sleep(50);
+    expect(served().every((count) => count >= 3)).toBe(true);
   });
 
   it("a 2026-07-28 user's requests reach one child, whichever replica they reach", async () => {
@@ -209,7 +220,7 @@ describe('two stdio-proxy replicas of everything, no sticky routing', () => {
     for (let attempt = 0; attempt < 10 && owned.size < 2; attempt++) {
       const sessionId = await openSession();
       expect(await listTools(sessionId, 1)).toBe(200);
-      const [owner] = ownerOf(sessionId);
+      const [owner] = await ownerOf(sessionId);
       if (owner && !owned.has(owner)) owned.set(owner, sessionId);
     }
     expect(owned.size).toBe(2);
@@ -251,7 +262,7 @@ describe('two stdio-proxy replicas of everything, no sticky routing', () => {
 
     // The client of the lost session re-initializes and carries on, on the survivor.
     const renewed = await openSession();
-    expect(ownerOf(renewed)).toEqual([survivor]);
+    expect(await ownerOf(renewed)).toEqual([survivor]);
     for (let call = 0; call < 4; call++) expect([200, 502]).toContain(await listTools(renewed, call + 200));
 
     // A 2026-07-28 user whose child was on the victim gets a new one on the survivor.
