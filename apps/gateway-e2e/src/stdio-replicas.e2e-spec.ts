@@ -189,6 +189,10 @@ describe('two stdio-proxy replicas of everything, no sticky routing', () => {
       );
     for (let attempt = 0; attempt < 20 && !served().every((count) => count >= 3); attempt++) await sleep(50);
     expect(served().every((count) => count >= 3)).toBe(true);
+    // DELETE ends it wherever it arrives; then both replicas answer 404 (the owner dropped its claim).
+    const deleted = await fetch(mcpUrl, { method: 'DELETE', headers: headers(sessionId) });
+    expect(deleted.status).toBe(200);
+    expect([await listTools(sessionId, 10), await listTools(sessionId, 11)]).toEqual([404, 404]);
   });
 
   it("a 2026-07-28 user's requests reach one child, whichever replica they reach", async () => {
