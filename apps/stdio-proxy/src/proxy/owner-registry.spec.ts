@@ -62,6 +62,17 @@ describe('OwnerRegistry', () => {
     await b.stop();
   });
 
+  it('a claim dropped while its owner lives is written again by its next request', async () => {
+    const [a, b] = await twoReplicas();
+    await a.claim(session);
+    await b.forget(session, 'a'); // as after a missed heartbeat
+    expect(await b.ownerOf(session)).toEqual({ kind: 'none' });
+    a.renew(session);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await b.ownerOf(session)).toMatchObject({ kind: 'peer', peer: { id: 'a' } });
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
   it('forgets a claim only while it still names the given owner', async () => {
     const [a, b] = await twoReplicas();
     await a.claim(user);

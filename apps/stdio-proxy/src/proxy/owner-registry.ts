@@ -66,9 +66,16 @@ export class OwnerRegistry {
     return taken;
   }
 
-  /** A request was served here: the claim lives on (fire and forget; a lost renewal only shortens it). */
+  /**
+   * A request was served here: the claim lives on (fire and forget; a lost renewal only shortens it). A claim a peer
+   * dropped meanwhile (this replica's heartbeat missed its TTL, e.g. during a Redis hiccup) is written again.
+   */
   public renew(claim: Claim): void {
-    void this.store.expire(this.keyOf(claim), this.claimTtlSeconds).catch(this.onError);
+    const key = this.keyOf(claim);
+    void this.store
+      .expire(key, this.claimTtlSeconds)
+      .then((alive) => alive || this.store.set(key, this.self.id, { ttlSeconds: this.claimTtlSeconds }))
+      .catch(this.onError);
   }
 
   public async release(claim: Claim): Promise<void> {
