@@ -1,7 +1,7 @@
-// Two stdio-proxy replicas of `everything` behind the dev edge on one real Redis, without sticky routing
-// (docs/stdio-proxy.md "Replicas"): the edge alternates requests between them, each child lives in one of them,
-// and the other forwards to it. Stopping one loses its requests and its sessions (404: the client re-initializes);
-// its 2026-07-28 users get a new child on the survivor.
+// Two stdio-proxy replicas of `everything` (and two of `memory`, as `npm start` runs them) behind the dev edge on
+// one real Redis, without sticky routing (docs/stdio-proxy.md "Replicas"): the edge alternates requests between
+// them, each child lives in one of them, and the other forwards to it. Stopping one loses its requests and its
+// sessions (404: the client re-initializes); its 2026-07-28 users get a new child on the survivor.
 import { randomBytes } from 'node:crypto';
 import {
   Client as ClientV2,
@@ -134,7 +134,7 @@ beforeAll(async () => {
     STORAGE_PREFIX: `stdio-replicas-${process.pid}:`,
     PUBLIC_URL: `http://127.0.0.1:${edgePort}`,
     NODE_ENV: 'development',
-    ...enableOnly('everything'),
+    ...enableOnly('everything', 'memory'),
   };
   // The replicas outside start.mjs (--skip), as it would run them (STDIO_PEER_URL, one secret), so one can be killed.
   const secret = randomBytes(32).toString('hex');
@@ -155,8 +155,9 @@ beforeAll(async () => {
       }),
     );
   }
+  // memory's two replicas as `npm start` runs them (MCP_MEMORY_REPLICAS: STDIO_PEER_URL and the secret from it).
   gateway = await startGateway(
-    { ...shared, MCP_EVERYTHING_UPSTREAM: origins.join(',') },
+    { ...shared, MCP_EVERYTHING_UPSTREAM: origins.join(','), MCP_MEMORY_REPLICAS: '2', LOG_LEVEL: 'info' },
     { edgePort, skip: ['everything'] },
   );
   mcpUrl = gateway.mcpUrls.get('everything') ?? '';
@@ -201,6 +202,30 @@ describe('two stdio-proxy replicas of everything, no sticky routing', () => {
       replica.output().match(/child everything\/[^ ]+ \(2026-07-28\) started/g),
     );
     expect(started.map((lines) => lines?.length ?? 0).sort()).toEqual([0, 1]);
+  });
+
+  it("with a child per user (memory), a user's sessions open on the replica holding their child", async () => {
+    expect(gateway.output()).toMatch(/replicas \(the edge balances over them\): memory 2/);
+    expect(gateway.output().match(/replica \w+ reachable by its peers at http:\/\/127\.0\.0\.1:\d+/g)).toHaveLength(2);
+    const memoryUrl = gateway.mcpUrls.get('memory') ?? '';
+    const bob = await connectWithOAuth(memoryUrl, 'bob', []);
+    const bearer = { authorization: `Bearer ${(await bob.provider.tokens())?.access_token}` };
+    await bob.client.close();
+    // Two initializes in a row: the edge's round robin sends them to different replicas; both open on one.
+    const ids: string[] = [];
+    for (let index = 0; index < 2; index++) {
+      const init = await postMcp(memoryUrl, initializeRequest(VERSION), bearer);
+      expect(init.status).toBe(200);
+      await init.text();
+      ids.push(init.headers.get('mcp-session-id') ?? '');
+    }
+    // Which process opened each (its pid in the JSON log line `session <id8> opened`), read with a bounded poll.
+    const openerOf = (id: string) =>
+      new RegExp(`"pid":(\\d+)[^\\n]*session ${id.slice(0, 8)} opened`).exec(gateway.output())?.[1];
+    for (let attempt = 0; attempt < 20 && ids.some((id) => !openerOf(id)); attempt++) await sleep(50);
+    const openers = ids.map(openerOf);
+    expect(openers[0]).toBeDefined();
+    expect(openers[1]).toBe(openers[0]);
   });
 
   it('a forward a client forged straight to a replica is refused', async () => {
