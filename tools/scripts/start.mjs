@@ -5,11 +5,13 @@
 // restarted with a backoff; Ctrl-C stops everything.
 // `--no-build` skips the build (the e2e test builds through Nx first). `--skip a,b` leaves those services to you
 // (run one under a debugger, or another server at its MCP_<NAME>_UPSTREAM): the edge still routes to them.
-// `--replicas N` (or GATEWAY_REPLICAS=N) runs N of auth and of every service that keeps no session in its process,
-// replica i on its first port + 10*i (or on the origins MCP_<NAME>_UPSTREAM lists); the edge balances over them.
+// `--replicas N` (or GATEWAY_REPLICAS=N) runs N of auth and of every service, replica i on its first port + 10*i
+// (or on the origins MCP_<NAME>_UPSTREAM lists); the edge balances over them. A stdio service's replicas forward a
+// request to the one holding its child: each gets STDIO_PEER_URL (its own origin) and one STDIO_PEER_SECRET.
 // `--stdio-only` runs just the enabled stdio servers, one stdio-proxy each: stdio-proxy's `serve` target, so that
 // `npx nx run-many -t serve` runs the same processes as `npm start`.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -29,7 +31,7 @@ if (!process.argv.includes('--no-build')) {
 
 const { loadRawEnv } = require(join(root, 'dist/libs/config/src'));
 const { resolveTopology } = require(join(root, 'dist/libs/catalog/src'));
-// `--replicas N` is GATEWAY_REPLICAS=N: N processes of auth and of each service without in-process sessions.
+// `--replicas N` is GATEWAY_REPLICAS=N: N processes of auth and of each service.
 const replicasIndex = process.argv.indexOf('--replicas');
 if (replicasIndex > 0) process.env.GATEWAY_REPLICAS = process.argv[replicasIndex + 1] ?? '';
 const env = loadRawEnv();
@@ -82,13 +84,19 @@ const processes = stdioOnly
 const services = topology.enabled.filter(
   (candidate) => !skipped.has(candidate.name) && (!stdioOnly || candidate.kind === 'stdio'),
 );
+// Signs the forwards between stdio-proxy replicas (docs/stdio-proxy.md "Replicas"); fresh for every start.
+const peerSecret = env.STDIO_PEER_SECRET || randomBytes(32).toString('hex');
 for (const service of services) {
+  const peers = service.kind === 'stdio' && service.upstreamUrls.length > 1;
   service.upstreamUrls.forEach((url, index) =>
     processes.push({
       name: replicaName(service.name, index),
       main: `dist/apps/${service.app}/src/main.js`,
       port: portOf(url),
-      env: service.kind === 'stdio' ? { MCP_SERVICE: service.name } : {},
+      env: {
+        ...(service.kind === 'stdio' ? { MCP_SERVICE: service.name } : {}),
+        ...(peers ? { STDIO_PEER_URL: url, STDIO_PEER_SECRET: peerSecret } : {}),
+      },
     }),
   );
 }

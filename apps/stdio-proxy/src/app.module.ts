@@ -1,11 +1,17 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@gateway/config';
 import { PlatformModule } from '@gateway/platform';
+import { KeyValueStore, StorageModule } from '@gateway/storage';
 import { StdioProxy } from './proxy/stdio-proxy';
 import { StdioProxyEnv } from './stdio-proxy.env';
 
 @Module({
-  imports: [ConfigModule.forRoot(StdioProxyEnv, 'stdio-proxy'), PlatformModule.forRoot({ envClass: StdioProxyEnv })],
+  imports: [
+    ConfigModule.forRoot(StdioProxyEnv, 'stdio-proxy'),
+    PlatformModule.forRoot({ envClass: StdioProxyEnv, readiness: { storage: KeyValueStore } }),
+    // The owner registry of replicas (STDIO_PEER_URL); a single replica keeps nothing there.
+    StorageModule.forRoot(StdioProxyEnv),
+  ],
   providers: [StdioProxy],
 })
 export class AppModule {}

@@ -1,9 +1,9 @@
-import { EnvInt, EnvList } from '@gateway/config';
-import { McpEnv } from '@gateway/mcp-session';
-import { IsIn, IsString, Matches } from 'class-validator';
+import { EnvInt, EnvList, Secret } from '@gateway/config';
+import { McpSessionEnv } from '@gateway/mcp-session';
+import { IsIn, IsString, Matches, MinLength, ValidateBy, ValidateIf } from 'class-validator';
 
 /** Configuration of stdio-proxy (see .env.example and docs/stdio-proxy.md). */
-export class StdioProxyEnv extends McpEnv {
+export class StdioProxyEnv extends McpSessionEnv {
   public override PORT = 3201;
 
   /** Catalog name of the wrapped stdio server (everything, memory, filesystem, sequential-thinking); ignored with STDIO_COMMAND. */
@@ -75,7 +75,7 @@ export class StdioProxyEnv extends McpEnv {
 
   /** Seconds a session (and its child process) lives without a request. */
   @EnvInt(1, 7 * 24 * 3600)
-  public MCP_SESSION_IDLE_TIMEOUT = 1800;
+  public override MCP_SESSION_IDLE_TIMEOUT = 1800;
 
   /** Seconds a session lives that never made a request after `initialize` (clients that reconnect and never return). */
   @EnvInt(1, 7 * 24 * 3600)
@@ -106,4 +106,25 @@ export class StdioProxyEnv extends McpEnv {
   /** Seconds between two samples of the children's memory. */
   @EnvInt(1, 3600)
   public STDIO_MEMORY_SAMPLE_INTERVAL = 5;
+
+  /**
+   * Replicas without sticky routing (docs/stdio-proxy.md "Replicas"): the origin at which the other replicas of
+   * this service reach this one (`http://<pod IP>:<port>`); empty = a single replica. Needs REDIS_URL (the
+   * replicas find each other's sessions there) and STDIO_PEER_SECRET.
+   */
+  @Matches(/^(https?:\/\/[^/?#@]+)?$/, { message: 'must be an origin such as http://10.0.0.7:3201, or empty' })
+  @ValidateBy({
+    name: 'peersNeedRedis',
+    validator: {
+      validate: (value, args) => !value || (args?.object as StdioProxyEnv).REDIS_URL !== '',
+      defaultMessage: () => 'needs REDIS_URL: the replicas find the owner of a session in Redis',
+    },
+  })
+  public STDIO_PEER_URL = '';
+
+  /** Shared by the replicas of a service: signs the requests they forward to each other (at least 32 characters). */
+  @Secret()
+  @ValidateIf((env: StdioProxyEnv) => env.STDIO_PEER_URL !== '')
+  @MinLength(32, { message: 'must be at least 32 characters when STDIO_PEER_URL is set (e.g. openssl rand -hex 32)' })
+  public STDIO_PEER_SECRET = '';
 }

@@ -4,7 +4,8 @@
  *   node dist/tools/gateway-config/src/main.js --check    exits 1 if they differ from what the catalog gives
  *   node dist/tools/gateway-config/src/main.js --out F    writes the dynamic configuration for this environment (.env + process env) to F
  *   node dist/tools/gateway-config/src/main.js --kubernetes DIR   writes the Kubernetes manifests for this environment to DIR
- *     (ROUTING_MODE=subdomain by default there, BASE_DOMAIN required; KUBERNETES_NAMESPACE, KUBERNETES_TRAEFIK_NAMESPACE)
+ *     (ROUTING_MODE=subdomain by default there, BASE_DOMAIN required; KUBERNETES_NAMESPACE, KUBERNETES_TRAEFIK_NAMESPACE,
+ *     KUBERNETES_MONITORING_NAMESPACE)
  */
 import { loadRawEnv } from '@gateway/config';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,9 @@ try {
       kubernetesArtifacts(topology, 'node dist/tools/gateway-config/src/main.js --kubernetes <dir>', {
         ...(env['KUBERNETES_NAMESPACE'] ? { namespace: env['KUBERNETES_NAMESPACE'] } : {}),
         ...(env['KUBERNETES_TRAEFIK_NAMESPACE'] ? { traefikNamespace: env['KUBERNETES_TRAEFIK_NAMESPACE'] } : {}),
+        ...(env['KUBERNETES_MONITORING_NAMESPACE']
+          ? { monitoringNamespace: env['KUBERNETES_MONITORING_NAMESPACE'] }
+          : {}),
       }),
     )) {
       mkdirSync(dirname(join(dir, path)), { recursive: true });

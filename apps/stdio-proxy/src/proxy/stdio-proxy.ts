@@ -4,6 +4,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { readFileSync } from 'node:fs';
 import { headerOf, type McpExchange, refuse, registerMcpRoute, serveTransport } from '@gateway/mcp-session';
 import { gauge } from '@gateway/platform';
+import { KeyValueStore, StorageUnavailableError } from '@gateway/storage';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance } from 'fastify';
 import { StdioProxyEnv } from '../stdio-proxy.env';
@@ -11,6 +12,8 @@ import { type ChildCommand, resolveChildCommand } from './child-command';
 import { ChildSandbox } from './child-sandbox';
 import { MemoryMeter } from './memory-meter';
 import { ModernBridge } from './modern-bridge';
+import type { Claim } from './owner-registry';
+import { Peering } from './peering';
 import { type PooledSession, ProxySession } from './proxy-session';
 import { duplicateIdOf } from './request-deadlines';
 import { SharedChild, SharedSession } from './shared-child';
@@ -22,9 +25,9 @@ const MB = 1024 * 1024;
 /**
  * `/mcp` of the stdio proxy: the mcp-session route checks (Origin, versions, JSON, 4xx with JSON-RPC
  * bodies), then one child process per session (or per user, STDIO_CHILD_PER=user), each session bound
- * to the user who opened it. Sessions live in this process (a child cannot move), so replicas need
- * sticky routing by `Mcp-Session-Id`. Capacity: children in total, sessions per user, and the children's
- * sampled memory (docs/stdio-proxy.md "Capacity").
+ * to the user who opened it. A child cannot move: with replicas (STDIO_PEER_URL), a request for a session or
+ * user whose children live in another replica is forwarded there (peering.ts). Capacity: children in total,
+ * sessions per user, and the children's sampled memory (docs/stdio-proxy.md "Capacity").
  */
 @Injectable()
 export class StdioProxy implements OnModuleInit, OnModuleDestroy {
@@ -40,10 +43,13 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
   private sweeper: NodeJS.Timeout | undefined;
   private sampler: NodeJS.Timeout | undefined;
   private sandbox: ChildSandbox | undefined;
+  /** The other replicas of this service (STDIO_PEER_URL); undefined for a single replica. */
+  private peering: Peering | undefined;
 
   public constructor(
     private readonly env: StdioProxyEnv,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly store: KeyValueStore,
   ) {
     this.command = resolveChildCommand(env, null);
     this.perUser = env.STDIO_CHILD_PER === 'user' || (env.STDIO_CHILD_PER === '' && this.command.shareable);
@@ -70,6 +76,18 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
 
   public async onModuleInit(): Promise<void> {
     this.sandbox = await ChildSandbox.start(this.env, this.command.egress, this.logger);
+    if (this.env.STDIO_PEER_URL)
+      this.peering = await Peering.start(
+        {
+          url: this.env.STDIO_PEER_URL,
+          secret: this.env.STDIO_PEER_SECRET,
+          service: this.command.label,
+          // Renewed by every request; a session or user idle this long has no child left anyway.
+          claimTtlSeconds: this.env.MCP_SESSION_IDLE_TIMEOUT + 60,
+        },
+        this.store,
+        this.logger,
+      );
     registerMcpRoute(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
       allowedOrigins: this.env.MCP_ALLOWED_ORIGINS,
       localhostOrigins: this.env.NODE_ENV !== 'production',
@@ -98,11 +116,36 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.sampler);
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
+    // First leave the registry: the peers answer this replica's sessions 404 at once instead of forwarding here.
+    await this.peering?.close();
     await Promise.allSettled([this.modern.close(), ...sessions.map((session) => session.close())]);
     await this.sandbox?.close();
   }
 
   private async handle(exchange: McpExchange): Promise<void> {
+    try {
+      await this.route(exchange);
+    } catch (error) {
+      if (!(error instanceof StorageUnavailableError) || exchange.reply.sent) throw error;
+      this.logger.warn(`owner registry unavailable: ${String(error.cause)}`);
+      // RFC 9110 §15.6.4: the registry (Redis) does not answer; the client retries.
+      await refuse(exchange.reply, 503, 'Service unavailable: storage does not answer, retry later', -32000, {
+        'retry-after': '5',
+      });
+    }
+  }
+
+  private async route(exchange: McpExchange): Promise<void> {
+    const forwarded = this.peering ? await this.peering.admit(exchange) : 'direct';
+    if (forwarded === 'refused') return;
+    // A user's children live on one replica: 2026-07-28 (routed by user), and sessions sharing a user's child.
+    const userClaim: Claim = { kind: 'user', key: exchange.identity?.userId ?? '' };
+    const byUser =
+      exchange.era === 'modern' ||
+      (this.perUser && exchange.request.method === 'POST' && isInitializeRequest(exchange.body));
+    if (byUser && this.peering && forwarded === 'direct') {
+      if ((await this.peering.route(exchange, userClaim, true)) === 'forwarded') return;
+    } else if (byUser && this.peering) this.peering.renew(userClaim);
     if (exchange.era === 'modern') return this.modern.handle(exchange);
     // basic/transports (2026-07-28): no server-to-client stream and no session to end.
     if (exchange.request.method !== 'POST' && headerOf(exchange.request, 'mcp-protocol-version') === '2026-07-28')
@@ -118,8 +161,15 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
       return refuse(reply, 400, 'Bad Request: Mcp-Session-Id header is required');
     }
     const session = this.sessions.get(sessionId);
-    // An unknown, ended (child exited, idle, DELETE) or another user's session: 404, so the client re-initializes.
+    // Held by another replica: forwarded there (unless this request was itself forwarded to this one).
+    if (!session && this.peering && forwarded === 'direct') {
+      const route = await this.peering.route(exchange, { kind: 'session', key: sessionId }, false);
+      if (route === 'forwarded') return;
+    }
+    // An unknown, ended (child exited, idle, DELETE, its replica gone) or another user's session: 404, so the
+    // client re-initializes.
     if (!session || session.userId !== userId) return refuse(reply, 404, 'Session not found', -32001);
+    this.peering?.renew({ kind: 'session', key: sessionId });
     session.lastSeen = Date.now();
     if (request.method === 'POST') {
       // JSON-RPC 2.0 §4: an id names one request; a second one in flight with it would get the first's answer.
@@ -138,6 +188,8 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
         'retry-after': String(RETRY_AFTER_SECONDS),
       });
     const id = randomUUID();
+    // Before the client learns the id: its next request may reach another replica, which must find it here.
+    await this.peering?.claim({ kind: 'session', key: id });
     const timeout = this.env.STDIO_REQUEST_TIMEOUT;
     const session: PooledSession = this.perUser
       ? new SharedSession(id, userId, this.sharedChildOf(userId), this.logger, () => this.forget(session))
@@ -157,7 +209,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
       // The transport refused the initialize (e.g. 406): no session, so no child either.
       this.forget(session);
       await session.close();
-    }
+    } else this.logger.log(`session ${id.slice(0, 8)} opened`);
   }
 
   /**
@@ -173,7 +225,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
         return 'you have the maximum number of sessions, all busy';
       for (const session of evicted) {
         this.logger.log(`session ${session.id.slice(0, 8)} ended: its user opened a new one at the per-user limit`);
-        this.sessions.delete(session.id);
+        this.forget(session);
         void session.close();
       }
     }
@@ -224,7 +276,9 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
   }
 
   private forget(session: PooledSession): void {
-    if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
+    if (this.sessions.get(session.id) !== session) return;
+    this.sessions.delete(session.id);
+    this.peering?.release({ kind: 'session', key: session.id });
   }
 
   /** Ends idle sessions: MCP_SESSION_IDLE_TIMEOUT, or MCP_SESSION_UNUSED_TIMEOUT for one that never made a request. */
@@ -235,7 +289,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
       const timeout = session.requests === 0 ? this.env.MCP_SESSION_UNUSED_TIMEOUT : this.env.MCP_SESSION_IDLE_TIMEOUT;
       if (session.lastSeen >= now - timeout * 1000) continue;
       this.logger.log(`session ${id.slice(0, 8)} idle${session.requests === 0 ? ' and never used' : ''}, ending it`);
-      this.sessions.delete(id);
+      this.forget(session);
       void session.close();
     }
   }

@@ -15,10 +15,11 @@ export type Egress = 'none' | 'internet';
 
 /**
  * Where a service keeps what outlives one request, which decides whether it runs in replicas:
- * `none` (nothing), `store` (the shared KeyValueStore: any replica serves any session), `process` (in the
- * process that created it: one replica only, see docs/kubernetes.md).
+ * `none` (nothing), `store` (the shared KeyValueStore: any replica serves any session), `owner` (in the process
+ * that created it, a stdio child: the other replicas forward to that owner, found in Redis; docs/stdio-proxy.md
+ * "Replicas").
  */
-export type SessionState = 'none' | 'store' | 'process';
+export type SessionState = 'none' | 'store' | 'owner';
 
 export interface StdioCommand {
   /** Executable; `node` runs the current Node.js binary. */
@@ -113,7 +114,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     // gzip-file-as-resource fetches any URL: through the egress proxy only. A protocol test server: opt-in in production.
     egress: 'internet',
     productionOptIn: true,
-    sessionState: 'process',
+    sessionState: 'owner',
     stdio: stdioServer('server-everything', ['stdio']),
   },
   {
@@ -124,7 +125,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     port: 3202,
     enabledByDefault: true,
     egress: 'none',
-    sessionState: 'process',
+    sessionState: 'owner',
     stdio: stdioServer('server-memory', [], { MEMORY_FILE_PATH: '${MCP_DATA_DIR}/memory.jsonl' }, true),
   },
   {
@@ -135,7 +136,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     port: 3203,
     enabledByDefault: true,
     egress: 'none',
-    sessionState: 'process',
+    sessionState: 'owner',
     stdio: stdioServer('server-filesystem', ['${MCP_WORKSPACE_DIR}']),
   },
   {
@@ -146,7 +147,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     port: 3204,
     enabledByDefault: true,
     egress: 'none',
-    sessionState: 'process',
+    sessionState: 'owner',
     stdio: stdioServer('server-sequential-thinking'),
   },
 ];

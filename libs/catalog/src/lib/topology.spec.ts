@@ -53,7 +53,7 @@ describe('resolveTopology', () => {
     }
   });
 
-  it('GATEWAY_REPLICAS spreads auth and every service without in-process sessions over ports 10 apart', () => {
+  it('GATEWAY_REPLICAS spreads auth and every service over ports 10 apart', () => {
     const topology = resolveTopology({ GATEWAY_REPLICAS: '3' });
     expect(topology.authUpstreamUrls).toEqual([
       'http://127.0.0.1:3000',
@@ -66,8 +66,12 @@ describe('resolveTopology', () => {
       'http://127.0.0.1:3112',
       'http://127.0.0.1:3122',
     ]);
-    // stdio-proxy keeps each session's child in its own process: one replica whatever the gateway-wide count.
-    expect(byName.get('memory')?.upstreamUrls).toEqual(['http://127.0.0.1:3202']);
+    // stdio-proxy too: its replicas forward a request to the one holding the child (docs/stdio-proxy.md).
+    expect(byName.get('memory')?.upstreamUrls).toEqual([
+      'http://127.0.0.1:3202',
+      'http://127.0.0.1:3212',
+      'http://127.0.0.1:3222',
+    ]);
     const ports = topology.services.flatMap((service) => service.upstreamUrls).concat(topology.authUpstreamUrls);
     expect(new Set(ports).size).toBe(ports.length);
   });
@@ -85,7 +89,7 @@ describe('resolveTopology', () => {
     expect(topology.authUpstreamUrls).toEqual(['http://auth:3000', 'http://auth:3010']);
   });
 
-  it('refuses replicas of a service that keeps sessions in its process, and bad counts', () => {
+  it('refuses bad counts', () => {
     const attempt = (env: Record<string, string>) => {
       try {
         resolveTopology(env);
@@ -94,10 +98,7 @@ describe('resolveTopology', () => {
         return (error as ConfigValidationError).problems;
       }
     };
-    expect(attempt({ MCP_MEMORY_REPLICAS: '2' })).toEqual([expect.stringContaining('MCP_MEMORY_REPLICAS=2')]);
-    expect(attempt({ MCP_MEMORY_UPSTREAM: 'http://a:1,http://b:2' })).toEqual([
-      expect.stringContaining('MCP_MEMORY_UPSTREAM'),
-    ]);
+    expect(attempt({ MCP_MEMORY_REPLICAS: '2' })).toEqual([]);
     expect(attempt({ GATEWAY_REPLICAS: '0', MCP_FETCHS_REPLICAS: 'two' })).toEqual([
       expect.stringContaining('GATEWAY_REPLICAS="0"'),
       expect.stringContaining('MCP_FETCHS_REPLICAS="two"'),

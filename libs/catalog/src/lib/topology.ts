@@ -19,7 +19,7 @@ export interface ResolvedService extends ServiceDefinition {
   readonly upstreamUrl: string;
   /** Every replica's origin, Traefik's `loadBalancer.servers` (`MCP_<NAME>_UPSTREAM`, `*_REPLICAS`). */
   readonly upstreamUrls: readonly string[];
-  /** How many replicas run: one for `sessionState: 'process'`, else `MCP_<NAME>_REPLICAS` or `GATEWAY_REPLICAS`. */
+  /** How many replicas run: `MCP_<NAME>_REPLICAS`, else `GATEWAY_REPLICAS`, else 1. */
   readonly replicas: number;
   /** `MCP_<NAME>_ALLOWED_USERS`; `undefined` means the gateway-wide policy applies alone. */
   readonly allowedUsers?: readonly string[];
@@ -50,7 +50,7 @@ const FALSE = /^(false|0|no|off)$/i;
  * Resolves the catalog against the environment. Keys:
  * `ROUTING_MODE` (path | subdomain, default path), `PUBLIC_URL` (path mode, default http://localhost:8080),
  * `BASE_DOMAIN` and `PUBLIC_SCHEME` (subdomain mode, scheme default https),
- * `GATEWAY_REPLICAS` (replicas of auth and of every service that keeps no session in its process, default 1),
+ * `GATEWAY_REPLICAS` (replicas of auth and of every service, default 1),
  * `AUTH_UPSTREAM` (comma list of origins, default http://127.0.0.1:3000),
  * and per service `MCP_<NAME>_ENABLED`, `MCP_<NAME>_UPSTREAM` (comma list), `MCP_<NAME>_REPLICAS`,
  * `MCP_<NAME>_ALLOWED_USERS`.
@@ -112,21 +112,11 @@ export function resolveTopology(env: RawEnv = process.env): GatewayTopology {
     else if (enabledRaw && FALSE.test(enabledRaw)) enabled = false;
     else if (enabledRaw) problems.push(`MCP_${key}_ENABLED=${JSON.stringify(enabledRaw)}: must be true or false`);
 
-    // A session held in one process is lost on another replica: such a service runs once (docs/kubernetes.md).
-    const askedReplicas = parseReplicas(env, `MCP_${key}_REPLICAS`, problems);
-    const single = definition.sessionState === 'process';
-    if (single && askedReplicas !== undefined && askedReplicas > 1)
-      problems.push(
-        `MCP_${key}_REPLICAS=${askedReplicas}: ${definition.name} keeps its sessions in one process; run 1`,
-      );
     const upstreamUrls = upstreams(
       `MCP_${key}_UPSTREAM`,
       `http://127.0.0.1:${definition.port}`,
-      single ? undefined : askedReplicas,
-      single ? 1 : gatewayReplicas,
+      parseReplicas(env, `MCP_${key}_REPLICAS`, problems),
     );
-    if (single && upstreamUrls.length > 1)
-      problems.push(`MCP_${key}_UPSTREAM: ${definition.name} keeps its sessions in one process; list one origin`);
 
     const usersRaw = env[`MCP_${key}_ALLOWED_USERS`];
     const allowedUsers = usersRaw === undefined ? undefined : splitList(usersRaw);

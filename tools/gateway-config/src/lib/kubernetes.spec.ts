@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { kubernetesManifests, SECRET } from './kubernetes';
+import { kubernetesManifests, METRICS_PORT, SECRET } from './kubernetes';
 
 const root = resolve(__dirname, '../../../..');
 const dir = join(root, 'deploy/kubernetes');
@@ -93,23 +93,58 @@ describe('the manifests', () => {
       expect(container.livenessProbe.httpGet.path).toBe('/healthz');
       expect(container.readinessProbe.httpGet.path).toBe('/readyz');
       expect(pod.securityContext.runAsNonRoot).toBe(true);
+      expect(container.securityContext.readOnlyRootFilesystem).toBe(true); // compose: read_only, tmpfs /tmp
+      expect(container.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
       expect(find('Service', name)?.spec?.['ports'][0].port).toBe(container.ports[0].containerPort);
     }
   });
 
-  it('replicate, autoscale and protect what keeps no session in its process; stdio servers run once', () => {
+  it('replicate, autoscale and protect what keeps nothing in its process', () => {
     for (const name of ['auth', 'echo-stateless', 'echo-stateful', 'fetchs']) {
       expect(find('Deployment', name)?.spec?.['replicas']).toBe(2);
       expect(find('HorizontalPodAutoscaler', name)?.spec?.['minReplicas']).toBe(2);
       expect(find('PodDisruptionBudget', name)?.spec?.['minAvailable']).toBe(1);
     }
-    for (const name of ['everything', 'memory', 'filesystem', 'sequential-thinking']) {
+  });
+
+  it('replicate stdio servers that forward to each other, without autoscaling; once those with a volume', () => {
+    for (const name of ['everything', 'sequential-thinking']) {
+      expect(find('Deployment', name)?.spec).toMatchObject({ replicas: 2, strategy: { type: 'RollingUpdate' } });
+      expect(find('PodDisruptionBudget', name)?.spec?.['minAvailable']).toBe(1);
+      expect(find('HorizontalPodAutoscaler', name)).toBeUndefined();
+    }
+    for (const name of ['memory', 'filesystem']) {
       expect(find('Deployment', name)?.spec).toMatchObject({ replicas: 1, strategy: { type: 'Recreate' } });
       expect(find('HorizontalPodAutoscaler', name)).toBeUndefined();
       expect(find('PodDisruptionBudget', name)).toBeUndefined();
     }
     expect(find('PersistentVolumeClaim', 'memory-data')).toBeDefined();
     expect(find('PersistentVolumeClaim', 'filesystem-workspace')).toBeDefined();
+    // Each pod tells its peers where it is: its own address (the secret comes with the Secret).
+    const env = find('Deployment', 'everything')?.spec?.['template'].spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+    expect(env).toContainEqual({ name: 'STDIO_PEER_URL', value: 'http://$(POD_IP):3201' });
+    const names = env.map((entry: { name: string }) => entry.name);
+    expect(names.indexOf('POD_IP')).toBeLessThan(names.indexOf('STDIO_PEER_URL')); // $(VAR) needs it defined first
+  });
+
+  it('expose METRICS_PORT on every pod for Prometheus, never through Traefik', () => {
+    expect(find('ConfigMap', 'mcp-gateway-config')?.data?.['METRICS_PORT']).toBe(String(METRICS_PORT));
+    for (const name of names) {
+      const template = find('Deployment', name)?.spec?.['template'];
+      expect(template.metadata.annotations).toEqual({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(METRICS_PORT),
+        'prometheus.io/path': '/metrics',
+      });
+      expect(template.spec.containers[0].ports).toContainEqual({
+        name: 'metrics',
+        containerPort: METRICS_PORT,
+        protocol: 'TCP',
+      });
+      // The Service (what Traefik routes to) carries the HTTP port only.
+      expect(find('Service', name)?.spec?.['ports']).toHaveLength(1);
+    }
   });
 
   it('reference the Secret and never inline a secret value', () => {
@@ -137,16 +172,44 @@ describe('the manifests', () => {
     expect(find('IngressRoute', 'mcp-fetchs')?.spec?.['tls']).toEqual({ certResolver: 'letsencrypt' });
   });
 
-  it('let only Traefik in, and keep Redis without egress (compose: the internal network)', () => {
-    expect(find('NetworkPolicy', 'default-deny-ingress')?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
+  it('mirror compose isolation: only Traefik (and Prometheus on the metrics port) in, only what each needs out', () => {
+    expect(find('NetworkPolicy', 'default-deny')?.spec).toEqual({
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+    });
+    const fromNamespace = (name: string) => ({
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } },
+    });
+    const policy = (name: string) => find('NetworkPolicy', name)?.spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     for (const name of names) {
-      expect(find('NetworkPolicy', `${name}-from-traefik`)?.spec?.['ingress']).toEqual([
-        {
-          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } } }],
-          ports: [{ protocol: 'TCP', port: find('Service', name)?.spec?.['ports'][0].port }],
-        },
+      const port = find('Service', name)?.spec?.['ports'][0].port;
+      expect(policy(name)['ingress'].slice(0, 2)).toEqual([
+        { from: [fromNamespace('traefik')], ports: [{ protocol: 'TCP', port }] },
+        { from: [fromNamespace('monitoring')], ports: [{ protocol: 'TCP', port: METRICS_PORT }] },
       ]);
     }
+    const egressPorts = (name: string) =>
+      policy(name)['egress'].flatMap((rule: { ports?: { port: number }[]; to?: { ipBlock?: unknown }[] }) =>
+        rule.to?.some((peer) => peer.ipBlock) ? ['internet'] : (rule.ports ?? []).map((entry) => entry.port),
+      );
+    // echo-stateless: nothing; echo-stateful: Redis; fetchs and auth: Redis and the internet; stdio: Redis and peers.
+    expect(egressPorts('echo-stateless')).toEqual([]);
+    expect(egressPorts('echo-stateful')).toEqual([53, 53, 6379]);
+    expect(egressPorts('fetchs')).toEqual([53, 53, 6379, 'internet']);
+    expect(egressPorts('auth')).toEqual([53, 53, 6379, 'internet']);
+    expect(egressPorts('sequential-thinking')).toEqual([53, 53, 6379, 3204]);
+    expect(egressPorts('everything')).toEqual([53, 53, 6379, 3201, 'internet']); // catalog egress: internet
+    // Peers in and out: the replicas of the same service only.
+    const own = {
+      podSelector: {
+        matchLabels: { 'app.kubernetes.io/name': 'everything', 'app.kubernetes.io/part-of': 'mcp-gateway' },
+      },
+    };
+    expect(policy('everything')['ingress']).toContainEqual({ from: [own], ports: [{ protocol: 'TCP', port: 3201 }] });
+    expect(policy('echo-stateful')['ingress']).toHaveLength(2);
+    // The internet is public addresses only: no pod, node, or metadata address.
+    const internet = policy('fetchs')['egress'].at(-1).to[0].ipBlock;
+    expect(internet.except).toEqual(expect.arrayContaining(['10.0.0.0/8', '169.254.0.0/16']));
     expect(find('NetworkPolicy', 'redis')?.spec).toMatchObject({ policyTypes: ['Ingress', 'Egress'], egress: [] });
   });
 

@@ -15,6 +15,9 @@ import type { INamespace } from 'kubernetes-models/v1/Namespace';
 import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { envKeyOf } from '@gateway/catalog';
+import type { INetworkPolicyEgressRule } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule';
+import type { INetworkPolicyIngressRule } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule';
+import { usesRedis } from './redis-acl';
 import { traefikDynamicConfig, type TraefikMiddleware } from './traefik-config';
 
 export type Manifest =
@@ -32,19 +35,36 @@ export type Manifest =
 
 export interface KubernetesOptions {
   readonly namespace?: string;
-  /** Namespace Traefik runs in: the only one the NetworkPolicies let in. */
+  /** Namespace Traefik runs in: the only one the NetworkPolicies let reach the services. */
   readonly traefikNamespace?: string;
+  /** Namespace Prometheus runs in: the only one the NetworkPolicies let reach METRICS_PORT. */
+  readonly monitoringNamespace?: string;
   /** Image of an app: `mcp-oauth-gateway/<app>:latest` as compose builds it; kustomize `images:` rewrites it. */
   readonly imageOf?: (app: string) => string;
 }
 
-export const KUBERNETES_DEFAULTS = { namespace: 'mcp-gateway', traefikNamespace: 'traefik' } as const;
+export const KUBERNETES_DEFAULTS = {
+  namespace: 'mcp-gateway',
+  traefikNamespace: 'traefik',
+  monitoringNamespace: 'monitoring',
+} as const;
 /** The generated non-secret settings; the operator's own go in the optional ConfigMap and the Secret below. */
 const GENERATED_CONFIG = 'mcp-gateway-config';
 export const SETTINGS_CONFIG = 'mcp-gateway-settings';
 export const SECRET = 'mcp-gateway-secrets';
 const PART_OF = 'mcp-gateway';
 const AUTH_PORT = 3000;
+/** prom-client's `/metrics` (docs/operations.md): every pod, never routed; Prometheus scrapes the pods directly. */
+export const METRICS_PORT = 9464;
+const REDIS_PORT = 6379;
+/** Egress to the internet: every address but the private, shared, link-local and loopback ranges (pods, nodes, metadata). */
+const PUBLIC_ADDRESSES = [
+  {
+    cidr: '0.0.0.0/0',
+    except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'],
+  },
+  { cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128'] },
+];
 
 /** A workload: auth or one catalog service. */
 interface Workload {
@@ -52,8 +72,17 @@ interface Workload {
   readonly app: string;
   readonly port: number;
   readonly component: 'auth' | 'mcp';
-  /** Replicas share nothing in-process: replicated, autoscaled, protected by a PodDisruptionBudget. */
-  readonly replicable: boolean;
+  readonly replicas: number;
+  /** Keeps nothing in its process: a HorizontalPodAutoscaler adds replicas on CPU. */
+  readonly autoscaled: boolean;
+  /** stdio-proxy: its replicas forward to each other (STDIO_PEER_URL, docs/stdio-proxy.md "Replicas"). */
+  readonly peers: boolean;
+  /** Reaches Redis (its state, or the stdio owner registry). */
+  readonly redis: boolean;
+  /** Reaches public addresses (auth: the upstream IdP and client metadata documents; fetchs). */
+  readonly internet: boolean;
+  /** Persistent volumes (`${MCP_DATA_DIR}`, `${MCP_WORKSPACE_DIR}` of a stdio server). */
+  readonly claims: readonly { readonly name: string; readonly path: string }[];
   readonly service?: ResolvedService;
 }
 
@@ -64,6 +93,7 @@ export function kubernetesManifests(
 ): Record<string, Manifest[]> {
   const namespace = options.namespace ?? KUBERNETES_DEFAULTS.namespace;
   const traefikNamespace = options.traefikNamespace ?? KUBERNETES_DEFAULTS.traefikNamespace;
+  const monitoringNamespace = options.monitoringNamespace ?? KUBERNETES_DEFAULTS.monitoringNamespace;
   const imageOf = options.imageOf ?? ((app: string) => `mcp-oauth-gateway/${app}:latest`);
   const metadata = (name: string, labels: Record<string, string> = {}) => ({
     name,
@@ -74,15 +104,41 @@ export function kubernetesManifests(
   const dnsOf = (name: string, port: number) => `http://${name}.${namespace}.svc.cluster.local:${port}`;
 
   const workloads: Workload[] = [
-    { name: 'auth', app: 'auth', port: AUTH_PORT, component: 'auth', replicable: true },
-    ...topology.enabled.map((service): Workload => ({
-      name: service.name,
-      app: service.app,
-      port: service.port,
-      component: 'mcp',
-      replicable: service.sessionState !== 'process',
-      service,
-    })),
+    {
+      name: 'auth',
+      app: 'auth',
+      port: AUTH_PORT,
+      component: 'auth',
+      replicas: 2,
+      autoscaled: true,
+      peers: false,
+      redis: true,
+      internet: true,
+      claims: [],
+    },
+    ...topology.enabled.map((service): Workload => {
+      const spec = JSON.stringify(service.stdio ?? {});
+      const claims = [
+        ...(spec.includes('${MCP_DATA_DIR}') ? [{ name: 'data', path: '/data' }] : []),
+        ...(spec.includes('${MCP_WORKSPACE_DIR}') ? [{ name: 'workspace', path: '/workspace' }] : []),
+      ];
+      const owner = service.sessionState === 'owner';
+      return {
+        name: service.name,
+        app: service.app,
+        port: service.port,
+        component: 'mcp',
+        // A user's files on a ReadWriteOnce volume are one pod's: such a stdio server runs once (docs/kubernetes.md).
+        replicas: claims.length > 0 ? 1 : 2,
+        // Scaling in ends the sessions of the removed pod: stdio servers keep a fixed count.
+        autoscaled: !owner,
+        peers: owner,
+        redis: owner || usesRedis(service),
+        internet: service.egress === 'internet',
+        claims,
+        service,
+      };
+    }),
   ];
 
   const files: Record<string, Manifest[]> = {};
@@ -110,6 +166,7 @@ export function kubernetesManifests(
           : { PUBLIC_URL: topology.issuer }),
         // Pod addresses: Traefik's X-Forwarded-For then names the client (registration rate limits).
         TRUSTED_PROXIES: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16',
+        METRICS_PORT: String(METRICS_PORT),
         ...Object.fromEntries(
           topology.services.map((service) => [`MCP_${envKeyOf(service.name)}_ENABLED`, String(service.enabled)]),
         ),
@@ -155,40 +212,57 @@ export function kubernetesManifests(
     })),
   ];
 
+  const inNamespace = (name: string) => ({
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } },
+  });
+  const tcp = (port: number) => ({ protocol: 'TCP' as const, port });
   files['network-policies.yaml'] = [
-    // Like compose's networks: nothing reaches the gateway's pods unless a policy below says so.
+    // Like compose's networks: nothing reaches the gateway's pods, and they reach nothing, unless a policy says so.
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
-      metadata: metadata('default-deny-ingress'),
-      spec: { podSelector: {}, policyTypes: ['Ingress'] },
+      metadata: metadata('default-deny'),
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
     },
-    ...workloads.map((workload): INetworkPolicy => ({
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: metadata(`${workload.name}-from-traefik`),
-      spec: {
-        podSelector: { matchLabels: selectorOf(workload.name) },
-        policyTypes: ['Ingress'],
-        ingress: [
-          {
-            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': traefikNamespace } } }],
-            ports: [{ protocol: 'TCP', port: workload.port }],
-          },
-        ],
-      },
-    })),
+    ...workloads.map((workload): INetworkPolicy => {
+      const ownPods = { podSelector: { matchLabels: selectorOf(workload.name) } };
+      const ingress: INetworkPolicyIngressRule[] = [
+        // Compose: the service's own network, shared with Traefik only.
+        { from: [inNamespace(traefikNamespace)], ports: [tcp(workload.port)] },
+        // Compose: the monitoring profile's Prometheus on the internal networks (docs/operations.md).
+        { from: [inNamespace(monitoringNamespace)], ports: [tcp(METRICS_PORT)] },
+        ...(workload.peers ? [{ from: [ownPods], ports: [tcp(workload.port)] }] : []),
+      ];
+      const egress: INetworkPolicyEgressRule[] = [
+        ...(workload.redis || workload.internet
+          ? [
+              {
+                // Cluster DNS (Redis' and the IdP's names).
+                to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+                ports: [{ protocol: 'UDP' as const, port: 53 }, tcp(53)],
+              },
+            ]
+          : []),
+        // Compose: the internal network. Any address on Redis' port: in-cluster (redis/) or a managed Redis.
+        ...(workload.redis ? [{ ports: [tcp(REDIS_PORT)] }] : []),
+        ...(workload.peers ? [{ to: [ownPods], ports: [tcp(workload.port)] }] : []),
+        // Compose: the outbound network.
+        ...(workload.internet ? [{ to: PUBLIC_ADDRESSES.map((ipBlock) => ({ ipBlock })) }] : []),
+      ];
+      return {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: metadata(workload.name),
+        spec: { podSelector: ownPods.podSelector, policyTypes: ['Ingress', 'Egress'], ingress, egress },
+      };
+    }),
   ];
   return files;
 
   function workloadManifests(workload: Workload): Manifest[] {
     const labels = { ...selectorOf(workload.name), 'app.kubernetes.io/component': workload.component };
     const stdio = workload.service?.kind === 'stdio' ? workload.service : undefined;
-    const spec = JSON.stringify(stdio?.stdio ?? {});
-    const claims = [
-      ...(spec.includes('${MCP_DATA_DIR}') ? [{ name: 'data', path: '/data' }] : []),
-      ...(spec.includes('${MCP_WORKSPACE_DIR}') ? [{ name: 'workspace', path: '/workspace' }] : []),
-    ];
+    const { claims } = workload;
     const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
       httpGet: { path, port: 'http' },
       periodSeconds,
@@ -198,7 +272,10 @@ export function kubernetesManifests(
     const container: IContainer = {
       name: workload.app,
       image: imageOf(workload.app),
-      ports: [{ name: 'http', containerPort: workload.port, protocol: 'TCP' }],
+      ports: [
+        { name: 'http', containerPort: workload.port, protocol: 'TCP' },
+        { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
+      ],
       envFrom: [
         { configMapRef: { name: GENERATED_CONFIG } },
         { configMapRef: { name: SETTINGS_CONFIG, optional: true } },
@@ -212,6 +289,16 @@ export function kubernetesManifests(
               { name: 'MCP_SERVICE', value: stdio.name },
               { name: 'MCP_DATA_DIR', value: '/data' },
               { name: 'MCP_WORKSPACE_DIR', value: '/workspace' },
+              // A child in a network namespace of its own where the node allows one (user namespaces), else the
+              // pod's network, which the NetworkPolicy confines (compose: STDIO_NETNS=off, its networks).
+              { name: 'STDIO_NETNS', value: 'auto' },
+            ]
+          : []),
+        ...(workload.peers
+          ? [
+              // The address the other replicas forward to: the pod's own (docs/stdio-proxy.md "Replicas").
+              { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+              { name: 'STDIO_PEER_URL', value: `http://$(POD_IP):${workload.port}` },
             ]
           : []),
       ],
@@ -219,12 +306,21 @@ export function kubernetesManifests(
       livenessProbe: probe('/healthz', 10, 3),
       readinessProbe: probe('/readyz', 5, 2),
       startupProbe: probe('/healthz', 2, 30),
-      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+      // stdio-proxy: its children's budget (STDIO_MEMORY_BUDGET_MB, 1024 by default) plus the proxy itself
+      // (docs/stdio-proxy.md "Capacity"); the others fit in 512 Mi.
+      resources: stdio
+        ? { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1280Mi' } }
+        : { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+      // Compose: read_only with a tmpfs on /tmp.
       securityContext: {
         allowPrivilegeEscalation: false,
         capabilities: { drop: ['ALL'] },
+        readOnlyRootFilesystem: true,
       },
-      ...(claims.length ? { volumeMounts: claims.map((claim) => ({ name: claim.name, mountPath: claim.path })) } : {}),
+      volumeMounts: [
+        { name: 'tmp', mountPath: '/tmp' },
+        ...claims.map((claim) => ({ name: claim.name, mountPath: claim.path })),
+      ],
     };
     const documents: Manifest[] = [
       {
@@ -232,14 +328,23 @@ export function kubernetesManifests(
         kind: 'Deployment',
         metadata: metadata(workload.name, labels),
         spec: {
-          replicas: workload.replicable ? 2 : 1,
-          // One process owns the sessions: never two side by side during a rollout (docs/kubernetes.md).
-          strategy: workload.replicable
-            ? { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }
-            : { type: 'Recreate' },
+          replicas: workload.replicas,
+          // One pod: its ReadWriteOnce volume cannot be mounted by the next one before it stops.
+          strategy:
+            workload.replicas > 1
+              ? { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }
+              : { type: 'Recreate' },
           selector: { matchLabels: selectorOf(workload.name) },
           template: {
-            metadata: { labels },
+            metadata: {
+              labels,
+              // The convention Prometheus' kubernetes_sd pod relabelling reads (docs/kubernetes.md "Metrics").
+              annotations: {
+                'prometheus.io/scrape': 'true',
+                'prometheus.io/port': String(METRICS_PORT),
+                'prometheus.io/path': '/metrics',
+              },
+            },
             spec: {
               securityContext: {
                 runAsNonRoot: true,
@@ -250,14 +355,13 @@ export function kubernetesManifests(
               // Longer than SHUTDOWN_TIMEOUT: the process drains its requests, then exits.
               terminationGracePeriodSeconds: 30,
               containers: [container],
-              ...(claims.length
-                ? {
-                    volumes: claims.map((claim) => ({
-                      name: claim.name,
-                      persistentVolumeClaim: { claimName: `${workload.name}-${claim.name}` },
-                    })),
-                  }
-                : {}),
+              volumes: [
+                { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+                ...claims.map((claim) => ({
+                  name: claim.name,
+                  persistentVolumeClaim: { claimName: `${workload.name}-${claim.name}` },
+                })),
+              ],
             },
           },
         },
@@ -278,28 +382,27 @@ export function kubernetesManifests(
         spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
       })),
     ];
-    if (workload.replicable) {
-      documents.push(
-        {
-          apiVersion: 'policy/v1',
-          kind: 'PodDisruptionBudget',
-          metadata: metadata(workload.name, labels),
-          spec: { minAvailable: 1, selector: { matchLabels: selectorOf(workload.name) } },
+    if (workload.replicas > 1)
+      documents.push({
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: metadata(workload.name, labels),
+        spec: { minAvailable: 1, selector: { matchLabels: selectorOf(workload.name) } },
+      });
+    if (workload.autoscaled) {
+      documents.push({
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: metadata(workload.name, labels),
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: workload.name },
+          minReplicas: 2,
+          maxReplicas: 6,
+          metrics: [
+            { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
+          ],
         },
-        {
-          apiVersion: 'autoscaling/v2',
-          kind: 'HorizontalPodAutoscaler',
-          metadata: metadata(workload.name, labels),
-          spec: {
-            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: workload.name },
-            minReplicas: 2,
-            maxReplicas: 6,
-            metrics: [
-              { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } },
-            ],
-          },
-        },
-      );
+      });
     }
     return documents;
   }

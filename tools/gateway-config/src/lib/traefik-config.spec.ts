@@ -39,7 +39,11 @@ describe('traefikDynamicConfig, path mode', () => {
       { url: 'http://127.0.0.1:3000' },
       { url: 'http://127.0.0.1:3010' },
     ]);
-    expect(config.services['memory']?.loadBalancer.servers).toEqual([{ url: 'http://127.0.0.1:3202' }]);
+    // stdio servers too: their replicas forward to each other (docs/stdio-proxy.md "Replicas").
+    expect(config.services['memory']?.loadBalancer.servers).toEqual([
+      { url: 'http://127.0.0.1:3202' },
+      { url: 'http://127.0.0.1:3212' },
+    ]);
     expect(config.middlewares[MIDDLEWARE.forwardAuth]?.forwardAuth?.address).toBe('http://127.0.0.1:3000/verify');
   });
 
