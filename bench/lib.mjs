@@ -82,10 +82,20 @@ export async function startRedis() {
   const port = await freePort();
   start(0, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
   const url = `redis://127.0.0.1:${port}`;
-  const redis = new Redis(url, { lazyConnect: true, retryStrategy: (attempt) => (attempt > 50 ? null : 100) });
-  await redis.connect();
-  await redis.ping();
-  redis.disconnect();
+  for (let attempt = 0; ; attempt++) {
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis.on('error', () => undefined);
+    try {
+      await redis.connect();
+      await redis.ping();
+      redis.disconnect();
+      break;
+    } catch (error) {
+      redis.disconnect();
+      if (attempt > 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
   return url;
 }
 

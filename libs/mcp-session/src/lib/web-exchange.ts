@@ -46,14 +46,15 @@ export async function serveWeb(exchange: McpExchange, produce: WebHandler, logge
   }
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => (headers[name] = value));
-  raw.writeHead(response.status, headers);
   if (response.body === null || !/^text\/event-stream/i.test(headers['content-type'] ?? '')) {
-    // A JSON answer (or none) is complete: one write.
+    // A JSON answer (or none) is complete: its length is known, and it goes in one write with the headers.
     const body = response.body ? Buffer.from(await response.arrayBuffer().catch(() => new ArrayBuffer(0))) : undefined;
+    if (body) headers['content-length'] = String(body.length);
     finished = true;
-    raw.end(body);
+    raw.writeHead(response.status, headers).end(body);
     return;
   }
+  raw.writeHead(response.status, headers);
   raw.flushHeaders();
   try {
     for await (const chunk of response.body) {
