@@ -156,3 +156,27 @@ export async function mintToken({ authUrl, redisUrl, prefix, resource }) {
   if (!token) throw new Error(`no token: ${response.status}`);
   return token;
 }
+
+/**
+ * The request the official SDK v2 client sends for `callTool({ name: 'echo', arguments: { message: 'bench' } })`:
+ * pinned to MCP 2026-07-28 (`modern`, the per-request `_meta` envelope), or after the 2025 handshake (`legacy`).
+ */
+export function echoCall(era) {
+  const headers = { accept: 'application/json, text/event-stream', 'content-type': 'application/json' };
+  const params = { name: 'echo', arguments: { message: 'bench' } };
+  if (era === 'legacy') {
+    return {
+      headers: { ...headers, 'mcp-protocol-version': '2025-11-25' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params }),
+    };
+  }
+  const _meta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+    'io.modelcontextprotocol/clientCapabilities': {},
+  };
+  return {
+    headers: { ...headers, 'mcp-method': 'tools/call', 'mcp-name': 'echo', 'mcp-protocol-version': '2026-07-28' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { ...params, _meta } }),
+  };
+}

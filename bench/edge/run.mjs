@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { freePort, loadAverage, mintToken, option, pinned, root, start, startRedis } from '../lib.mjs';
+import { echoCall, freePort, loadAverage, mintToken, option, pinned, root, start, startRedis } from '../lib.mjs';
 
 const requests = Number(option('requests', '3000'));
 const cpuProfDir = option('cpu-prof', '');
@@ -61,27 +61,7 @@ const token = await mintToken({
   resource: `${publicUrl}${mcpPath}`,
 });
 
-const body = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/call',
-  params: {
-    name: 'echo',
-    arguments: { message: 'bench' },
-    _meta: {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
-      'io.modelcontextprotocol/clientCapabilities': {},
-    },
-  },
-});
-const mcpHeaders = {
-  accept: 'application/json, text/event-stream',
-  'content-type': 'application/json',
-  'mcp-method': 'tools/call',
-  'mcp-name': 'echo',
-  'mcp-protocol-version': '2026-07-28',
-};
+const { headers: mcpHeaders, body } = echoCall('modern');
 // What /verify answers for this token, so that the direct call carries what the edge would add.
 const verifyHeaders = {
   authorization: `Bearer ${token}`,

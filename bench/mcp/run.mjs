@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { cpuSeconds, freePort, loadAverage, option, pinned, root, start, stop, waitFor } from '../lib.mjs';
+import { cpuSeconds, echoCall, freePort, loadAverage, option, pinned, root, start, stop, waitFor } from '../lib.mjs';
 
 const duration = Number(option('duration', '5'));
 const connectionsList = option('connections', '1,32').split(',').map(Number);
@@ -30,47 +30,9 @@ async function startServer(script, nodeArgs = []) {
   return { child, url: `http://127.0.0.1:${port}/mcp` };
 }
 
-/** The requests the SDK v2 client sends for `callTool({ name: 'echo', arguments: { message: 'bench' } })`. */
-const REQUESTS = {
-  modern: {
-    headers: {
-      'mcp-method': 'tools/call',
-      'mcp-name': 'echo',
-      'mcp-protocol-version': '2026-07-28',
-    },
-    body: {
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: {
-        name: 'echo',
-        arguments: { message: 'bench' },
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-          'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
-          'io.modelcontextprotocol/clientCapabilities': {},
-        },
-      },
-    },
-  },
-  legacy: {
-    headers: { 'mcp-protocol-version': '2025-11-25' },
-    body: { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'bench' } } },
-  },
-};
-
 function requestOf(era) {
-  const { headers, body } = REQUESTS[era];
-  return {
-    method: 'POST',
-    headers: {
-      accept: 'application/json, text/event-stream',
-      'content-type': 'application/json',
-      'x-user-id': 'bench:1',
-      ...headers,
-    },
-    body: JSON.stringify(body),
-  };
+  const { headers, body } = echoCall(era);
+  return { method: 'POST', headers: { ...headers, 'x-user-id': 'bench:1' }, body };
 }
 
 /** The SDK client gets the echo back in this era (the raw requests below are what it sends). */
