@@ -8,11 +8,23 @@
 // 0, one at a time, alternating edge and direct so that both meet the same machine. Direct requests carry the
 // identity headers the edge would add. `/verify` is also timed alone (as the edge calls it), to split the cost.
 // --cpu-prof DIR: every gateway process writes a V8 CPU profile there when the run ends.
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { echoCall, freePort, loadAverage, mintToken, option, pinned, root, start, startRedis } from '../lib.mjs';
+import {
+  cpuSeconds,
+  echoCall,
+  freePort,
+  loadAverage,
+  mintToken,
+  option,
+  pinned,
+  root,
+  start,
+  startRedis,
+} from '../lib.mjs';
 
 const requests = Number(option('requests', '3000'));
 const cpuProfDir = option('cpu-prof', '');
@@ -99,14 +111,34 @@ async function timed({ pool, options }) {
   return elapsed;
 }
 
+// The processes start.mjs runs, by what they run: CPU time per request is steadier than latency on a busy machine.
+const processes = Object.fromEntries(
+  execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(gateway.pid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .map(([pid, ...command]) => [
+      /dev-edge/.test(command.join(' ')) ? 'edge' : /apps\/auth/.test(command.join(' ')) ? 'auth' : 'echo',
+      Number(pid),
+    ]),
+);
 const latencies = { edge: [], direct: [], verify: [] };
 for (let i = 0; i < 200; i++) for (const target of Object.values(targets)) await timed(target); // warm-up
+const cpuBefore = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuSeconds(pid)]));
 for (let i = 0; i < requests; i++) {
   // Alternating order, so that neither target always follows the other.
   const order = i % 2 === 0 ? ['edge', 'direct', 'verify'] : ['verify', 'direct', 'edge'];
   for (const name of order) latencies[name].push(await timed(targets[name]));
 }
 
+// µs of CPU per edge request: the edge's own; auth's and echo-stateless's are shared by two kinds of request
+// (auth: /verify alone and the edge's /verify; echo: direct and through the edge), hence halved.
+const cpuUs = Object.fromEntries(
+  Object.entries(processes).map(([name, pid]) => [
+    name,
+    ((cpuSeconds(pid) - cpuBefore[name]) / (name === 'edge' ? requests : 2 * requests)) * 1e6,
+  ]),
+);
 const at = (sorted, quantile) => sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))];
 const stats = Object.fromEntries(
   Object.entries(latencies).map(([name, values]) => {
@@ -133,6 +165,11 @@ console.log(
 console.log(
   `\nAdded by the edge at p50: ${ms(stats.edge.p50 - stats.direct.p50)} ms (goal ≤ 0.5 ms), of which /verify's own ` +
     `round trip ≈ ${ms(stats.verify.p50)} ms.`,
+);
+console.log(
+  `CPU per request (µs, /proc): edge ${cpuUs.edge.toFixed(0)}, auth /verify ${cpuUs.auth.toFixed(0)}, ` +
+    `echo-stateless ${cpuUs.echo.toFixed(0)}: the edge path adds ≈ ${(cpuUs.edge + cpuUs.auth).toFixed(0)} µs of CPU ` +
+    `to the service's own.`,
 );
 await Promise.all(Object.values(targets).map(({ pool }) => pool.close()));
 const exited = once(gateway, 'exit');

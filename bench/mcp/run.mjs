@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark (not a test): `tools/call` of `echo` against echo-stateless (ours, built) and a bare SDK v2 server
 // (bench/mcp/bare-sdk-v2.mjs) with the same tool, in both MCP eras, in one run.
-// Usage: node bench/mcp/run.mjs [--duration 5] [--connections 1,32] [--cpu-prof DIR]
+// Usage: node bench/mcp/run.mjs [--duration 5] [--connections 1,32] [--cpu-prof DIR] [--baseline DIR]
 //   (build first: npx nx run echo-stateless:build). Prints a Markdown table for docs/benchmarks.md.
 // Each server runs pinned to CPU 1 (taskset), the load generator (autocannon, this process) to CPU 0. Requests are
 // what the official SDK v2 client sends (pinned to 2026-07-28, or after the 2025 handshake); every answer is
@@ -16,6 +16,7 @@ import { cpuSeconds, echoCall, freePort, loadAverage, option, pinned, root, star
 const duration = Number(option('duration', '5'));
 const connectionsList = option('connections', '1,32').split(',').map(Number);
 const cpuProfDir = option('cpu-prof', '');
+const baselineDir = option('baseline', '');
 const loadAtStart = loadAverage();
 
 async function startServer(script, nodeArgs = []) {
@@ -71,22 +72,25 @@ const ours = await startServer(
   cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
 );
 const bare = await startServer(join(root, 'bench/mcp/bare-sdk-v2.mjs'));
-const targets = [
-  ['echo-stateless (ours)', ours],
-  ['bare SDK v2', bare],
-];
+const targets = [['echo-stateless (this checkout)', ours]];
+// --baseline DIR: also the built echo-stateless of another checkout (e.g. main), to compare before and after.
+if (baselineDir)
+  targets.push([
+    `echo-stateless (${baselineDir})`,
+    await startServer(join(baselineDir, 'dist/apps/echo-stateless/src/main.js')),
+  ]);
+targets.push(['bare SDK v2', bare]);
 for (const [, { url }] of targets) for (const era of ['modern', 'legacy']) await sdkCheck(url, era);
 
 const ERA_NAMES = { modern: '2026-07-28', legacy: '2025-11-25' };
 const rows = [];
 for (const connections of connectionsList) {
   for (const era of ['modern', 'legacy']) {
-    // Alternating targets within one cell, so that both meet the same machine.
-    const [oursResult, bareResult] = [
-      await measure(ours.url, ours.child.pid, era, connections),
-      await measure(bare.url, bare.child.pid, era, connections),
-    ];
-    rows.push({ connections, era, ours: oursResult, bare: bareResult });
+    // Every target in turn within one cell, so that they meet the same machine.
+    const results = [];
+    for (const [name, { url, child }] of targets) results.push([name, await measure(url, child.pid, era, connections)]);
+    const reference = results.at(-1)[1];
+    for (const [name, result] of results) rows.push({ name, connections, era, result, reference });
     process.stderr.write(`measured ${ERA_NAMES[era]} at ${connections} connections\n`);
   }
 }
@@ -98,13 +102,11 @@ console.log(
   `\ntools/call echo; ${duration} s per cell after 1 s warm-up; Node ${process.version}; pinned=${pinned}; ` +
     `load average ${loadAtStart} at the start, ${loadAverage()} at the end\n`,
 );
-console.log(
-  '| era | connections | ours req/s | p50 ms | p99 ms | CPU µs/req | bare SDK v2 req/s | p50 ms | p99 ms | CPU µs/req | req/s ours÷bare | CPU bare÷ours |',
-);
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-for (const { connections, era, ours: o, bare: b } of rows) {
+console.log('| era | connections | server | req/s | p50 ms | p99 ms | CPU µs/req | req/s ÷ bare | CPU bare ÷ this |');
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const { name, connections, era, result: r, reference: b } of rows) {
   console.log(
-    `| ${ERA_NAMES[era]} | ${connections} | ${fmt(o.rps)} | ${o.p50} | ${o.p99} | ${fmt(o.cpuUs)} | ${fmt(b.rps)} | ${b.p50} | ${b.p99} | ${fmt(b.cpuUs)} | ${ratio(o.rps, b.rps)} | ${ratio(b.cpuUs, o.cpuUs)} |`,
+    `| ${ERA_NAMES[era]} | ${connections} | ${name} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${fmt(r.cpuUs)} | ${ratio(r.rps, b.rps)} | ${ratio(b.cpuUs, r.cpuUs)} |`,
   );
 }
 if (cpuProfDir) console.log(`\nCPU profile of echo-stateless written to ${cpuProfDir}`);
