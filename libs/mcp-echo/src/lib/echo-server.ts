@@ -38,7 +38,7 @@ function convertedOnce<Input, Output>(
   const once =
     (io: 'input' | 'output') =>
     (options: Options): Record<string, unknown> => {
-      // Library-specific options are passed through unconverted-once: they may change the result.
+      // Library-specific options may change the result: those calls are not cached.
       if (options.libraryOptions !== undefined) return standard.jsonSchema[io](options);
       const key = `${io} ${options.target}`;
       let json = converted.get(key);
