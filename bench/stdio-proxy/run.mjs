@@ -3,38 +3,25 @@
 // and mcp-proxy (npm), each wrapping the same stdio server, and a direct stdio client, in one run.
 // Usage: node bench/stdio-proxy/run.mjs [--calls 200] [--sessions 16] [--per-session 25]
 //   (build first: npx nx run stdio-proxy:build). Prints a Markdown table for docs/benchmarks.md.
-// Client and bridges share the machine, so figures are relative. RSS per session = (bridge + all its
-// descendants' RSS with N sessions open − the bridge alone before any session) / N.
-import { execFileSync, spawn } from 'node:child_process';
+// Bridges and wrapped servers run pinned to CPU 1 (taskset), the client (this process) to CPU 0; the direct row's
+// server too. Client and bridges share the machine, so figures are relative: the overhead columns compare each
+// bridge with the direct stdio client of the same run. RSS per session = (bridge + all its descendants' RSS with N
+// sessions open − the bridge alone before any session) / N. Our proxy runs twice: a child per session, and a child
+// per user (STDIO_CHILD_PER=user: all N sessions are one user's, so its RSS per session is the cost of one more
+// session of a user who already has a child).
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { freePort, loadAverage, option, pinned, root, start } from '../lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const index = args.indexOf(`--${name}`);
-  return Number(index >= 0 ? args[index + 1] : fallback);
-};
-const sequentialCalls = option('calls', 200);
-const sessionCount = option('sessions', 16);
-const perSession = option('per-session', 25);
+const sequentialCalls = Number(option('calls', '200'));
+const sessionCount = Number(option('sessions', '16'));
+const perSession = Number(option('per-session', '25'));
 const everything = ['node_modules/@modelcontextprotocol/server-everything/dist/index.js', 'stdio'];
-
-const spawned = [];
-process.on('exit', () => spawned.forEach((child) => child.kill('SIGKILL')));
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+const loadAtStart = loadAverage();
 
 async function waitForPort(port) {
   for (let attempt = 0; attempt < 100; attempt++) {
@@ -68,19 +55,23 @@ function rssOf(pid) {
 }
 const treeRss = (pid) => [pid, ...descendants(pid)].reduce((sum, each) => sum + rssOf(each), 0);
 
+const ours = (childPer) => (port) => [
+  process.execPath,
+  [join(root, 'dist/apps/stdio-proxy/src/main.js')],
+  {
+    PORT: String(port),
+    MCP_SERVICE: 'everything',
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    STDIO_CHILD_PER: childPer,
+    STDIO_MAX_CHILDREN: '100',
+    STDIO_MAX_CHILDREN_PER_USER: '100',
+    STDIO_MEMORY_BUDGET_MB: '0',
+  },
+];
 const bridges = {
-  'stdio-proxy (ours)': (port) => [
-    process.execPath,
-    [join(root, 'dist/apps/stdio-proxy/src/main.js')],
-    {
-      PORT: String(port),
-      MCP_SERVICE: 'everything',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      STDIO_MAX_CHILDREN: '100',
-      STDIO_MAX_CHILDREN_PER_USER: '100',
-    },
-  ],
+  'stdio-proxy (ours), a child per session': ours('session'),
+  'stdio-proxy (ours), a child per user': ours('user'),
   'supergateway --stateful': (port) => [
     process.execPath,
     [
@@ -115,15 +106,19 @@ const bridges = {
 
 async function openHttp(url) {
   const client = new Client({ name: 'bench', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  // One user for every session (the identity header the edge would add).
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { 'x-user-id': 'bench:1' } } }),
+  );
   return client;
 }
 
 async function openStdio() {
   const client = new Client({ name: 'bench', version: '1.0.0' });
-  await client.connect(
-    new StdioClientTransport({ command: process.execPath, args: everything, cwd: root, stderr: 'ignore' }),
-  );
+  const [command, args] = pinned
+    ? ['taskset', ['-c', '1', process.execPath, ...everything]]
+    : [process.execPath, everything];
+  await client.connect(new StdioClientTransport({ command, args, cwd: root, stderr: 'ignore' }));
   return client;
 }
 
@@ -165,12 +160,7 @@ const rows = [];
 for (const [name, command] of Object.entries(bridges)) {
   const port = await freePort();
   const [bin, binArgs, env] = command(port);
-  const child = spawn(bin, binArgs, {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  spawned.push(child);
+  const child = start(1, bin, binArgs, env);
   await waitForPort(port);
   await new Promise((resolve) => setTimeout(resolve, 500));
   rows.push([
@@ -186,16 +176,27 @@ for (const [name, command] of Object.entries(bridges)) {
 rows.push(['direct stdio (no bridge)', await measure(openStdio, () => treeRss(process.pid) - rssOf(process.pid))]);
 
 const mib = (bytes) => (bytes / 1024 / 1024).toFixed(1);
+const direct = rows.at(-1)[1];
+const over = (value, base) => (Number(value) - Number(base)).toFixed(2);
+const share = (value, base) => `${((Number(value) / Number(base)) * 100).toFixed(0)}%`;
 console.log(
-  `\n${sequentialCalls} sequential calls on 1 session; ${sessionCount} sessions × ${perSession} calls concurrently (node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`,
+  `\n${sequentialCalls} sequential calls on 1 session; ${sessionCount} sessions × ${perSession} calls concurrently; ` +
+    `node ${process.version}, ${new Date().toISOString().slice(0, 10)}; pinned=${pinned}; ` +
+    `load average ${loadAtStart} at the start, ${loadAverage()} at the end\n`,
 );
 console.log(
-  '| target | 1 session calls/s | p50 ms | p99 ms | 16 sessions calls/s | p50 ms | p99 ms | RSS per session MiB |',
+  `| target | 1 session calls/s | p50 ms | p99 ms | ${sessionCount} sessions calls/s | p50 ms | p99 ms | RSS per session MiB | ` +
+    `1 session: calls/s of direct, p50 added ms | ${sessionCount} sessions: calls/s of direct, p50 added ms |`,
 );
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const [name, { single, many, rssPerSession }] of rows) {
+  const overhead =
+    name === rows.at(-1)[0]
+      ? '- | -'
+      : `${share(single.rate, direct.single.rate)}, +${over(single.p50, direct.single.p50)} | ` +
+        `${share(many.rate, direct.many.rate)}, +${over(many.p50, direct.many.p50)}`;
   console.log(
-    `| ${name} | ${single.rate} | ${single.p50} | ${single.p99} | ${many.rate} | ${many.p50} | ${many.p99} | ${mib(rssPerSession)} |`,
+    `| ${name} | ${single.rate} | ${single.p50} | ${single.p99} | ${many.rate} | ${many.p50} | ${many.p99} | ${mib(rssPerSession)} | ${overhead} |`,
   );
 }
 process.exit(0);

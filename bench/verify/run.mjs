@@ -3,69 +3,30 @@
 // Usage: node bench/verify/run.mjs [--duration 5] [--connections 1,16,64]   (build first: npx nx run auth:build)
 // Each server runs pinned to CPU 1 (taskset) and autocannon to CPU 0 with a private redis-server (method:
 // docs/benchmarks.md). Prints a Markdown table for docs/benchmarks.md.
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { Redis } from 'ioredis';
+import {
+  cpuSeconds,
+  freePort,
+  loadAverage,
+  mintToken,
+  option,
+  pinned,
+  root,
+  start,
+  startRedis,
+  stop,
+  waitFor,
+} from '../lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 ? args[index + 1] : fallback;
-};
 const duration = Number(option('duration', '5'));
 const connectionsList = option('connections', '1,16,64').split(',').map(Number);
 const logLevel = option('log-level', 'info');
 // --cpu-prof DIR: auth writes a V8 CPU profile there when the run ends (open it in Chrome DevTools).
 const cpuProfDir = option('cpu-prof', '');
-const pinned = spawnSync('taskset', ['-V']).status === 0;
-const onCore = (core, command, commandArgs) =>
-  pinned ? ['taskset', ['-c', String(core), command, ...commandArgs]] : [command, commandArgs];
-if (pinned) spawnSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
-
-const children = [];
-process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
-
-function start(core, command, commandArgs, env) {
-  const [cmd, cmdArgs] = onCore(core, command, commandArgs);
-  const child = spawn(cmd, cmdArgs, {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  return child;
-}
-
-async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  return port;
-}
-
-async function waitFor(url) {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not answer`);
-}
 
 // 1. A private Redis (shares CPU 0 with the load generator).
-const redisPort = await freePort();
-start(0, 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-const redisUrl = `redis://127.0.0.1:${redisPort}`;
-await new Promise((resolve) => setTimeout(resolve, 300));
-const redis = new Redis(redisUrl, { keyPrefix: 'bench:' });
+const redisUrl = await startRedis();
 
 // 2. auth, built, on CPU 1.
 const authPort = await freePort();
@@ -85,55 +46,13 @@ const authProcess = start(1, process.execPath, [...profArgs, join(root, 'dist/ap
 const authUrl = `http://127.0.0.1:${authPort}`;
 await waitFor(`${authUrl}/readyz`);
 
-// 3. A valid RS256 token, minted over HTTP from a client and code written in the records.ts shapes.
-const sha = (value) => createHash('sha256').update(value).digest('hex');
-const clientId = 'bench-client';
-await redis.set(
-  `client:${clientId}`,
-  JSON.stringify({
-    clientId,
-    registrationTokenHash: sha('x'),
-    issuedAt: 0,
-    expiresAt: 0,
-    metadata: {
-      redirect_uris: ['http://127.0.0.1/cb'],
-      token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-    },
-  }),
-);
-const code = randomBytes(24).toString('base64url');
-const verifier = randomBytes(40).toString('base64url');
-await redis.set(
-  `code:${sha(code)}`,
-  JSON.stringify({
-    clientId,
-    redirectUri: 'http://127.0.0.1/cb',
-    codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-    codeChallengeMethod: 'S256',
-    resource: 'http://localhost:8080/echo-stateless/mcp',
-    scope: 'mcp',
-    issuedAt: Math.floor(Date.now() / 1000),
-    user: { sub: 'dev:bench', provider: 'dev', login: 'bench', name: 'Bench', email: 'bench@example.com' },
-  }),
-  'EX',
-  60,
-);
-const tokenResponse = await fetch(`${authUrl}/token`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams({
-    grant_type: 'authorization_code',
-    client_id: clientId,
-    code,
-    redirect_uri: 'http://127.0.0.1/cb',
-    code_verifier: verifier,
-  }),
+// 3. A valid RS256 token, minted over HTTP.
+const token = await mintToken({
+  authUrl,
+  redisUrl,
+  prefix: 'bench:',
+  resource: 'http://localhost:8080/echo-stateless/mcp',
 });
-const { access_token: token } = await tokenResponse.json();
-if (!token) throw new Error(`no token: ${tokenResponse.status}`);
-redis.disconnect();
 
 // 4. The bare Fastify handler on CPU 1.
 const barePort = await freePort();
@@ -152,13 +71,6 @@ const headers = {
 };
 const check = await fetch(`${authUrl}/verify`, { headers });
 if (check.status !== 200) throw new Error(`/verify answered ${check.status}, expected 200`);
-
-// CPU seconds (user + system) a process has used: CPU per request barely depends on what else runs on the
-// machine, so it gives a load-independent ratio next to the req/s one (which needs a quiet machine).
-const cpuSeconds = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
 
 async function measure(url, pid, connections) {
   await autocannon({ url: `${url}/verify`, headers, connections, duration: 1 }); // warm-up
@@ -183,7 +95,7 @@ for (const connections of connectionsList) {
 }
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
-const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const load = loadAverage();
 console.log(
   `\n/verify (auth, LOG_LEVEL=${logLevel}) vs bare Fastify; ${duration}s per cell after 1s warm-up; token ${token.length} chars; pinned=${pinned}; load average ${load}\n`,
 );
@@ -198,10 +110,7 @@ for (const { connections, bare, verify } of rows) {
   );
 }
 if (cpuProfDir) {
-  // A graceful stop, so that V8 writes the profile.
-  const exited = once(authProcess, 'exit');
-  authProcess.kill('SIGTERM');
-  await exited;
+  await stop(authProcess); // a graceful stop, so that V8 writes the profile
   console.log(`\nCPU profile of auth written to ${cpuProfDir}`);
 }
 process.exit(0);

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@gateway/config';
-import { buildEchoServer } from '@gateway/mcp-echo';
+import { echoServer } from '@gateway/mcp-echo';
 import { McpHttpModule } from '@gateway/mcp-session';
 import { PlatformModule } from '@gateway/platform';
 import { KeyValueStore, StorageModule } from '@gateway/storage';
@@ -18,8 +18,8 @@ export const ECHO_VERSION = '0.1.0';
       mode: 'stateful',
       envClass: EchoStatefulEnv,
       inject: [EchoStatefulEnv, KeyValueStore],
-      server: (context, env: EchoStatefulEnv, store: KeyValueStore) =>
-        buildEchoServer(context, {
+      definition: (env: EchoStatefulEnv, store: KeyValueStore) =>
+        echoServer({
           name: 'echo-stateful',
           version: ECHO_VERSION,
           allowedOrigins: env.MCP_ALLOWED_ORIGINS,

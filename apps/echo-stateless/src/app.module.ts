@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@gateway/config';
-import { buildEchoServer } from '@gateway/mcp-echo';
+import { echoServer } from '@gateway/mcp-echo';
 import { McpHttpModule } from '@gateway/mcp-session';
 import { PlatformModule } from '@gateway/platform';
 import { EchoStatelessEnv } from './echo-stateless.env';
@@ -16,12 +16,8 @@ export const ECHO_VERSION = '0.1.0';
       mode: 'stateless',
       envClass: EchoStatelessEnv,
       inject: [EchoStatelessEnv],
-      server: (context, env: EchoStatelessEnv) =>
-        buildEchoServer(context, {
-          name: 'echo-stateless',
-          version: ECHO_VERSION,
-          allowedOrigins: env.MCP_ALLOWED_ORIGINS,
-        }),
+      definition: (env: EchoStatelessEnv) =>
+        echoServer({ name: 'echo-stateless', version: ECHO_VERSION, allowedOrigins: env.MCP_ALLOWED_ORIGINS }),
     }),
   ],
 })

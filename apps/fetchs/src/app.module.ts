@@ -21,7 +21,10 @@ export const FETCHS_VERSION = '0.1.0';
       mode: 'stateless',
       envClass: FetchsEnv,
       inject: [FetchService],
-      server: ({ identity }, fetchService: FetchService) => buildFetchServer(fetchService, identity, FETCHS_VERSION),
+      definition:
+        (fetchService: FetchService) =>
+        ({ identity }) =>
+          buildFetchServer(fetchService, identity, FETCHS_VERSION),
     }),
   ],
 })

@@ -1,2 +1,2 @@
 /** `@gateway/mcp-echo`: the echo servers' tools (echo-stateless, echo-stateful), built on `@gateway/mcp-session`. */
-export { buildEchoServer, type EchoOptions } from './lib/echo-server';
+export { echoServer, type EchoOptions } from './lib/echo-server';

@@ -8,10 +8,11 @@
  *   ConfigModule.forRoot(MyEnv, 'my-service'),          // MyEnv extends McpEnv (or McpSessionEnv)
  *   PlatformModule.forRoot({ envClass: MyEnv }),
  *   // stateful only: StorageModule.forRoot(MyEnv),
- *   McpHttpModule.forRoot({ name: 'my-service', mode: 'stateless', envClass: MyEnv, server: buildServer }),
+ *   McpHttpModule.forRoot({ name: 'my-service', mode: 'stateless', envClass: MyEnv, definition: myServer }),
  * ]
- * // buildServer(ctx: McpServerContext, ...injected): McpServer — register tools on a new McpServer and
- * // return it; `inject: [MyEnv, SomeService]` hands those providers to it after `ctx`.
+ * // myServer(...injected): (ctx: McpServerContext) => McpServer — called once per process (`inject: [MyEnv,
+ * // SomeService]` hands it those providers): build tool definitions and schemas there, and return the factory
+ * // that registers them on a new McpServer per request (stateless) or per session (stateful).
  * // In a tool handler: `const { identity, headers, receivedAt } = requestContextOf(extra)`.
  * ```
  *
@@ -29,7 +30,7 @@
  *   one replica cannot push onto a GET stream held by another).
  */
 export { McpEnv, McpSessionEnv } from './lib/mcp-env';
-export { type McpServerContext, type McpSession } from './lib/mcp-endpoint';
+export { type McpServerContext, type McpServerFactory, type McpSession } from './lib/mcp-endpoint';
 export { McpHttpModule, type McpHttpOptions } from './lib/mcp-http.module';
 /** Lower level, for services that bridge rather than host an McpServer (stdio-proxy). */
 export {

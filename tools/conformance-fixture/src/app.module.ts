@@ -15,7 +15,7 @@ import { FixtureEnv } from './fixture.env';
       name: 'conformance-fixture',
       mode: 'stateful',
       envClass: FixtureEnv,
-      server: () => buildFixtureServer(),
+      definition: () => () => buildFixtureServer(),
     }),
   ],
 })

@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { IsNotEmpty, IsOptional, IsString, MaxLength, validateSync } from 'class-validator';
+import { LRUCache } from 'lru-cache';
 
 /**
  * The identity headers auth's `/verify` returns on 200 and the edge (Traefik `authResponseHeaders`)
@@ -46,19 +47,32 @@ export class CallerIdentity {
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
+/**
+ * Identities already read, by their header values: an MCP service sees the same few callers on every request,
+ * and class-validator per request was ~5 % of a `tools/call` (docs/benchmarks.md). Shared and frozen.
+ */
+const known = new LRUCache<string, { readonly identity: CallerIdentity | undefined }>({ max: 1000 });
+
 /** Reads the identity headers; `undefined` when there is no (valid) user id. */
 export function identityFromHeaders(headers: Headers): CallerIdentity | undefined {
   const read = (name: string): string | undefined => {
     const value = headers[name];
     return Array.isArray(value) ? value[0] : value;
   };
+  const values = Object.values(IDENTITY_HEADERS).map(read);
+  // Header values cannot contain a line feed (RFC 9110 §5.5), so the joined values name one set of headers.
+  const key = values.map((value) => value ?? '').join('\n');
+  const cached = known.get(key);
+  if (cached) return cached.identity;
   const raw = Object.fromEntries(
-    Object.entries(IDENTITY_HEADERS)
-      .map(([field, header]) => [field, read(header)])
+    Object.keys(IDENTITY_HEADERS)
+      .map((field, index) => [field, values[index]])
       .filter(([, value]) => value !== undefined && value !== ''),
   );
   const identity = plainToInstance(CallerIdentity, raw);
-  return validateSync(identity).length === 0 ? identity : undefined;
+  const valid = validateSync(identity).length === 0 ? Object.freeze(identity) : undefined;
+  known.set(key, { identity: valid });
+  return valid;
 }
 
 /** The headers for an identity (what `/verify` sends). */

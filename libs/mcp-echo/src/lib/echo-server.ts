@@ -1,7 +1,12 @@
 import { cpus, freemem, hostname, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { type McpServerContext, requestContextOf } from '@gateway/mcp-session';
-import { type CallToolResult, McpServer } from '@modelcontextprotocol/server';
+import { type McpServerContext, type McpServerFactory, type McpSession, requestContextOf } from '@gateway/mcp-session';
+import {
+  type CallToolResult,
+  McpServer,
+  type StandardSchemaWithJSON,
+  type ToolCallback,
+} from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { decodeBearer, describeTime, groupHeaders, safeEnvironment } from './inspect';
 
@@ -19,40 +24,60 @@ export interface EchoOptions {
 
 type Extra = Parameters<typeof requestContextOf>[0];
 
-// Schemas are built once per process: the stateless services build a server per request, and building the
-// zod schemas was ~13 % of that (profile in docs/benchmarks.md).
-const NO_ARGS = z.object({}).strict();
-const ECHO_ARGS = z.object({ message: z.string() }).strict();
+/**
+ * A schema whose JSON Schema form is computed once (Standard JSON Schema `~standard.jsonSchema`): the SDK converts
+ * a tool's input schema on every `tools/list` and, for the 2026-07-28 `x-mcp-header` check, on every `tools/call`
+ * of a fresh server, i.e. per request. Validation stays zod's own.
+ */
+function convertedOnce<Input, Output>(
+  schema: StandardSchemaWithJSON<Input, Output>,
+): StandardSchemaWithJSON<Input, Output> {
+  const standard = schema['~standard'];
+  const converted = new Map<string, Record<string, unknown>>();
+  type Options = Parameters<typeof standard.jsonSchema.input>[0];
+  const once =
+    (io: 'input' | 'output') =>
+    (options: Options): Record<string, unknown> => {
+      // Library-specific options may change the result: those calls are not cached.
+      if (options.libraryOptions !== undefined) return standard.jsonSchema[io](options);
+      const key = `${io} ${options.target}`;
+      let json = converted.get(key);
+      if (!json) converted.set(key, (json = standard.jsonSchema[io](options)));
+      return json;
+    };
+  return { '~standard': { ...standard, jsonSchema: { input: once('input'), output: once('output') } } };
+}
+
+// Schemas are built once per process: the stateless services build a server per request (profile in
+// docs/benchmarks.md).
+const NO_ARGS = convertedOnce(z.object({}).strict());
+const ECHO_ARGS = convertedOnce(z.object({ message: z.string() }).strict());
+interface ToolConfig {
+  readonly description: string;
+  readonly inputSchema: typeof NO_ARGS;
+}
 const text = (body: string): CallToolResult => ({ content: [{ type: 'text', text: body }] });
 const section = (title: string, rows: readonly (readonly [string, unknown])[]): string =>
   [`${title}:`, ...(rows.length ? rows.map(([key, value]) => `  ${key}: ${String(value)}`) : ['  (none)'])].join('\n');
 const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
+const ECHO_CONFIG = {
+  description: 'Returns the message unchanged (stateful: tagged with the session, and remembered for replayLastEcho).',
+  inputSchema: ECHO_ARGS,
+};
+
 /**
  * The echo servers' tools, for debugging a gateway deployment. No token or cookie value is ever printed,
  * and environmentDump shows an allow-list (docs/security.md).
- * With `context.session` (stateful) it adds `replayLastEcho` and `sessionInfo`.
+ * Called once per process: the tools that do not depend on the session (configs, schemas, handlers) are built here;
+ * the returned factory registers them on a new McpServer per request or session, and with `context.session`
+ * (stateful) adds `replayLastEcho` and `sessionInfo`.
  */
-export function buildEchoServer(context: McpServerContext, options: EchoOptions): McpServer {
-  const server = new McpServer({ name: options.name, version: options.version }, { capabilities: { tools: {} } });
-  const { session } = context;
+export function echoServer(options: EchoOptions): McpServerFactory {
+  const shared: Array<readonly [string, ToolConfig, ToolCallback<typeof NO_ARGS>]> = [];
   const tool = (name: string, description: string, run: (extra: Extra) => Promise<string> | string): void => {
-    server.registerTool(name, { description, inputSchema: NO_ARGS }, async (_args, ctx) => text(await run(ctx)));
+    shared.push([name, { description, inputSchema: NO_ARGS }, async (_args, ctx) => text(await run(ctx))]);
   };
-
-  server.registerTool(
-    'echo',
-    {
-      description:
-        'Returns the message unchanged (stateful: tagged with the session, and remembered for replayLastEcho).',
-      inputSchema: ECHO_ARGS,
-    },
-    async ({ message }) => {
-      if (!session) return text(message);
-      await session.setData('lastEcho', message);
-      return text(`[Session ${session.id.slice(0, 8)}… from ${await clientName(context)}] ${message}`);
-    },
-  );
 
   tool(
     'printHeader',
@@ -235,7 +260,10 @@ export function buildEchoServer(context: McpServerContext, options: EchoOptions)
       : 'The GOAT prefers to stay anonymous (no identity headers reached this service).';
   });
 
-  if (session) {
+  const sessionTools = (server: McpServer, context: McpServerContext, session: McpSession): void => {
+    const tool = (name: string, description: string, run: () => Promise<string>): void => {
+      server.registerTool(name, { description, inputSchema: NO_ARGS }, async () => text(await run()));
+    };
     tool('replayLastEcho', 'Repeats the last message echoed in this session.', async () => {
       const last = (await session.record())?.data['lastEcho'];
       return typeof last === 'string'
@@ -267,8 +295,20 @@ export function buildEchoServer(context: McpServerContext, options: EchoOptions)
         ),
       ].join('\n\n');
     });
-  }
-  return server;
+  };
+
+  return (context) => {
+    const server = new McpServer({ name: options.name, version: options.version }, { capabilities: { tools: {} } });
+    const { session } = context;
+    server.registerTool('echo', ECHO_CONFIG, async ({ message }) => {
+      if (!session) return text(message);
+      await session.setData('lastEcho', message);
+      return text(`[Session ${session.id.slice(0, 8)}… from ${await clientName(context)}] ${message}`);
+    });
+    for (const [name, config, callback] of shared) server.registerTool(name, config, callback);
+    if (session) sessionTools(server, context, session);
+    return server;
+  };
 }
 
 async function clientName(context: McpServerContext): Promise<string> {

@@ -173,10 +173,16 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
   }
 
   private handle(exchange: McpExchange): Promise<void> {
-    return serveWeb(exchange, (web, authInfo) => this.dispatch(exchange, web, authInfo), this.logger);
+    return serveWeb(exchange, (web, authInfo, abort) => this.dispatch(exchange, web, authInfo, abort), this.logger);
   }
 
-  private async dispatch(exchange: McpExchange, web: Request, authInfo: AuthInfo | undefined): Promise<Response> {
+  /** `abort` ends the exchange: `web.signal` fires, and the SDK stops the work behind it. */
+  private async dispatch(
+    exchange: McpExchange,
+    web: Request,
+    authInfo: AuthInfo | undefined,
+    abort: () => void,
+  ): Promise<Response> {
     const method = exchange.request.method;
     const version = headerOf(exchange.request, 'mcp-protocol-version');
     // 2026-07-28 basic/transports: no server-to-client stream and no session to end, so GET and DELETE get 405.
@@ -184,22 +190,27 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
       return refusal(405, 'Method not allowed: MCP 2026-07-28 uses POST only', -32000, { allow: 'POST' });
     if (exchange.era === 'modern') {
       if (method !== 'POST') return refusal(405, 'Method not allowed', -32000, { allow: 'POST' });
-      return this.bounded(exchange, undefined, (signal) =>
-        this.modern.fetch(withSignal(web, signal), { authInfo, parsedBody: exchange.body }),
+      return this.bounded(exchange, abort, undefined, () =>
+        this.modern.fetch(web, { authInfo, parsedBody: exchange.body }),
       );
     }
     return this.sessions
-      ? this.stateful(this.sessions, exchange, web, authInfo)
-      : this.stateless(exchange, web, authInfo);
+      ? this.stateful(this.sessions, exchange, web, authInfo, abort)
+      : this.stateless(exchange, web, authInfo, abort);
   }
 
-  /** A POST bounded in time, with its in-flight ids held by `live` (if any) until answered. */
+  /**
+   * A POST bounded in time (`abort` ends the exchange when the bound passes), with its in-flight ids held by
+   * `live` (if any) until answered; `settled` runs once every request of it was answered or abandoned.
+   */
   private async bounded(
     exchange: McpExchange,
+    abort: () => void,
     live: LiveSession | undefined,
-    produce: (signal: AbortSignal) => Promise<Response>,
+    produce: () => Promise<Response>,
+    settled?: () => void,
   ): Promise<Response> {
-    if (exchange.request.method !== 'POST') return withStreamingHeaders(await produce(new AbortController().signal));
+    if (exchange.request.method !== 'POST') return withStreamingHeaders(await produce());
     const ids = requestIdsOf(exchange.body);
     const keys = ids.map((id) => JSON.stringify(id));
     if (live) {
@@ -218,23 +229,28 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
       }
       for (const key of keys) live.inFlight.add(key);
     }
-    const abort = new AbortController();
-    return guardExchange(() => produce(abort.signal), {
+    return guardExchange(produce, {
       ids,
       batch: Array.isArray(exchange.body),
       jsonOnly: exchange.jsonOnly,
       timeoutMs: this.timeoutMs,
       abort: () => {
-        abort.abort();
+        abort();
         if (live) cancelInSession(live, ids);
       },
       settled: () => {
         if (live) for (const key of keys) live.inFlight.delete(key);
+        settled?.();
       },
     });
   }
 
-  private async stateless(exchange: McpExchange, web: Request, authInfo: AuthInfo | undefined): Promise<Response> {
+  private async stateless(
+    exchange: McpExchange,
+    web: Request,
+    authInfo: AuthInfo | undefined,
+    abort: () => void,
+  ): Promise<Response> {
     // basic/transports "Listening for Messages": a server without a server-to-client stream answers GET with 405.
     if (exchange.request.method !== 'POST')
       return refusal(405, 'Method not allowed: this server is stateless, use POST', -32000, { allow: 'POST' });
@@ -247,10 +263,14 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
     });
     transport.onerror = (error) => this.logger.debug(`transport: ${error.message}`);
     await server.connect(transport);
-    const response = await this.bounded(exchange, undefined, (signal) =>
-      transport.handleRequest(withSignal(web, signal), { authInfo, parsedBody: exchange.body }),
+    // The per-request server is closed once its answer is complete (or abandoned): the guard knows when.
+    return this.bounded(
+      exchange,
+      abort,
+      undefined,
+      () => transport.handleRequest(web, { authInfo, parsedBody: exchange.body }),
+      () => void server.close(),
     );
-    return closeWhenDone(response, () => void server.close());
   }
 
   private async stateful(
@@ -258,6 +278,7 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
     exchange: McpExchange,
     web: Request,
     authInfo: AuthInfo | undefined,
+    abort: () => void,
   ): Promise<Response> {
     const { request, body, identity } = exchange;
     const sessionId = headerOf(request, 'mcp-session-id');
@@ -280,8 +301,8 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
           );
         }
         const live = await this.connect(record, identity, false);
-        return this.bounded(exchange, live, (signal) =>
-          live.transport.handleRequest(withSignal(web, signal), { authInfo, parsedBody: body }),
+        return this.bounded(exchange, abort, live, () =>
+          live.transport.handleRequest(web, { authInfo, parsedBody: body }),
         );
       }
       // basic/transports "Session Management": a request without the session id gets 400.
@@ -297,9 +318,7 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
     await sessions.touch(record);
     const live = this.live.get(sessionId) ?? (await this.revive(record, identity));
     live.lastSeen = Date.now();
-    return this.bounded(exchange, live, (signal) =>
-      live.transport.handleRequest(withSignal(web, signal), { authInfo, parsedBody: body }),
-    );
+    return this.bounded(exchange, abort, live, () => live.transport.handleRequest(web, { authInfo, parsedBody: body }));
   }
 
   /** A session this process does not hold (another replica created it, or this one restarted). */
@@ -396,11 +415,6 @@ function stampOf(authInfo: AuthInfo | undefined): { identity: CallerIdentity | u
   return { identity: extra?.identity };
 }
 
-/** The request with `signal` as its abort signal (the SDK ends the exchange when it fires). */
-function withSignal(request: Request, signal: AbortSignal): Request {
-  return new Request(request, { signal: AbortSignal.any([request.signal, signal]) });
-}
-
 /**
  * Stops session work whose answer is no longer wanted: the same `notifications/cancelled` a client would
  * send (basic/utilities/cancellation), delivered through the transport's public message callback.
@@ -413,29 +427,6 @@ function cancelInSession(live: LiveSession, ids: readonly JsonRpcId[]): void {
       params: { requestId, reason: 'timed out on the server' },
     });
   }
-}
-
-/** Runs `done` once the response body was fully written or abandoned. */
-function closeWhenDone(response: Response, done: () => void): Response {
-  if (!response.body) {
-    done();
-    return response;
-  }
-  const reader = response.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    pull: async (controller) => {
-      const { value, done: finished } = await reader.read();
-      if (finished) {
-        controller.close();
-        done();
-      } else controller.enqueue(value);
-    },
-    cancel: async () => {
-      await reader.cancel().catch(() => undefined);
-      done();
-    },
-  });
-  return new Response(body, { status: response.status, headers: response.headers });
 }
 
 /** A refusal with a JSON-RPC error body (`id: null`). */

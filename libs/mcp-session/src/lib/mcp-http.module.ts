@@ -2,8 +2,7 @@ import { type DynamicModule, type InjectionToken, Module, type Type } from '@nes
 import { HttpAdapterHost } from '@nestjs/core';
 import { KeyValueStore } from '@gateway/storage';
 import type { McpEnv, McpSessionEnv } from './mcp-env';
-import type { McpServer } from '@modelcontextprotocol/server';
-import { McpEndpoint, type McpServerContext } from './mcp-endpoint';
+import { McpEndpoint, type McpServerFactory } from './mcp-endpoint';
 
 export interface McpHttpOptions {
   /** Service name (storage keys, log context). */
@@ -12,10 +11,15 @@ export interface McpHttpOptions {
   readonly mode: 'stateless' | 'stateful';
   /** The app's validated env class: `McpEnv` (stateless) or `McpSessionEnv` (stateful) or a subclass. */
   readonly envClass: Type<McpEnv | McpSessionEnv>;
-  /** Providers handed to `server` after the context, e.g. the env class. */
+  /** Providers handed to `definition`, e.g. the env class. */
   readonly inject?: readonly InjectionToken[];
-  /** Builds the MCP server per session (stateful) or per request (stateless). */
-  readonly server: (context: McpServerContext, ...injected: never[]) => McpServer;
+  /**
+   * Called once per process with the injected providers: build what does not depend on the request here (tool
+   * definitions, schemas, validators) and return the factory of the McpServer for one request (stateless, and
+   * every 2026-07-28 request) or one session. The SDK v2 serves each request with a fresh server instance
+   * (createMcpHandler), so the factory should only register what was built.
+   */
+  readonly definition: (...injected: never[]) => McpServerFactory;
 }
 
 /** Serves MCP Streamable HTTP at `/mcp` (and `/mcp/`) of a Nest + Fastify app. */
@@ -43,7 +47,7 @@ export class McpHttpModule {
               {
                 name: options.name,
                 mode: options.mode,
-                server: (context) => options.server(context, ...injected),
+                server: options.definition(...injected),
                 allowedOrigins: env.MCP_ALLOWED_ORIGINS,
                 localhostOrigins: env.NODE_ENV !== 'production',
                 topology: env.topology,

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { createEdge } from './edge';
+import { createEdge, type Edge } from './edge';
 import { loadDynamicConfig, routingTable } from './routing-table';
 
 /**
@@ -14,7 +14,7 @@ const listen = (server: Server): Promise<string> =>
     server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
   );
 
-let edge: Server;
+let edge: Edge;
 let upstream: Server;
 let verify: Server;
 let edgeUrl: string;

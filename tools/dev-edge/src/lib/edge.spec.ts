@@ -13,7 +13,7 @@ const listen = (server: Server) =>
 
 let upstream: Server;
 let verify: Server;
-let edge: Server;
+let edge: Edge;
 let edgeUrl: string;
 const verifyCalls: IncomingMessage['headers'][] = [];
 

@@ -6,7 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { ForwardAuthMiddleware, HeadersMiddleware, Route } from './routing-table';
 import { findRoute } from './routing-table';
 
@@ -29,6 +29,11 @@ export interface Edge extends Server {
 type HeaderValue = string | string[];
 /** Request bodies up to this size (the largest MCP_MAX_BODY_BYTES) are read whole before forwarding; larger ones stream. */
 const BUFFERED_BODY_BYTES = 64 * 1024 * 1024;
+/**
+ * Answers up to this size with a Content-Length (not an event stream) are read whole and written with their headers
+ * in one write; others stream back as they come.
+ */
+const BUFFERED_ANSWER_BYTES = 1024 * 1024;
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -168,12 +173,14 @@ async function forward(
   // (Fastify's 413 over its bodyLimit, then a closed connection) has its answer read before the reset.
   let body: IncomingMessage | Buffer | null = null;
   if (hasBody) body = Number(length) <= BUFFERED_BODY_BYTES ? Buffer.concat(await req.toArray()) : req;
-  const answer = await request(new URL(req.url ?? '/', upstream), {
+  // The upstream is an origin (the balancer's server URL); the path is the request's, as given.
+  const answer = await agent.request({
+    origin: upstream,
+    path: req.url ?? '/',
     method: (req.method ?? 'GET') as 'GET',
     headers,
     body,
     signal: abort.signal,
-    dispatcher: agent,
   });
   const copied: Record<string, HeaderValue> = {};
   for (const [name, value] of Object.entries(answer.headers))
@@ -181,13 +188,42 @@ async function forward(
   // Response headers a middleware adds (CORS, customResponseHeaders) override the upstream's, as in Traefik.
   Object.assign(copied, extraResponseHeaders);
   if (draining()) copied['connection'] = 'close';
-  res.writeHead(answer.statusCode, copied);
-  res.flushHeaders();
   // An unread request body (a streamed one the service answered early) is dropped, not waited for.
-  if (hasBody && !req.readableEnded) req.resume();
+  const dropUnreadBody = () => {
+    if (hasBody && !req.readableEnded) req.resume();
+  };
+  const answerLength = Number(answer.headers['content-length'] ?? Number.NaN);
+  if (answerLength <= BUFFERED_ANSWER_BYTES && !isEventStream(answer.headers['content-type'])) {
+    // A small complete answer: headers and body in one write.
+    const whole = Buffer.from(await answer.body.arrayBuffer());
+    res.writeHead(answer.statusCode, copied);
+    dropUnreadBody();
+    res.end(whole);
+    return;
+  }
+  res.writeHead(answer.statusCode, copied);
+  // An event stream's headers go at once: a client waits for them before it reads events.
+  res.flushHeaders();
+  dropUnreadBody();
   // The client left, or the service died mid-response: pipeline destroys both sides, so the client sees the error
   // (as with Traefik) instead of a stream that never ends.
   await pipeline(answer.body, res).catch(() => undefined);
+}
+
+/** The forwardAuth address as an origin and a path, parsed once per middleware. */
+const authTargets = new WeakMap<ForwardAuthMiddleware, { readonly origin: string; readonly path: string }>();
+function authTargetOf(auth: ForwardAuthMiddleware): { readonly origin: string; readonly path: string } {
+  let target = authTargets.get(auth);
+  if (!target) {
+    const url = new URL(auth.address);
+    target = { origin: url.origin, path: `${url.pathname}${url.search}` };
+    authTargets.set(auth, target);
+  }
+  return target;
+}
+
+function isEventStream(contentType: HeaderValue | undefined): boolean {
+  return /^text\/event-stream/i.test(String(contentType ?? ''));
 }
 
 /** An edge failure as JSON (the clients are OAuth and MCP clients, which read JSON), never cached. */
@@ -276,10 +312,12 @@ async function forwardAuth(
     'x-forwarded-uri': req.url ?? '/',
     'x-forwarded-for': req.socket.remoteAddress ?? '',
   });
-  const answer = await request(auth.address, {
+  const target = authTargetOf(auth);
+  const answer = await agent.request({
+    origin: target.origin,
+    path: target.path,
     method: 'GET',
     headers: headers as Record<string, string | string[]>,
-    dispatcher: agent,
   });
   if (answer.statusCode >= 200 && answer.statusCode < 300) {
     await answer.body.dump();
