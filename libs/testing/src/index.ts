@@ -18,3 +18,4 @@ export {
 } from './lib/conformance';
 export { connectMcp, initializeRequest, type McpConnection, postMcp } from './lib/mcp-client';
 export { DocumentServer } from './lib/document-server';
+export { launchChromium } from './lib/chromium';
