@@ -1,4 +1,4 @@
-import type { GatewayTopology, ResolvedService } from '@gateway/catalog';
+import { type GatewayTopology, publicOrigins, type ResolvedService } from '@gateway/catalog';
 import { IDENTITY_HEADERS } from '@gateway/contracts';
 
 /** The subset of Traefik v3's dynamic configuration the gateway uses (schema: traefik-subset.schema.json). */
@@ -189,7 +189,7 @@ export function traefikDynamicConfig(topology: GatewayTopology, options: Traefik
     [MIDDLEWARE.cors]: mcpOrigins.allowed.includes('*')
       ? cors(['*'])
       : cors(
-          [...new Set([...mcpOrigins.allowed, ...gatewayOrigins(topology)])],
+          [...new Set([...mcpOrigins.allowed, ...publicOrigins(topology)])],
           mcpOrigins.loopback ? [LOOPBACK_ORIGIN_REGEX] : [],
         ),
     // An empty value deletes the header: a client cannot pose as someone by sending X-User-Id itself.
@@ -289,9 +289,4 @@ export function traefikDynamicConfig(topology: GatewayTopology, options: Traefik
 /** `x-user-id` → `X-User-Id`, the spelling Traefik's documentation uses. */
 function canonical(header: string): string {
   return header.replace(/(^|-)([a-z])/g, (_match, dash: string, letter: string) => dash + letter.toUpperCase());
-}
-
-/** The deployment's own public origins (issuer and every service): the services always allow them. */
-function gatewayOrigins(topology: GatewayTopology): string[] {
-  return [new URL(topology.issuer).origin, ...topology.services.map((service) => service.origin)];
 }
