@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, WORKSPACE_ROOT } from '@gateway/testing';
+import { freePort, initializeRequest, postMcp, WORKSPACE_ROOT } from '@gateway/testing';
 import { type RunningGateway, SERVICE_NAMES, startGateway } from './support/gateway';
 import { connectWithOAuth } from './support/oauth-client';
 
@@ -132,20 +132,9 @@ describe('browser clients (the MCP Inspector runs in a page on another origin)',
         200,
         allowed ? page : null,
       ]);
-      const actual = await fetch(mcpUrl, {
-        method: 'POST',
-        headers: {
-          origin: page,
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cors', version: '1' } },
-        }),
+      const actual = await postMcp(mcpUrl, initializeRequest('2025-11-25'), {
+        origin: page,
+        authorization: `Bearer ${token}`,
       });
       expect(actual.status).toBe(allowed ? 200 : 403);
     }
