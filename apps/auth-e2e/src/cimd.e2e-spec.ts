@@ -8,7 +8,7 @@ import {
   query,
   startAuth,
 } from './support/authorize-flow';
-import { DocumentServer } from './support/document-server';
+import { DocumentServer } from '@gateway/testing';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { postForm } from './support/token-fixtures';
 

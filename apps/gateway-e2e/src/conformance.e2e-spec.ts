@@ -1,9 +1,17 @@
 // The official MCP conformance suite against the conformance fixture, served directly and behind the gateway
-// (dev edge + ForwardAuth, a real token from the OAuth flow injected into the CLI): the same scenarios pass.
+// (dev edge + ForwardAuth, a real token from the OAuth flow injected into the CLI): the same scenarios pass. And its
+// authorization-server scenarios against auth through the edge, without a warning.
 import { join } from 'node:path';
-import { type ConformanceRun, freePort, runConformance, type ServiceProcess, startService } from '@gateway/testing';
+import {
+  type ConformanceRun,
+  freePort,
+  runAuthorizationConformance,
+  runConformance,
+  type ServiceProcess,
+  startService,
+} from '@gateway/testing';
 import { enableOnly, type RunningGateway, startGateway } from './support/gateway';
-import { connectWithOAuth } from './support/oauth-client';
+import { completeAuthorization, connectWithOAuth } from './support/oauth-client';
 
 /**
  * dns-rebinding-protection sends its requests with undici's `request`, which the bearer preload does not reach
@@ -85,4 +93,38 @@ describe('conformance server: the fixture directly and behind the gateway', () =
     );
     expect(passedScenarios(behind).filter((scenario) => !NEEDS_NO_TOKEN.includes(scenario))).toEqual(expected);
   }, 600_000);
+
+  // The gateway's issuer with `resource`, and the service's own issuer without it (docs/auth.md "One authorization
+  // server per service"): both must pass every check, with no WARNING (client_id_metadata_document_supported is one).
+  it.each([
+    ['the gateway issuer, with resource', (): string => gateway.url, true],
+    ["the service's own issuer, without resource", (): string => `${gateway.url}/as/${SLOT}`, false],
+  ])(
+    'passes the authorization-server scenarios at %s, without warnings',
+    async (_name, issuerOf, withResource) => {
+      const callbackPort = await freePort();
+      const redirectUri = `http://127.0.0.1:${callbackPort}/callback`;
+      const registered = await fetch(`${gateway.url}/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' }),
+      });
+      const { client_id: clientId } = (await registered.json()) as { client_id: string };
+      const run = await runAuthorizationConformance(issuerOf(), {
+        clientId,
+        callbackPort,
+        ...(withResource ? { resource: gateway.mcpUrls.get(SLOT) ?? '' } : {}),
+        signIn: (url) => completeAuthorization(url, 'conformance', fetch, { redirectPrefix: redirectUri }),
+      });
+      process.stdout.write(`[gateway-e2e] authorization-server conformance at ${issuerOf()}:\n${run.summary}\n`);
+      expect(run.scenarios.map((result) => result.scenario)).toEqual([
+        'authorization-code-grant',
+        'authorization-server-metadata-endpoint',
+      ]);
+      const statuses = run.scenarios.flatMap((result) => result.checks.map((check) => `${check.id}: ${check.status}`));
+      expect(statuses).toEqual(statuses.map((line) => line.replace(/: \w+$/, ': SUCCESS')));
+      expect(run.passed).toBeGreaterThanOrEqual(3);
+    },
+    180_000,
+  );
 });

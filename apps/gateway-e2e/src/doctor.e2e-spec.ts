@@ -175,6 +175,10 @@ describe('npm run doctor', () => {
     for (const id of ['challenge', 'resource-metadata', 'as-metadata', 'pkce', 'verify-private', 'clock', 'tools-list'])
       expect(passed.some((line) => line.startsWith(`${id} `))).toBe(true);
     expect(passed).toContain(`event-stream MCP service ${stateful}`);
+    // The edge states the services' Origin policy: the Inspector's loopback origin passes in development, a page on
+    // claude.ai is not an allowed origin (a WARN naming MCP_ALLOWED_ORIGINS, not a failure).
+    const cors = (id: string) => [...new Set(checks.filter((check) => check.id === id).map((check) => check.status))];
+    expect([cors('cors localhost:6274'), cors('cors claude.ai')]).toEqual([['pass'], ['warn']]);
   });
 
   it('starts from the issuer alone and checks the service its root metadata announces', async () => {

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, WORKSPACE_ROOT } from '@gateway/testing';
+import { freePort, initializeRequest, postMcp, WORKSPACE_ROOT } from '@gateway/testing';
 import { type RunningGateway, SERVICE_NAMES, startGateway } from './support/gateway';
 import { connectWithOAuth } from './support/oauth-client';
 
@@ -106,12 +106,39 @@ describe('browser clients (the MCP Inspector runs in a page on another origin)',
         },
       });
       expect(response.status).toBe(200);
-      expect(response.headers.get('access-control-allow-origin')).toBe('*');
+      // auth's routes allow any origin; an MCP route names the page's origin, which its policy allows in development.
+      expect(response.headers.get('access-control-allow-origin')).toBe(path.endsWith('/mcp') ? origin : '*');
       expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toEqual(
         expect.stringContaining('mcp-protocol-version'),
       );
     },
   );
+
+  it("says in an MCP URL's preflight exactly what the service then does with the origin", async () => {
+    const mcpUrl = gateway.mcpUrls.get('echo-stateless') ?? '';
+    const { client, provider } = await connectWithOAuth(mcpUrl, 'cors', []);
+    await client.close();
+    const token = provider.tokens()?.access_token ?? '';
+    // npm start is development: loopback origins pass (the Inspector's); any other needs MCP_ALLOWED_ORIGINS.
+    for (const [page, allowed] of [
+      [origin, true],
+      ['https://app.example', false],
+    ] as const) {
+      const preflight = await fetch(mcpUrl, {
+        method: 'OPTIONS',
+        headers: { origin: page, 'access-control-request-method': 'POST' },
+      });
+      expect([preflight.status, preflight.headers.get('access-control-allow-origin')]).toEqual([
+        200,
+        allowed ? page : null,
+      ]);
+      const actual = await postMcp(mcpUrl, initializeRequest('2025-11-25'), {
+        origin: page,
+        authorization: `Bearer ${token}`,
+      });
+      expect(actual.status).toBe(allowed ? 200 : 403);
+    }
+  });
 
   it('lets the page read the challenge of a 401 and the discovery documents', async () => {
     const refused = await fetch(gateway.mcpUrls.get('echo-stateless') ?? '', {

@@ -9,6 +9,7 @@ export {
 } from './lib/services';
 export {
   EnvTopology,
+  publicOrigins,
   resolveTopology,
   REPLICA_PORT_STEP,
   ROUTING_MODES,

@@ -88,6 +88,17 @@ describe('ClientAssertionVerifier (RFC 7523 §2.2, §3)', () => {
     expect(fetches).toBe(1);
   });
 
+  it("at a service's own token endpoint, accepts that endpoint's URL and that server's issuer as aud (RFC 7523 §3)", async () => {
+    const client = clientWith({ jwks_uri: JWKS_URI });
+    const path = '/as/echo-stateless/token';
+    for (const aud of [`${ISSUER}${path}`, `${ISSUER}/as/echo-stateless`, TOKEN_URL])
+      await expect(verifier.verify(client, await assertion(rsa.privateKey, { aud }), path)).resolves.toBe(undefined);
+    const elsewhere = await assertion(rsa.privateKey, { aud: `${ISSUER}/as/fetchs/token` });
+    expect(await codeOf(verifier.verify(client, elsewhere, path))).toBe('401 invalid_client');
+    const scoped = await assertion(rsa.privateKey, { aud: `${ISSUER}${path}` });
+    expect(await codeOf(verifier.verify(client, scoped, '/token'))).toBe('401 invalid_client');
+  });
+
   it('accepts ES256 with keys by value (jwks)', async () => {
     const ec = await generateKeyPair('ES256');
     const client = clientWith({ jwks: { keys: [{ ...(await exportJWK(ec.publicKey)), kid: 'k1' }] } });

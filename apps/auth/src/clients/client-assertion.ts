@@ -51,10 +51,19 @@ export class ClientAssertionVerifier {
     this.keySets = new LRUCache({ max: env.CLIENT_DOCUMENT_CACHE_SIZE, ttl: JWKS_TTL_MS });
   }
 
-  /** Resolves when the assertion authenticates `client` at `endpointPath`; otherwise 401 invalid_client. */
+  /**
+   * Resolves when the assertion authenticates `client` at `endpointPath` (the path called, under the gateway
+   * issuer: `/token`, `/as/<name>/token`, `/revoke`...); otherwise 401 invalid_client.
+   */
   public async verify(client: ClientRecord, assertion: string, endpointPath: string): Promise<void> {
     const issuer = this.topology.issuer;
-    const audience = [...new Set([`${issuer}${ENDPOINT_PATHS.token}`, issuer, `${issuer}${endpointPath}`])];
+    // RFC 7523 §3: the audience identifies this server: the gateway's token endpoint or issuer, the endpoint
+    // called, or the issuer of the authorization server that endpoint belongs to (a service's own,
+    // `<issuer>/as/<name>`, whose endpoints sit directly under its issuer path).
+    const called = `${issuer}${endpointPath}`;
+    const audience = [
+      ...new Set([`${issuer}${ENDPOINT_PATHS.token}`, issuer, called, called.slice(0, called.lastIndexOf('/'))]),
+    ];
     const options = {
       issuer: client.clientId,
       subject: client.clientId,

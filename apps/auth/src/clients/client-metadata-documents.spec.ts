@@ -5,7 +5,7 @@ import {
   ClientMetadataDocuments,
   isMetadataDocumentUrl,
 } from './client-metadata-documents';
-import { type DocumentFetcher, type FetchedDocument, maxAge, refusedAddress } from './document-fetcher';
+import { type DocumentFetcher, type FetchedDocument, maxAge } from './document-fetcher';
 
 const URL_ID = 'https://app.example/oauth/client.json';
 const document = {
@@ -147,21 +147,5 @@ describe('document fetcher helpers', () => {
     expect(maxAge('max-age=600, s-maxage=60')).toBe(60);
     expect(maxAge('no-store')).toBe(0);
     expect(maxAge(undefined)).toBeUndefined();
-  });
-
-  it.each([
-    ['127.0.0.1', 'loopback'],
-    ['10.0.0.1', 'private'],
-    ['169.254.169.254', 'linkLocal'],
-    ['::ffff:192.168.0.1', 'private'],
-    ['fd00:ec2::254', 'uniqueLocal'],
-    ['::1', 'loopback'],
-  ])('refuses %s (%s)', (address, range) => {
-    expect(refusedAddress(address)).toBe(range);
-  });
-
-  it('lets public unicast through', () => {
-    expect(refusedAddress('93.184.215.14')).toBeUndefined();
-    expect(refusedAddress('2606:2800:21f:cb07:6820:80da:af6b:8b2c')).toBeUndefined();
   });
 });

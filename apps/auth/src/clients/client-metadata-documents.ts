@@ -19,6 +19,7 @@ export const documentFetcherProvider = {
       maxBytes: env.CLIENT_FETCH_MAX_BYTES,
       maxRedirects: 3,
       allowHosts: env.CLIENT_FETCH_ALLOW_HOSTS,
+      dnsServers: env.CLIENT_FETCH_DNS_SERVERS,
       ...(env.CLIENT_FETCH_CA_FILE ? { ca: readFileSync(env.CLIENT_FETCH_CA_FILE, 'utf8') } : {}),
     }),
 };

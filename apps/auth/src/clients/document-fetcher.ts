@@ -1,16 +1,12 @@
-import { type LookupAddress, promises as dns } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
-import ipaddr from 'ipaddr.js';
-import { Agent, buildConnector, type Dispatcher, request } from 'undici';
+import { AddressPolicy, createGuardedAgent, HostResolver } from '@gateway/egress';
+import { type Dispatcher, request } from 'undici';
 
 /**
  * The SSRF-guarded HTTPS fetcher of auth: Client ID Metadata Documents and `jwks_uri` key sets, both URLs a
- * stranger chooses (docs/security.md). The same defence as fetchs' guarded agent (apps/fetchs/src/fetch/
- * guarded-agent.ts): the host is resolved once per connection, every address is checked, and the socket
- * connects only to the checked addresses (no DNS rebinding); redirects are followed by hand, each hop re-checked.
- * fetchs' copy lives in a `scope:mcp` app that auth may not import; when the shared egress library is tagged
- * `scope:shared`, this file should use it instead (docs/auth.md "Client ID Metadata Documents").
+ * stranger chooses (docs/security.md). The connection guard is fetchs' (`@gateway/egress`): the host is resolved
+ * once per connection, every address must be public unicast unless its host is allowed, and the socket connects
+ * only to the checked addresses (no DNS rebinding). Redirects are followed by hand here, each hop re-checked.
  */
 export interface DocumentFetcher {
   /** GETs `url` (https only) and returns its JSON body and how long it may be cached. */
@@ -34,37 +30,28 @@ export interface GuardedFetcherOptions {
   readonly maxRedirects: number;
   /** Host names reachable even though their addresses are not public (tests: `localhost`). */
   readonly allowHosts: readonly string[];
+  /** DNS servers asked instead of the system resolver (`ip[:port]`; tests: a local DNS stub). */
+  readonly dnsServers?: readonly string[];
   /** Extra trusted CA certificates (PEM), for tests only. */
   readonly ca?: string;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-/** Why `address` is refused, or undefined for an ordinary public unicast address (ipaddr.js range names). */
-export function refusedAddress(address: string): string | undefined {
-  if (!ipaddr.isValid(address)) return 'not an IP address';
-  const ip = ipaddr.process(address); // ::ffff:a.b.c.d is judged as a.b.c.d
-  const range = ip.range();
-  if (range !== 'unicast') return range;
-  // RFC 4291 §2.4: only 2000::/3 is global unicast; the transition forms (6to4, Teredo, NAT64) are ranges of their own.
-  if (ip.kind() === 'ipv6' && !(ip as ipaddr.IPv6).match(ipaddr.parseCIDR('2000::/3'))) return 'not global unicast';
-  return undefined;
-}
-
 export class GuardedDocumentFetcher implements DocumentFetcher {
   private readonly dispatcher: Dispatcher;
 
   public constructor(private readonly options: GuardedFetcherOptions) {
-    const allowed = new Set(options.allowHosts.map((host) => host.toLowerCase()));
-    const tls = options.ca ? { ca: options.ca } : {};
-    const connect: buildConnector.connector = (target, callback) => {
-      resolveChecked(target.hostname, allowed).then(
-        (addresses) =>
-          buildConnector({ timeout: options.timeoutMs, lookup: answerWith(addresses), ...tls })(target, callback),
-        (error: Error) => callback(error, null),
-      );
-    };
-    this.dispatcher = new Agent({ connect });
+    this.dispatcher = createGuardedAgent({
+      policy: new AddressPolicy({
+        allow: options.allowHosts,
+        deny: [],
+        names: { allow: 'CLIENT_FETCH_ALLOW_HOSTS', deny: '', who: 'auth' },
+      }),
+      resolver: new HostResolver(options.dnsServers ?? [], options.timeoutMs),
+      connectTimeoutMs: options.timeoutMs,
+      ...(options.ca ? { ca: options.ca } : {}),
+    });
   }
 
   public async fetchJson(input: string): Promise<FetchedDocument> {
@@ -118,30 +105,6 @@ function httpsUrl(value: string): URL {
   if (url.protocol !== 'https:') throw new DocumentFetchFailed(`refused: ${url.protocol} (https only)`);
   if (url.username || url.password) throw new DocumentFetchFailed('refused: credentials in the URL');
   return url;
-}
-
-async function resolveChecked(hostname: string, allowed: ReadonlySet<string>): Promise<string[]> {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host)
-    ? [host]
-    : (await dns.lookup(host, { all: true, verbatim: true })).map(({ address }) => address);
-  if (allowed.has(host.toLowerCase())) return addresses;
-  for (const address of addresses) {
-    const refused = refusedAddress(address);
-    if (refused) throw new DocumentFetchFailed(`refused: ${host} resolves to a non-public address (${refused})`);
-  }
-  return addresses;
-}
-
-/** A `lookup` for `net.connect` that answers with the already checked addresses and never asks DNS again. */
-function answerWith(addresses: readonly string[]): LookupFunction {
-  return (_hostname, options, callback) => {
-    const all = addresses.map((address) => ({ address, family: isIP(address) }));
-    const wanted = all.filter(({ family }) => !options.family || options.family === family);
-    const list = wanted.length > 0 ? wanted : all;
-    if (options.all) (callback as (error: null, addresses: LookupAddress[]) => void)(null, list);
-    else callback(null, list[0]?.address ?? '', list[0]?.family ?? 4);
-  };
 }
 
 async function readBounded(body: Readable, maxBytes: number): Promise<string> {

@@ -62,6 +62,14 @@ export class AuthEnv extends StorageEnv {
   @EnvList()
   public CLIENT_FETCH_ALLOW_HOSTS: string[] = [];
 
+  /** DNS servers (`ip` or `ip:port`) asked directly for these fetches instead of the system resolver (tests: a local stub). */
+  @EnvList()
+  @Matches(/^(\d{1,3}(\.\d{1,3}){3}(:\d+)?|\[?[0-9a-f:]+\]?(:\d+)?)$/i, {
+    each: true,
+    message: 'entries must be ip or ip:port',
+  })
+  public CLIENT_FETCH_DNS_SERVERS: string[] = [];
+
   /** PEM file of extra CA certificates trusted for these fetches (tests with a self-signed CA only). */
   public CLIENT_FETCH_CA_FILE = '';
 

@@ -40,7 +40,10 @@ export class TokenController {
         },
       );
     const fields = formFields(body, contentType);
-    const client = await this.clients.authenticate(credentialsOf(fields, authorization), '/token');
+    const client = await this.clients.authenticate(
+      credentialsOf(fields, authorization),
+      scoped ? `${SERVICE_ISSUER_SEGMENT}/${scoped.name}/token` : '/token',
+    );
     return this.tokens.grant(client, {
       grant_type: field(fields, 'grant_type'),
       code: field(fields, 'code'),

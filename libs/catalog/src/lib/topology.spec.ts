@@ -1,6 +1,13 @@
 import { BaseEnv, ConfigValidationError, validateEnv } from '@gateway/config';
 import { SERVICES } from './services';
-import { EnvTopology, type GatewayTopology, resolveTopology, serviceForRequest, serviceForResource } from './topology';
+import {
+  EnvTopology,
+  type GatewayTopology,
+  publicOrigins,
+  resolveTopology,
+  serviceForRequest,
+  serviceForResource,
+} from './topology';
 
 describe('resolveTopology', () => {
   it('path mode: one origin, /NAME/mcp, path-inserted metadata URL', () => {
@@ -154,6 +161,15 @@ describe('serviceForResource (RFC 8707)', () => {
     'not a url',
   ])('refuses %s', (resource) => {
     expect(serviceForResource(topology, resource)).toBeUndefined();
+  });
+});
+
+describe('publicOrigins', () => {
+  it("lists the issuer's origin and every service's, once each", () => {
+    expect(publicOrigins(resolveTopology({}))).toEqual(['http://localhost:8080']);
+    expect(
+      publicOrigins(resolveTopology({ ROUTING_MODE: 'subdomain', BASE_DOMAIN: 'example.com', PUBLIC_SCHEME: 'https' })),
+    ).toEqual(expect.arrayContaining(['https://auth.example.com', 'https://echo-stateless.example.com']));
   });
 });
 

@@ -155,6 +155,14 @@ export function serviceForRequest(topology: GatewayTopology, host: string, path:
 }
 
 /**
+ * The deployment's own public origins (the issuer's and every catalog service's): the MCP services always accept
+ * them as `Origin`, and the edge's CORS for the MCP routes names them (docs/mcp-services.md, docs/deployment.md).
+ */
+export function publicOrigins(topology: GatewayTopology): string[] {
+  return [...new Set([new URL(topology.issuer).origin, ...topology.services.map((service) => service.origin)])];
+}
+
+/**
  * RFC 8707 resource comparison: scheme and host are case-insensitive, one trailing slash is ignored.
  * Returns the enabled service whose canonical MCP URL `resource` names.
  */

@@ -37,10 +37,12 @@ export interface GuardedAgentOptions {
   readonly resolver: Pick<HostResolver, 'resolve'>;
   /** Bound on name resolution plus the TCP/TLS handshake. */
   readonly connectTimeoutMs: number;
+  /** Extra trusted CA certificates (PEM) for TLS; tests with a self-signed CA only (auth's CLIENT_FETCH_CA_FILE). */
+  readonly ca?: string;
 }
 
 /**
- * An undici Agent (fetchs, the egress proxy) whose every new connection is checked AFTER name resolution: the host is resolved
+ * An undici Agent (fetchs, the egress proxy, auth's client-document fetcher) whose every new connection is checked AFTER name resolution: the host is resolved
  * once, every address is checked against the policy, and the socket is opened to the checked addresses
  * only (they are handed to `net.connect` as its `lookup` answer, so there is no second lookup an attacker
  * could answer differently: no DNS rebinding; Node's happy-eyeballs still tries each checked address).
@@ -49,13 +51,15 @@ export interface GuardedAgentOptions {
  * undici (the HTTP client inside Node's fetch) rather than a hand-written client: its connector hook is
  * exactly the seam needed, and it handles HTTP/1.1 framing, keep-alive and TLS.
  */
-export function createGuardedAgent({ policy, resolver, connectTimeoutMs }: GuardedAgentOptions): Agent {
+export function createGuardedAgent({ policy, resolver, connectTimeoutMs, ca }: GuardedAgentOptions): Agent {
+  const tls = ca ? { ca } : {};
   const connect: buildConnector.connector = (options, callback) => {
     const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
     withTimeout(resolver.resolve(options.hostname), connectTimeoutMs, `resolving ${options.hostname}`)
       .then((addresses) => policy.check(options.hostname, port, addresses))
       .then(
-        (checked) => buildConnector({ timeout: connectTimeoutMs, lookup: answerWith(checked) })(options, callback),
+        (checked) =>
+          buildConnector({ timeout: connectTimeoutMs, lookup: answerWith(checked), ...tls })(options, callback),
         (error: Error) => callback(error, null),
       );
   };

@@ -7,7 +7,7 @@ import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/se
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { classifyInboundRequest } from '@modelcontextprotocol/server';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GatewayTopology } from '@gateway/catalog';
+import { type GatewayTopology, publicOrigins } from '@gateway/catalog';
 import { setJsonResponses } from './sdk-session';
 
 /** One request to `/mcp` that passed the transport-level checks. */
@@ -55,7 +55,10 @@ export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOpti
   const path = options.path ?? '/mcp';
   // The gateway's own public origins are always allowed (a page served by the gateway may call it);
   // `*` in the list allows every origin (then the bearer token alone protects the service).
-  const allowedOrigins = new Set([...options.allowedOrigins, ...gatewayOrigins(options.topology)]);
+  const allowedOrigins = new Set([
+    ...options.allowedOrigins,
+    ...(options.topology ? publicOrigins(options.topology) : []),
+  ]);
   const anyOrigin = allowedOrigins.has('*');
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const origin = request.headers.origin;
@@ -217,10 +220,4 @@ export function isLoopbackOrigin(origin: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** The public origins of this deployment (issuer and every service), from the catalog. */
-function gatewayOrigins(topology: GatewayTopology | undefined): string[] {
-  if (!topology) return [];
-  return [new URL(topology.issuer).origin, ...topology.services.map((service) => service.origin)];
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,31 +71,95 @@ export async function runConformance(
     if (readdirSync(outputDir).length === 0) {
       throw new Error(`the conformance CLI produced no results: ${errors.join('\n').slice(-2000)}`);
     }
-    const results = readdirSync(outputDir).map((dir) => ({
-      scenario: /^server-(.+)-\d{4}-\d\d-\d\dT/.exec(dir)?.[1] ?? dir,
-      checks: JSON.parse(readFileSync(join(outputDir, dir, 'checks.json'), 'utf8')) as ConformanceCheck[],
-    }));
-    results.sort((a, b) => a.scenario.localeCompare(b.scenario));
-    const count = (status: string): number =>
-      results.flatMap((result) => result.checks).filter((check) => check.status === status).length;
-    const failures = (checks: readonly ConformanceCheck[]): ConformanceCheck[] =>
-      checks.filter((check) => check.status === 'FAILURE');
-    const lines = results.map((result) => {
-      const failed = failures(result.checks);
-      return `  ${failed.length ? 'FAIL' : 'pass'} ${result.scenario}${failed.length ? `: ${failed.map((check) => check.errorMessage ?? check.id).join('; ')}` : ''}`;
-    });
-    const passed = count('SUCCESS');
-    const failed = count('FAILURE');
-    return {
-      scenarios: results,
-      passed,
-      failed,
-      failedScenarios: results.filter((result) => failures(result.checks).length > 0).map((result) => result.scenario),
-      summary: `${lines.join('\n')}\n  total: ${passed} checks passed, ${failed} failed, ${results.length} scenarios`,
-    };
+    return readResults(outputDir);
   } finally {
     rmSync(outputDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs `conformance authorization` (the suite's authorization-server scenarios: metadata endpoint, authorization
+ * code grant) against `issuer` with a client registered for `http://127.0.0.1:<callbackPort>/callback`. The CLI
+ * prints the authorization URL for a person to open; `signIn` plays that person and returns the redirect to the
+ * callback, which is then delivered to the CLI's callback server. The exit code is not the verdict.
+ */
+export async function runAuthorizationConformance(
+  issuer: string,
+  options: {
+    readonly clientId: string;
+    readonly callbackPort: number;
+    /** RFC 8707 `resource` the token is asked for. */
+    readonly resource?: string;
+    readonly signIn: (authorizationUrl: URL) => Promise<URL>;
+  },
+): Promise<ConformanceRun & { readonly output: string }> {
+  const outputDir = mkdtempSync(join(tmpdir(), 'conformance-as-'));
+  try {
+    const child = spawn(
+      NODE_22,
+      [
+        CONFORMANCE,
+        'authorization',
+        '--url',
+        issuer,
+        '--client-id',
+        options.clientId,
+        '-p',
+        String(options.callbackPort),
+        '-o',
+        outputDir,
+        ...(options.resource ? ['--resource', options.resource] : []),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    const delivered: Promise<void>[] = [];
+    const onOutput = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const url = /^Access the following URL.*\n(\S+)\n/m.exec(output)?.[1];
+      if (url && delivered.length === 0)
+        delivered.push(
+          options.signIn(new URL(url)).then(async (callback) => {
+            await (await fetch(callback)).arrayBuffer();
+          }),
+        );
+    };
+    child.stdout.on('data', onOutput);
+    child.stderr.on('data', onOutput);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    await new Promise((resolve) => child.once('exit', resolve)).finally(() => clearTimeout(timer));
+    await Promise.all(delivered);
+    if (readdirSync(outputDir).length === 0) throw new Error(`the conformance CLI produced no results:\n${output}`);
+    return { ...readResults(outputDir), output };
+  } finally {
+    rmSync(outputDir, { recursive: true, force: true });
+  }
+}
+
+/** Every scenario's `checks.json` under `outputDir` (`server-<scenario>-<time>`, `authorization-server-<scenario>-<time>`). */
+function readResults(outputDir: string): ConformanceRun {
+  const results = readdirSync(outputDir).map((dir) => ({
+    scenario: /^(?:authorization-)?server-(.+)-\d{4}-\d\d-\d\dT/.exec(dir)?.[1] ?? dir,
+    checks: JSON.parse(readFileSync(join(outputDir, dir, 'checks.json'), 'utf8')) as ConformanceCheck[],
+  }));
+  results.sort((a, b) => a.scenario.localeCompare(b.scenario));
+  const count = (status: string): number =>
+    results.flatMap((result) => result.checks).filter((check) => check.status === status).length;
+  const failures = (checks: readonly ConformanceCheck[]): ConformanceCheck[] =>
+    checks.filter((check) => check.status === 'FAILURE');
+  const lines = results.map((result) => {
+    const failed = failures(result.checks);
+    return `  ${failed.length ? 'FAIL' : 'pass'} ${result.scenario}${failed.length ? `: ${failed.map((check) => check.errorMessage ?? check.id).join('; ')}` : ''}`;
+  });
+  const passed = count('SUCCESS');
+  const failed = count('FAILURE');
+  return {
+    scenarios: results,
+    passed,
+    failed,
+    failedScenarios: results.filter((result) => failures(result.checks).length > 0).map((result) => result.scenario),
+    summary: `${lines.join('\n')}\n  total: ${passed} checks passed, ${failed} failed, ${results.length} scenarios`,
+  };
 }
 
 /**

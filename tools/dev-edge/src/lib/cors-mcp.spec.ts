@@ -7,8 +7,11 @@ import { loadDynamicConfig, routingTable } from './routing-table';
 
 /**
  * The committed, generated Traefik configuration (tools/gateway-config) run by the dev edge: browsers may send
- * and read the MCP 2026-07-28 headers, and ForwardAuth passes `Mcp-Method`/`Mcp-Name` to `/verify`.
+ * and read the MCP 2026-07-28 headers, and ForwardAuth passes `Mcp-Method`/`Mcp-Name` to `/verify`. The committed
+ * path.yml is the development one, so an MCP route's CORS allows loopback origins (the Inspector's) and refuses
+ * others, as the services do (docs/mcp-services.md).
  */
+const INSPECTOR = 'http://localhost:6274';
 const listen = (server: Server): Promise<string> =>
   new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
@@ -55,7 +58,7 @@ describe('dev edge with the generated configuration: MCP 2026-07-28 headers', ()
       method: 'OPTIONS',
       headers: {
         host: 'localhost',
-        origin: 'https://app.example',
+        origin: INSPECTOR,
         'access-control-request-method': 'POST',
         'access-control-request-headers': 'mcp-method,mcp-name,traceparent,mcp-protocol-version',
       },
@@ -71,7 +74,7 @@ describe('dev edge with the generated configuration: MCP 2026-07-28 headers', ()
       method: 'POST',
       headers: {
         host: 'localhost',
-        origin: 'https://app.example',
+        origin: INSPECTOR,
         authorization: 'Bearer t',
         'mcp-method': 'tools/call',
         'mcp-name': 'echo',
@@ -84,5 +87,22 @@ describe('dev edge with the generated configuration: MCP 2026-07-28 headers', ()
     const exposed = String(response.headers['access-control-expose-headers']).toLowerCase().split(',');
     expect(exposed).toEqual(expect.arrayContaining(['retry-after', 'mcp-method', 'mcp-name', 'traceparent']));
     expect(verifyCalls[0]).toMatchObject({ 'mcp-method': 'tools/call', 'mcp-name': 'echo', authorization: 'Bearer t' });
+  });
+
+  it("answers a refused origin's preflight itself, without Access-Control-Allow-Origin (Traefik's behaviour)", async () => {
+    const preflight = (path: string) =>
+      request(`${edgeUrl}${path}`, {
+        method: 'OPTIONS',
+        headers: { host: 'localhost', origin: 'https://app.example', 'access-control-request-method': 'POST' },
+      });
+    const refused = await preflight('/echo-stateless/mcp');
+    await refused.body.dump();
+    expect(refused.statusCode).toBe(200);
+    expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+    expect(refused.headers['access-control-allow-methods']).toBeDefined();
+    // auth's routes (discovery, /token) stay open to any origin.
+    const discovery = await preflight('/.well-known/oauth-protected-resource/echo-stateless/mcp');
+    await discovery.body.dump();
+    expect(discovery.headers['access-control-allow-origin']).toBe('*');
   });
 });

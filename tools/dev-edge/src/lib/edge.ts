@@ -256,14 +256,17 @@ function applyHeaders(
     responseHeaders[name.toLowerCase()] = value;
 
   const origin = req.headers.origin;
-  const origins = headers.accessControlAllowOriginList ?? [];
-  const allowOrigin = origin && (origins.includes('*') ? '*' : origins.includes(origin) ? origin : undefined);
-  if (!allowOrigin) return false;
-  if (headers.addVaryHeader && allowOrigin !== '*') responseHeaders['vary'] = 'Origin';
-  if (headers.accessControlAllowCredentials) responseHeaders['access-control-allow-credentials'] = 'true';
-  responseHeaders['access-control-allow-origin'] = allowOrigin;
+  if (!origin) return false;
+  const allowOrigin = allowedOrigin(headers, origin);
+  if (allowOrigin) {
+    if (headers.addVaryHeader && allowOrigin !== '*') responseHeaders['vary'] = 'Origin';
+    if (headers.accessControlAllowCredentials) responseHeaders['access-control-allow-credentials'] = 'true';
+    responseHeaders['access-control-allow-origin'] = allowOrigin;
+  }
 
-  // Fetch standard §3.2.2: a preflight is an OPTIONS request with Origin and Access-Control-Request-Method.
+  // Fetch standard §3.2.2: a preflight is an OPTIONS request with Origin and Access-Control-Request-Method. Like
+  // Traefik, the middleware answers every preflight itself, naming the origin only when it is allowed (a refused
+  // origin then fails in the browser, instead of reaching the service).
   if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
     res.writeHead(200, {
       ...responseHeaders,
@@ -281,9 +284,19 @@ function applyHeaders(
     res.end();
     return true;
   }
-  if (headers.accessControlExposeHeaders)
+  if (allowOrigin && headers.accessControlExposeHeaders)
     responseHeaders['access-control-expose-headers'] = headers.accessControlExposeHeaders.join(',');
   return false;
+}
+
+/** Traefik's origin match: `*`, an exact entry of the list, or a match of one of the regular expressions. */
+function allowedOrigin(headers: HeadersMiddleware, origin: string): string | undefined {
+  const origins = headers.accessControlAllowOriginList ?? [];
+  if (origins.includes('*')) return '*';
+  if (origins.includes(origin)) return origin;
+  return (headers.accessControlAllowOriginListRegex ?? []).some((pattern) => new RegExp(pattern).test(origin))
+    ? origin
+    : undefined;
 }
 
 /**

@@ -10,7 +10,9 @@ describe('the generated path-mode configuration', () => {
   it.each([
     ['/.well-known/oauth-protected-resource/echo-stateless/mcp', 'GET', 'discovery'],
     ['/.well-known/oauth-authorization-server', 'GET', 'discovery'],
-    ['/echo-stateless/mcp', 'OPTIONS', 'preflight'],
+    ['/echo-stateless/mcp', 'OPTIONS', 'mcp-echo-stateless-preflight'],
+    ['/.well-known/oauth-protected-resource/echo-stateless/mcp', 'OPTIONS', 'preflight'],
+    ['/token', 'OPTIONS', 'preflight'],
     ['/echo-stateless/mcp', 'POST', 'mcp-echo-stateless'],
     ['/echo-stateless/mcp/', 'GET', 'mcp-echo-stateless'],
     ['/echo-stateless', 'GET', 'mcp-echo-stateless'],

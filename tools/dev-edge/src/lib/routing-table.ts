@@ -20,6 +20,8 @@ export interface HeadersMiddleware {
   accessControlAllowHeaders?: string[];
   accessControlExposeHeaders?: string[];
   accessControlAllowOriginList?: string[];
+  /** Go regular expressions (Traefik); the generated ones are also valid JavaScript. */
+  accessControlAllowOriginListRegex?: string[];
   accessControlAllowCredentials?: boolean;
   accessControlMaxAge?: number;
   addVaryHeader?: boolean;

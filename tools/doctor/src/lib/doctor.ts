@@ -327,6 +327,15 @@ async function checkCors(
       'answer OPTIONS preflights without a token (they never carry one) with Access-Control-Allow-Origin and the MCP headers: the generated mcp-cors middleware does this; a proxy in front must not strip or answer them';
     if (response.status === 401 || response.status === 403)
       add({ id: name, subject, status: 'fail', detail: `preflight from ${origin} got ${response.status}`, fix });
+    else if (response.ok && !allowOrigin && response.headers.get('access-control-allow-methods') && isMcpUrl(target))
+      // The edge's CORS for an MCP route states the services' Origin policy: this origin is refused by both.
+      add({
+        id: name,
+        subject,
+        status: 'warn',
+        detail: `the preflight is answered but ${origin} is not an allowed origin: the MCP service refuses it too (403)`,
+        fix: `only if a browser-side client on ${origin} must call this server: add it to MCP_ALLOWED_ORIGINS (the services and the generated edge configuration read it)`,
+      });
     else if (response.status >= 300 || !allowOrigin)
       add({
         id: name,

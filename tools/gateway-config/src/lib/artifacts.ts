@@ -21,6 +21,14 @@ export function localDynamicConfig(env: Record<string, string | undefined>): Tra
     authUrl: topology.authUpstreamUrls[0] as string,
     authUrls: topology.authUpstreamUrls,
     healthCheckInterval: '1s',
+    // The services read the same keys (libs/mcp-session McpEnv, mcp-http.module.ts).
+    mcpOrigins: {
+      allowed: (env['MCP_ALLOWED_ORIGINS'] ?? '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+      loopback: env['NODE_ENV'] !== 'production',
+    },
   });
 }
 

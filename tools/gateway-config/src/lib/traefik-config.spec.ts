@@ -1,6 +1,6 @@
 import { resolveTopology } from '@gateway/catalog';
 import { composeFile, DOMAIN_PLACEHOLDER } from './compose';
-import { MIDDLEWARE, PRIORITY, traefikDynamicConfig } from './traefik-config';
+import { LOOPBACK_ORIGIN_REGEX, MIDDLEWARE, PRIORITY, traefikDynamicConfig } from './traefik-config';
 
 const local = (env: Record<string, string> = {}) =>
   traefikDynamicConfig(resolveTopology(env), { authUrl: 'http://127.0.0.1:3000' }).http;
@@ -56,13 +56,46 @@ describe('traefikDynamicConfig, path mode', () => {
   it('keeps discovery, OAuth and preflight public and above MCP, and never exposes /verify', () => {
     for (const name of ['preflight', 'discovery', 'auth']) {
       expect(routers[name]?.service).toBe('auth');
-      expect(routers[name]?.middlewares).toEqual([MIDDLEWARE.cors]);
+      expect(routers[name]?.middlewares).toEqual([MIDDLEWARE.authCors]);
     }
     expect(routers['preflight']?.priority).toBeGreaterThan(routers['discovery']?.priority ?? 0);
     expect(routers['discovery']?.priority).toBeGreaterThan(routers['mcp-fetchs']?.priority ?? 0);
     expect(routers['mcp-fetchs']?.priority).toBeGreaterThan(routers['auth']?.priority ?? 0);
     expect(routers['auth']?.rule).toContain('!Path(`/verify`)');
     expect(routers['discovery']?.rule).toContain('PathPrefix(`/.well-known/oauth-protected-resource/`)');
+  });
+
+  it("answers an MCP route's preflight with the services' Origin policy, above every other router", () => {
+    expect(routers['mcp-fetchs-preflight']).toEqual({
+      rule: 'Host(`localhost`) && (Path(`/fetchs`) || PathPrefix(`/fetchs/`)) && Method(`OPTIONS`)',
+      priority: PRIORITY.mcpPreflight,
+      entryPoints: ['web'],
+      middlewares: [MIDDLEWARE.cors],
+      service: 'auth',
+    });
+    expect(PRIORITY.mcpPreflight).toBeGreaterThan(PRIORITY.preflight);
+    // Default: the gateway's own origins only (what the services allow with MCP_ALLOWED_ORIGINS empty in production).
+    expect(middlewares[MIDDLEWARE.cors]?.headers?.accessControlAllowOriginList).toEqual(['http://localhost:8080']);
+    expect(middlewares[MIDDLEWARE.cors]?.headers?.accessControlAllowOriginListRegex).toBeUndefined();
+    expect(middlewares[MIDDLEWARE.authCors]?.headers?.accessControlAllowOriginList).toEqual(['*']);
+  });
+
+  it('states MCP_ALLOWED_ORIGINS, and loopback origins on any port in development, as the services do', () => {
+    const topology = resolveTopology({});
+    const cors = (mcpOrigins: { allowed: string[]; loopback: boolean }) =>
+      traefikDynamicConfig(topology, { authUrl: 'http://127.0.0.1:3000', mcpOrigins }).http.middlewares[MIDDLEWARE.cors]
+        ?.headers;
+    expect(cors({ allowed: ['https://app.example'], loopback: true })).toMatchObject({
+      accessControlAllowOriginList: ['https://app.example', 'http://localhost:8080'],
+      accessControlAllowOriginListRegex: [LOOPBACK_ORIGIN_REGEX],
+    });
+    expect(cors({ allowed: ['*'], loopback: true })?.accessControlAllowOriginList).toEqual(['*']);
+    // The regular expression accepts what libs/mcp-session's isLoopbackOrigin accepts, and nothing else.
+    const loopback = new RegExp(LOOPBACK_ORIGIN_REGEX);
+    for (const origin of ['http://localhost:6274', 'https://127.0.0.1', 'http://[::1]:8080', 'http://localhost'])
+      expect(loopback.test(origin)).toBe(true);
+    for (const origin of ['http://localhost.evil.example', 'http://127.0.0.1.nip.io', 'http://localhost:6274/x'])
+      expect(loopback.test(origin)).toBe(false);
   });
 
   it('ForwardAuth sends only the credential (and the 2026-07-28 method/name) and copies exactly the identity headers back', () => {

@@ -1,4 +1,4 @@
-import type { GatewayTopology, ResolvedService } from '@gateway/catalog';
+import { type GatewayTopology, publicOrigins, type ResolvedService } from '@gateway/catalog';
 import { IDENTITY_HEADERS } from '@gateway/contracts';
 
 /** The subset of Traefik v3's dynamic configuration the gateway uses (schema: traefik-subset.schema.json). */
@@ -23,6 +23,7 @@ export interface TraefikMiddleware {
     accessControlAllowHeaders?: string[];
     accessControlExposeHeaders?: string[];
     accessControlAllowOriginList?: string[];
+    accessControlAllowOriginListRegex?: string[];
     accessControlMaxAge?: number;
     addVaryHeader?: boolean;
     customRequestHeaders?: Record<string, string>;
@@ -59,21 +60,41 @@ export interface TraefikOptions {
   readonly upstreamOf?: (service: ResolvedService) => readonly string[];
   /** Health-check interval (Traefik duration); default `5s`. */
   readonly healthCheckInterval?: string;
-  /** `Access-Control-Allow-Origin` list; `*` (the default) suits bearer tokens, which are never cookies. */
+  /**
+   * `Access-Control-Allow-Origin` list of auth's routes (discovery, /token, /register...); `*` (the default) suits
+   * bearer tokens, which are never cookies.
+   */
   readonly corsOrigins?: readonly string[];
+  /**
+   * The MCP services' Origin policy (libs/mcp-session `registerMcpRoute`), which the MCP routes' CORS states too:
+   * `allowed` is MCP_ALLOWED_ORIGINS (`*`: any origin), the gateway's own origins are always added, and `loopback`
+   * (development: NODE_ENV other than production) adds `http(s)://localhost|127.0.0.1|[::1]` on any port.
+   * Default: the gateway's own origins only.
+   */
+  readonly mcpOrigins?: { readonly allowed: readonly string[]; readonly loopback: boolean };
   /** ACME resolver for https routers (Traefik's static configuration defines it). */
   readonly certResolver?: string;
 }
 
 /**
  * Router priorities (higher wins; Traefik's default of "rule length" is never relied on):
- * preflight > discovery > MCP > auth's catch-all > the HTTP→HTTPS redirect.
+ * an MCP route's preflight > any other preflight > discovery > MCP > auth's catch-all > the HTTP→HTTPS redirect.
  */
-export const PRIORITY = { preflight: 1000, discovery: 900, mcp: 500, auth: 100, redirect: 1 } as const;
+export const PRIORITY = {
+  mcpPreflight: 1100,
+  preflight: 1000,
+  discovery: 900,
+  mcp: 500,
+  auth: 100,
+  redirect: 1,
+} as const;
 
 /** Middleware names, shared by the generated files, the compose labels and the dev edge. */
 export const MIDDLEWARE = {
+  /** CORS of the MCP routes: the services' Origin policy. */
   cors: 'mcp-cors',
+  /** CORS of auth's routes (discovery and the OAuth endpoints): any origin by default. */
+  authCors: 'auth-cors',
   stripIdentity: 'strip-identity-headers',
   forwardAuth: 'mcp-auth',
   redirect: 'redirect-to-https',
@@ -127,6 +148,8 @@ export const CORS_EXPOSE_HEADERS = [
 ];
 /** Request headers ForwardAuth passes to `/verify`: the token, and the 2026-07-28 method/name (for policy). */
 export const FORWARD_AUTH_REQUEST_HEADERS = ['Authorization', 'Mcp-Method', 'Mcp-Name'];
+/** The loopback origins of development on any port: libs/mcp-session `isLoopbackOrigin`, as Traefik's Go regexp. */
+export const LOOPBACK_ORIGIN_REGEX = '^https?://(localhost|127\\.0\\.0\\.1|\\[::1\\])(:[0-9]+)?$';
 
 const identityHeaders = Object.values(IDENTITY_HEADERS).map(canonical);
 const host = (name: string) => `Host(\`${name}\`)`;
@@ -148,17 +171,27 @@ export function traefikDynamicConfig(topology: GatewayTopology, options: Traefik
     },
   });
   const routers: Record<string, TraefikRouter> = {};
-  const middlewares: Record<string, TraefikMiddleware> = {
-    [MIDDLEWARE.cors]: {
-      headers: {
-        accessControlAllowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-        accessControlAllowHeaders: CORS_ALLOW_HEADERS,
-        accessControlExposeHeaders: CORS_EXPOSE_HEADERS,
-        accessControlAllowOriginList: [...(options.corsOrigins ?? ['*'])],
-        accessControlMaxAge: 600,
-        addVaryHeader: true,
-      },
+  const cors = (origins: readonly string[], regex: readonly string[] = []): TraefikMiddleware => ({
+    headers: {
+      accessControlAllowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      accessControlAllowHeaders: CORS_ALLOW_HEADERS,
+      accessControlExposeHeaders: CORS_EXPOSE_HEADERS,
+      accessControlAllowOriginList: [...origins],
+      ...(regex.length > 0 ? { accessControlAllowOriginListRegex: [...regex] } : {}),
+      accessControlMaxAge: 600,
+      addVaryHeader: true,
     },
+  });
+  const mcpOrigins = options.mcpOrigins ?? { allowed: [], loopback: false };
+  const middlewares: Record<string, TraefikMiddleware> = {
+    [MIDDLEWARE.authCors]: cors(options.corsOrigins ?? ['*']),
+    // The preflight says what the service will do (MCP basic/transports: Origin validation, 403 otherwise).
+    [MIDDLEWARE.cors]: mcpOrigins.allowed.includes('*')
+      ? cors(['*'])
+      : cors(
+          [...new Set([...mcpOrigins.allowed, ...publicOrigins(topology)])],
+          mcpOrigins.loopback ? [LOOPBACK_ORIGIN_REGEX] : [],
+        ),
     // An empty value deletes the header: a client cannot pose as someone by sending X-User-Id itself.
     [MIDDLEWARE.stripIdentity]: {
       headers: { customRequestHeaders: Object.fromEntries(identityHeaders.map((name) => [name, ''])) },
@@ -187,14 +220,14 @@ export function traefikDynamicConfig(topology: GatewayTopology, options: Traefik
       rule: `${host(name)} && Method(\`OPTIONS\`)`,
       priority: PRIORITY.preflight,
       ...entry(),
-      middlewares: [MIDDLEWARE.cors],
+      middlewares: [MIDDLEWARE.authCors],
       service: 'auth',
     };
     routers[`${prefix}discovery`] = {
       rule: `${host(name)} && (${DISCOVERY})`,
       priority: PRIORITY.discovery,
       ...entry(),
-      middlewares: [MIDDLEWARE.cors],
+      middlewares: [MIDDLEWARE.authCors],
       service: 'auth',
     };
   }
@@ -204,7 +237,7 @@ export function traefikDynamicConfig(topology: GatewayTopology, options: Traefik
     rule: [host(issuerHost), ...INTERNAL_AUTH_PATHS.map((path) => `!Path(\`${path}\`)`)].join(' && '),
     priority: PRIORITY.auth,
     ...entry(),
-    middlewares: [MIDDLEWARE.cors],
+    middlewares: [MIDDLEWARE.authCors],
     service: 'auth',
   };
 
@@ -219,6 +252,17 @@ export function traefikDynamicConfig(topology: GatewayTopology, options: Traefik
       middlewares[MIDDLEWARE.stripPrefix(service.name)] = { stripPrefix: { prefixes: [service.pathPrefix] } };
       chain.push(MIDDLEWARE.stripPrefix(service.name));
     }
+    // Its preflights are answered with the services' Origin policy (discovery keeps auth's, any origin).
+    routers[`mcp-${service.name}-preflight`] = {
+      rule:
+        topology.mode === 'path'
+          ? `${rule} && Method(\`OPTIONS\`)`
+          : `${rule} && Method(\`OPTIONS\`) && !(${DISCOVERY})`,
+      priority: PRIORITY.mcpPreflight,
+      ...entry(),
+      middlewares: [MIDDLEWARE.cors],
+      service: 'auth',
+    };
     routers[`mcp-${service.name}`] = {
       rule,
       priority: PRIORITY.mcp,

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@gateway/testing';
+import { freePort } from './free-port';
 
 /**
  * A local HTTPS server on loopback that publishes client metadata documents and JWK Sets, with a throwaway
