@@ -18,3 +18,14 @@ export {
   type ResolvedService,
   type RoutingMode,
 } from './lib/topology';
+export {
+  BASE_SCOPE,
+  grantableScopes,
+  type Grantee,
+  mayBeGranted,
+  policiesNeed,
+  type PolicyRequest,
+  requiredScope,
+  type ServicePolicy,
+  type ServicePolicyDefinition,
+} from './lib/policy';
