@@ -28,4 +28,5 @@ export {
   requiredScope,
   type ServicePolicy,
   type ServicePolicyDefinition,
+  stepUpScope,
 } from './lib/policy';

@@ -297,6 +297,15 @@ export function requiredScope(policy: ServicePolicy, request: PolicyRequest): st
   }
 }
 
+/**
+ * The `scope` of a 403 insufficient_scope challenge (MCP 2025-11-25 authorization, "Scope Challenge Handling";
+ * RFC 6750 §3.1): every scope needed, i.e. what the token has plus what is missing, so a client that
+ * re-authorizes with it keeps what it had. `offline_access` is not a resource scope and is left out.
+ */
+export function stepUpScope(granted: Iterable<string>, missing: readonly string[]): string {
+  return [...new Set([BASE_SCOPE, ...granted, ...missing])].filter((scope) => scope !== 'offline_access').join(' ');
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
