@@ -21,6 +21,7 @@ import { guardExchange, type JsonRpcId, jsonRpcErrorFor, requestIdsOf, withStrea
 import { headerOf, type McpExchange, registerMcpRoute } from './mcp-route';
 import { replayInitialize } from './sdk-session';
 import { type SessionRecord, SessionStore } from './session-store';
+import type { ToolPolicy } from './tool-policy';
 import { serveWeb } from './web-exchange';
 
 /** Every endpoint of this process, for the sessions gauge (read at scrape time). */
@@ -77,6 +78,8 @@ export interface McpEndpointConfig {
   readonly requestTimeoutMs?: number;
   /** SSE comment keepalive on open event streams, in milliseconds (0: none). */
   readonly keepAliveMs?: number;
+  /** Per-tool authorization and audit (docs/authorization.md). */
+  readonly policy?: ToolPolicy | undefined;
 }
 
 interface LiveSession {
@@ -156,6 +159,7 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
       topology: this.config.topology,
       maxBodyBytes: this.config.maxBodyBytes,
       logger: this.logger,
+      policy: this.config.policy,
       handle: (exchange) => this.handle(exchange),
     });
     if (this.sessions) {
@@ -247,6 +251,7 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
     });
     transport.onerror = (error) => this.logger.debug(`transport: ${error.message}`);
     await server.connect(transport);
+    this.config.policy?.filterListsOn(transport);
     const response = await this.bounded(exchange, undefined, (signal) =>
       transport.handleRequest(withSignal(web, signal), { authInfo, parsedBody: exchange.body }),
     );
@@ -331,6 +336,7 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
       if (this.live.get(record.id)?.transport === transport) this.live.delete(record.id);
     };
     await server.connect(transport);
+    this.config.policy?.filterListsOn(transport);
     // The SDK has no public way to adopt a session another process initialized; replaying the stored
     // handshake through the public transport API rebuilds the same state (session id, client capabilities).
     if (revived) await replayInitialize(transport, record);
