@@ -21,7 +21,7 @@ import { guardExchange, type JsonRpcId, jsonRpcErrorFor, requestIdsOf, withStrea
 import { headerOf, type McpExchange, registerMcpRoute } from './mcp-route';
 import { replayInitialize } from './sdk-session';
 import { type SessionRecord, SessionStore } from './session-store';
-import type { ToolPolicy } from './tool-policy';
+import { filterListResponse, type ToolPolicy } from './tool-policy';
 import { serveWeb } from './web-exchange';
 
 /** Every endpoint of this process, for the sessions gauge (read at scrape time). */
@@ -188,9 +188,13 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
       return refusal(405, 'Method not allowed: MCP 2026-07-28 uses POST only', -32000, { allow: 'POST' });
     if (exchange.era === 'modern') {
       if (method !== 'POST') return refusal(405, 'Method not allowed', -32000, { allow: 'POST' });
-      return this.bounded(exchange, undefined, (signal) =>
+      const response = await this.bounded(exchange, undefined, (signal) =>
         this.modern.fetch(withSignal(web, signal), { authInfo, parsedBody: exchange.body }),
       );
+      const listed = (exchange.body as { method?: unknown } | undefined)?.method;
+      return this.config.policy && typeof listed === 'string'
+        ? filterListResponse(response, this.config.policy, listed, exchange.identity)
+        : response;
     }
     return this.sessions
       ? this.stateful(this.sessions, exchange, web, authInfo)

@@ -161,6 +161,37 @@ export class ToolPolicy {
   }
 }
 
+/**
+ * A list answer with its result filtered, for handlers whose transport is not reachable (the SDK's 2026-07-28
+ * handler). The whole answer is read first: a list request's stream ends with its result.
+ */
+export async function filterListResponse(
+  response: Response,
+  policy: ToolPolicy,
+  method: string,
+  identity: CallerIdentity | undefined,
+): Promise<Response> {
+  const type = response.headers.get('content-type') ?? '';
+  if (!(method in LISTS) || !/^(application\/json|text\/event-stream)/.test(type)) return response;
+  const rewrite = (message: unknown): unknown =>
+    typeof message === 'object' && message !== null && 'result' in message
+      ? { ...message, result: policy.filterList(method, (message as { result: unknown }).result, identity) }
+      : message;
+  const text = await response.text();
+  const body = type.startsWith('application/json')
+    ? JSON.stringify(rewrite(JSON.parse(text)))
+    : text.replace(/^data: ?(.*)$/gm, (line, data: string) => {
+        try {
+          return `data: ${JSON.stringify(rewrite(JSON.parse(data)))}`;
+        } catch {
+          return line;
+        }
+      });
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  return new Response(body, { status: response.status, headers });
+}
+
 /** The part of an MCP SDK transport (v1 or v2) that `filterListsOn` wraps. */
 export interface MessageTransport {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDKs' message types differ; only id/method/result are read
