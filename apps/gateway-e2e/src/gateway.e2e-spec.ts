@@ -292,11 +292,11 @@ ${caddyUrl} {
     # Client-sent identity headers go first: copy_headers sets only those /verify returns (docs/security.md).
     request_header -X-User-*
     request_header -X-Client-Id
-    request_header -X-Scope
+    request_header -X-Scope*
     forward_auth ${new URL(gateway.authUrl).host} {
       uri /verify
       header_up X-Forwarded-Host ${publicHost}
-      copy_headers X-User-Id X-User-Name X-User-Email X-Client-Id X-Scope
+      copy_headers X-User-Id X-User-Name X-User-Email X-Client-Id X-Scope X-Scope-Grantable
     }
     uri strip_prefix /echo-stateless
     reverse_proxy ${upstream} {
