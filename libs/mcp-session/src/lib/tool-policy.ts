@@ -120,7 +120,7 @@ export class ToolPolicy {
     const items = (result as Record<string, unknown>)[list.field];
     if (!Array.isArray(items)) return result;
     const visible = items.filter((item: unknown) => {
-      const name = (item as Record<string, unknown> | null)?.[list.key === 'uri' ? 'uri' : 'name'];
+      const name = (item as Record<string, unknown> | null)?.[list.key];
       const scope = requiredScope(this.service.policy, {
         method: list.call,
         name: typeof name === 'string' ? name : undefined,
