@@ -246,12 +246,14 @@ describe.each(CASES)('$service, MCP SDK v2 pinned to 2026-07-28: /verify decides
       const consentPages: string[] = [];
       redirect = await completeAuthorization(authorizationUrlOf(provider), 'alice', fetch, { consentPages });
       expect(consentScopes(consentPages[0] as string).asked).toEqual([testCase.scope]);
-      // The edge refused it: the service never saw the call (its audit stream has no modern refusal).
-      expect(
-        auditLines().some(
-          (line) => line['service'] === testCase.service && line['era'] === 'modern' && line['decision'] === 'refused',
-        ),
-      ).toBe(false);
+      // The edge refused it (auth's /verify writes the audit line; the service never saw the call).
+      await waitForAudit({
+        service: testCase.service,
+        tool: testCase.guarded.name,
+        era: 'modern',
+        decision: 'refused',
+        reason: 'insufficient_scope',
+      });
       await transport.finishAuth(redirect.searchParams);
       const result = await client.callTool(guarded);
       expect(result.isError ?? false).toBe(false);

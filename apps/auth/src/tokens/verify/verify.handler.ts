@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
@@ -11,13 +12,14 @@ import {
 } from '@gateway/catalog';
 import { identityToHeaders } from '@gateway/contracts';
 import { OAuthError } from '@gateway/oauth';
-import { counter } from '@gateway/platform';
+import { auditStream, counter } from '@gateway/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditLog, type AuditReasonCode } from '../../audit/audit-log';
 import { CORS_ON_ROUTER_ERRORS } from '../../http/http-policy';
 import { sendOAuthError } from '../../http/oauth-exception.filter';
 import { AccessPolicy } from '../../policy/access-policy';
 import { RevokedTokens } from '../../store/revoked-tokens';
+import { AuthEnv } from '../../config/auth.env';
 import { TOPOLOGY } from '../../config/topology.provider';
 import { AccessTokenVerifier, type VerifiedAccessToken } from './access-token-verifier';
 
@@ -59,6 +61,8 @@ export class VerifyHandler {
   private readonly answers = new WeakMap<VerifiedAccessToken, TokenAnswer>();
   private readonly services = new Map<string, ResolvedService | undefined>();
   private readonly byAddress = new Map<string, ResolvedService | undefined>();
+  /** The services' audit stream: a 2026-07-28 tool call refused here never reaches its service (docs/authorization.md). */
+  private readonly toolAudit: ReturnType<typeof auditStream>;
 
   public constructor(
     private readonly verifier: AccessTokenVerifier,
@@ -66,7 +70,10 @@ export class VerifyHandler {
     private readonly policy: AccessPolicy,
     private readonly audit: AuditLog,
     @Inject(TOPOLOGY) private readonly topology: GatewayTopology,
-  ) {}
+    env: AuthEnv,
+  ) {
+    this.toolAudit = auditStream(env.AUDIT_LOG_FILE);
+  }
 
   /** The Fastify handler of `/verify` (any method). */
   public async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -113,6 +120,7 @@ export class VerifyHandler {
 
   /** The identity headers of an allowed request; throws the OAuthError of a refused one. */
   private async decide(request: FastifyRequest): Promise<Record<string, string>> {
+    const started = performance.now();
     const headers: IncomingHttpHeaders = request.headers;
     const host = single(headers['x-forwarded-host']) ?? single(headers.host) ?? '';
     const uri = single(headers['x-forwarded-uri']) ?? '/';
@@ -193,6 +201,20 @@ export class VerifyHandler {
     const answer = this.answerFor(claims, service);
     const missing = answer.granted.has(BASE_SCOPE) ? this.missingScope(headers, service, answer) : BASE_SCOPE;
     if (missing) {
+      const method = single(headers['mcp-method']);
+      if (method !== undefined && method !== 'initialize')
+        this.toolAudit.toolCall({
+          user: claims.sub,
+          client: claims.clientId,
+          service: service.name,
+          tool: single(headers['mcp-name']) ?? '',
+          method,
+          era: 'modern',
+          decision: 'refused',
+          reason: 'insufficient_scope',
+          scope: missing,
+          latencyMs: Math.round((performance.now() - started) * 10) / 10,
+        });
       throw this.refuse(
         service,
         'insufficient_scope',
