@@ -201,8 +201,9 @@ export class VerifyHandler {
     const answer = this.answerFor(claims, service);
     const missing = answer.granted.has(BASE_SCOPE) ? this.missingScope(headers, service, answer) : BASE_SCOPE;
     if (missing) {
+      // A tool's own scope (not the base scope): the call is audited on the services' stream too.
       const method = single(headers['mcp-method']);
-      if (method !== undefined && method !== 'initialize')
+      if (method !== undefined && missing !== BASE_SCOPE)
         this.toolAudit.toolCall({
           user: claims.sub,
           client: claims.clientId,
