@@ -43,8 +43,10 @@ export class ConsentController {
       return sendErrorPage(reply, 400, 'Unknown application', 'The application was deleted while you were signing in.');
     const service = serviceForResource(this.topology, pending.request.resource);
     // Asked again only for what is new (a step-up asks for the added scopes; the rest is shown as already allowed).
-    const consented = await this.consents.consentedScopes(pending.user, pending.request);
     const requested = pending.request.scope.split(' ').filter(Boolean);
+    let consented = await this.consents.consentedScopes(pending.user, pending.request);
+    // prompt=consent with nothing new: ask for all of it again.
+    if (consented.length === requested.length) consented = [];
     const describe = (scope: string): ConsentScope => ({
       scope,
       ...(service?.policy.scopes.has(scope) ? { description: service.policy.scopes.get(scope) as string } : {}),
