@@ -85,13 +85,19 @@ describe('discovery metadata, path routing (one origin)', () => {
   });
 
   it('serves RFC 9728 metadata at the path-inserted URL of every enabled service', async () => {
+    // scopes_supported: the base scope and the service's own (catalog policy, docs/authorization.md).
+    const scopes: Record<string, string[]> = {
+      'echo-stateless': ['mcp', 'echo-stateless:diagnostics'],
+      'echo-stateful': ['mcp', 'echo-stateful:diagnostics'],
+      everything: ['mcp'],
+    };
     for (const name of ['echo-stateless', 'echo-stateful', 'everything']) {
       const res = await http(`${auth.url}${PRM_PATH}/${name}/mcp`);
       expect(res.status).toBe(200);
       expect(res.json()).toEqual({
         resource: `http://gateway.test:8080/${name}/mcp`,
         authorization_servers: [`http://gateway.test:8080/as/${name}`],
-        scopes_supported: ['mcp'],
+        scopes_supported: scopes[name],
         bearer_methods_supported: ['header'],
         resource_name: expect.any(String),
       });
@@ -190,7 +196,7 @@ describe('discovery metadata, subdomain routing (Host: NAME.example.com)', () =>
       expect(res.json()).toEqual({
         resource: 'https://echo-stateful.example.com/mcp',
         authorization_servers: ['https://auth.example.com/as/echo-stateful'],
-        scopes_supported: ['mcp'],
+        scopes_supported: ['mcp', 'echo-stateful:diagnostics'],
         bearer_methods_supported: ['header'],
         resource_name: expect.any(String),
       });

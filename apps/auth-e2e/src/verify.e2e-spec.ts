@@ -57,6 +57,8 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
         'x-user-email': 'alice@example.com',
         'x-client-id': client.clientId,
         'x-scope': 'mcp offline_access',
+        // What the policy lets alice be granted for this service (docs/authorization.md).
+        'x-scope-grantable': 'mcp echo-stateless:diagnostics',
       });
       // Cached or not (the second answer comes from memory, before Fastify), the answer is the same.
       const again = await verify(auth.url, access);
@@ -66,10 +68,29 @@ describe('/verify, /revoke, /introspect, /jwks', () => {
       expect(comparable(again)).toEqual(comparable(response));
     });
 
+    it('decides MCP 2026-07-28 calls from Mcp-Method/Mcp-Name: a missing scope gets the step-up challenge', async () => {
+      const client = await fixtures.client('none');
+      const { access } = await tokensFor(client); // scope "mcp offline_access": no echo-stateless:diagnostics
+      const call = (name: string) => ({ 'mcp-method': 'tools/call', 'mcp-name': name });
+      expect((await verify(auth.url, access, undefined, call('echo'))).status).toBe(200);
+      // Twice: the second answer would come from memory (the fast path) if it were allowed.
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const refused = await verify(auth.url, access, undefined, call('bearerDecode'));
+        expect(refused.status).toBe(403);
+        // MCP 2025-11-25 authorization "Scope Challenge Handling": every scope needed, offline_access left out.
+        expect(refused.headers.get('www-authenticate')).toBe(
+          'Bearer error="insufficient_scope", error_description="this request needs the scope echo-stateless:diagnostics", ' +
+            `scope="mcp echo-stateless:diagnostics", resource_metadata="${ECHO_PRM}"`,
+        );
+      }
+    });
+
     it('challenges a request without a token with the resource metadata URL and no error (RFC 6750 §3.1, RFC 9728 §5.1)', async () => {
       const response = await verify(auth.url, undefined);
       expect(response.status).toBe(401);
-      expect(response.headers.get('www-authenticate')).toBe(`Bearer scope="mcp", resource_metadata="${ECHO_PRM}"`);
+      expect(response.headers.get('www-authenticate')).toBe(
+        `Bearer scope="mcp echo-stateless:diagnostics", resource_metadata="${ECHO_PRM}"`,
+      );
       expect(await logged(auth, '"audit":"verify.refused"')).toBe(true);
     });
 

@@ -17,7 +17,7 @@ const EDGE_HEADERS = {
   'x-user-name': 'octocat',
   'x-user-email': 'octocat@example.com',
   'x-client-id': 'client-1',
-  'x-scope': 'mcp',
+  'x-scope': 'mcp echo-stateless:diagnostics',
   'x-forwarded-proto': 'https',
   authorization: `Bearer ${JWT}`,
   cookie: 'session=cookie-secret-value',

@@ -21,6 +21,7 @@ const INSPECTOR = join(WORKSPACE_ROOT, 'node_modules/@modelcontextprotocol/inspe
 const MESSAGE = 'hello through the gateway';
 
 let gateway: RunningGateway;
+let policyDir: string;
 let page: Server;
 let pageUrl: string;
 const tokens = new Map<string, string>();
@@ -71,12 +72,32 @@ beforeAll(async () => {
   );
   await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
   pageUrl = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
-  gateway = await startGateway({ FETCH_ALLOW: pageUrl.replace('http://', ''), FETCH_ROBOTS: 'false' });
+  // This suite drives every service with one authorization; step-up has its own (authorization.e2e-spec.ts),
+  // so the write scopes are asked for first here.
+  policyDir = mkdtempSync(join(tmpdir(), 'gateway-e2e-policy-'));
+  const writesFirst = (read: string, write: string) => ({
+    scopes: { read: { description: read, initial: true }, write: { description: write, initial: true } },
+  });
+  writeFileSync(
+    join(policyDir, 'policy.json'),
+    JSON.stringify({
+      services: {
+        memory: writesFirst('Read your knowledge graph', 'Change your knowledge graph'),
+        filesystem: writesFirst('Read your files', 'Change your files'),
+      },
+    }),
+  );
+  gateway = await startGateway({
+    FETCH_ALLOW: pageUrl.replace('http://', ''),
+    FETCH_ROBOTS: 'false',
+    MCP_POLICY_FILE: join(policyDir, 'policy.json'),
+  });
 }, 200_000);
 
 afterAll(async () => {
   await gateway?.stop();
   await new Promise((resolve) => page?.close(resolve));
+  if (policyDir) rmSync(policyDir, { recursive: true, force: true });
 });
 
 describe('npm start', () => {
@@ -298,11 +319,11 @@ ${caddyUrl} {
     # Client-sent identity headers go first: copy_headers sets only those /verify returns (docs/security.md).
     request_header -X-User-*
     request_header -X-Client-Id
-    request_header -X-Scope
+    request_header -X-Scope*
     forward_auth ${new URL(gateway.authUrl).host} {
       uri /verify
       header_up X-Forwarded-Host ${publicHost}
-      copy_headers X-User-Id X-User-Name X-User-Email X-Client-Id X-Scope
+      copy_headers X-User-Id X-User-Name X-User-Email X-Client-Id X-Scope X-Scope-Grantable
     }
     uri strip_prefix /echo-stateless
     reverse_proxy ${upstream} {

@@ -114,7 +114,8 @@ const PROFILES: Record<string, Profile> = {
     },
     redirectUri: 'http://127.0.0.1:41873',
     sendsResource: true,
-    granted: 'mcp offline_access',
+    // No `scope`: the service's initial scopes (what its 401 names, docs/authorization.md) and the registered ones.
+    granted: 'mcp echo-stateless:diagnostics offline_access',
   },
   'Cursor-like (cursor:// redirect)': {
     registration: {

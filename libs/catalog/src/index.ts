@@ -19,3 +19,15 @@ export {
   type ResolvedService,
   type RoutingMode,
 } from './lib/topology';
+export {
+  BASE_SCOPE,
+  grantableScopes,
+  type Grantee,
+  mayBeGranted,
+  policiesNeed,
+  type PolicyRequest,
+  requiredScope,
+  type ServicePolicy,
+  type ServicePolicyDefinition,
+  stepUpScope,
+} from './lib/policy';

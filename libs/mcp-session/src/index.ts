@@ -31,7 +31,8 @@
  */
 export { McpEnv, McpSessionEnv } from './lib/mcp-env';
 export { type McpServerContext, type McpServerFactory, type McpSession } from './lib/mcp-endpoint';
-export { McpHttpModule, type McpHttpOptions } from './lib/mcp-http.module';
+export { McpHttpModule, type McpHttpOptions, toolPolicyFor } from './lib/mcp-http.module';
+export { ToolPolicy } from './lib/tool-policy';
 /** Lower level, for services that bridge rather than host an McpServer (stdio-proxy). */
 export {
   headerOf,

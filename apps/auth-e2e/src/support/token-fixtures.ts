@@ -157,9 +157,16 @@ export function refresh(
 }
 
 /** A ForwardAuth call as Traefik makes it for a request to `mcpUrl`. */
-export async function verify(baseUrl: string, token: string | undefined, mcpUrl = ECHO): Promise<Response> {
+export async function verify(
+  baseUrl: string,
+  token: string | undefined,
+  mcpUrl = ECHO,
+  /** MCP 2026-07-28 request headers Traefik forwards (authRequestHeaders): Mcp-Method, Mcp-Name. */
+  mcp: Record<string, string> = {},
+): Promise<Response> {
   const url = new URL(mcpUrl);
   const headers: Record<string, string> = {
+    ...mcp,
     'x-forwarded-method': 'POST',
     'x-forwarded-proto': url.protocol.replace(':', ''),
     'x-forwarded-host': url.host,

@@ -38,7 +38,8 @@ export class AuthorizationFlow {
     user: UserIdentity,
     status: RedirectStatus,
   ): Promise<FastifyReply> {
-    const decision = this.policy.check(user, serviceForResource(this.topology, request.resource));
+    const service = serviceForResource(this.topology, request.resource);
+    const decision = this.policy.check(user, service);
     if (!decision.allowed) {
       this.logger.warn(
         { user: user.sub, client: request.clientId, reason: decision.reason },
@@ -48,6 +49,17 @@ export class AuthorizationFlow {
         reply,
         request,
         { error: 'access_denied', error_description: 'you are not allowed to use this service' },
+        status,
+      );
+    }
+    const refused = service ? this.policy.refusedScopes(user, service, request.scope) : [];
+    if (refused.length > 0) {
+      this.logger.warn({ user: user.sub, client: request.clientId, refused }, 'scope refused by policy');
+      // RFC 6749 §4.1.2.1 access_denied: the policy never grants these to this user, so asking again cannot help.
+      return this.redirect(
+        reply,
+        request,
+        { error: 'access_denied', error_description: `you may not be granted ${refused.join(' ')}` },
         status,
       );
     }

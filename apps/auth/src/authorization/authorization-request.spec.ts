@@ -100,7 +100,7 @@ describe('checkAuthorizationRequest', () => {
       state: 's',
       codeChallenge: valid.code_challenge,
       resource: 'https://gw.example.com/memory/mcp',
-      scope: 'mcp offline_access',
+      scope: 'mcp memory:read offline_access',
       forceConsent: false,
       issuer: ISSUER,
     });
@@ -135,7 +135,7 @@ describe('checkAuthorizationRequest', () => {
     ['claudeai', 'mcp'],
     ['read write', 'mcp'],
     ['offline_access', 'mcp'],
-    [undefined, 'mcp'],
+    [undefined, 'mcp memory:read'],
   ])('grants %j as %j to a client without the refresh grant (RFC 6749 §3.3)', (scope, expected) => {
     expect(granted(scope)).toBe(expected);
   });
@@ -145,6 +145,12 @@ describe('checkAuthorizationRequest', () => {
     expect(granted('mcp offline_access', refreshing)).toBe('mcp offline_access');
     expect(granted('offline_access', refreshing)).toBe('mcp offline_access');
     expect(granted('openid email profile offline_access', refreshing)).toBe('mcp offline_access');
+  });
+
+  it("keeps the target service's scopes whatever the client registered, and drops another service's", () => {
+    expect(granted('memory:read memory:write filesystem:write', client({ scope: 'mcp' }))).toBe(
+      'mcp memory:read memory:write',
+    );
   });
 
   it('honours prompt=consent', () => {

@@ -128,7 +128,7 @@ export function checkAuthorizationRequest(
     fail('invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~]');
 
   const service = resolveResource(single(query, 'resource'), topology, fail, scoped);
-  const scope = resolveScope(single(query, 'scope'), client, fail);
+  const scope = resolveScope(single(query, 'scope'), client, service, fail);
   return {
     request: {
       clientId: client.clientId,
@@ -181,25 +181,28 @@ function resolveResource(
  * `claudeai`, `read write`); `offline_access` is granted to a client that registered the `refresh_token`
  * grant (RFC 7591 §2), since the Inspector registers the resource's scopes and then asks for the server's.
  * The base scope is always granted, so a request for only `offline_access` still yields a usable token.
+ * The service's own scopes (docs/authorization.md) are known for this request only; the policy and the user's
+ * consent decide them, not the registration (a client cannot know at registration what step-up will need).
+ * Without `scope` the client gets the service's initial scopes (what its 401 challenge names).
  */
 function resolveScope(
   requested: string | undefined,
   client: ClientRecord,
+  service: ResolvedService,
   fail: (code: 'invalid_scope', d: string) => never,
 ): string {
   const registered = client.metadata.scope?.split(' ').filter(Boolean);
-  if (requested === undefined || requested.trim() === '') return withBaseScope(registered ?? []);
+  const refreshable = client.metadata.grant_types.includes('refresh_token');
+  if (requested === undefined || requested.trim() === '')
+    return withBaseScope([...service.policy.initialScopes, ...(registered ?? []).filter((scope) => scope !== 'mcp')]);
   let scopes: string[] = [];
   try {
-    scopes = parseScope(requested);
+    scopes = parseScope(requested, 'invalid_scope', [...service.policy.scopes.keys()]);
   } catch (error) {
     fail('invalid_scope', (error as Error).message);
   }
-  const refreshable = client.metadata.grant_types.includes('refresh_token');
   const allowed = (scope: string): boolean =>
-    scope === 'offline_access'
-      ? refreshable || (registered?.includes(scope) ?? true)
-      : (registered?.includes(scope) ?? true);
+    scope === 'offline_access' ? refreshable || (registered?.includes(scope) ?? true) : true;
   return withBaseScope(scopes.filter(allowed));
 }
 

@@ -1,11 +1,5 @@
-import type { GatewayTopology, ResolvedService } from '@gateway/catalog';
-import {
-  GRANT_TYPES,
-  RESOURCE_SCOPES,
-  RESPONSE_TYPES,
-  SUPPORTED_SCOPES,
-  TOKEN_ENDPOINT_AUTH_METHODS,
-} from '@gateway/oauth';
+import { BASE_SCOPE, type GatewayTopology, type ResolvedService } from '@gateway/catalog';
+import { GRANT_TYPES, RESPONSE_TYPES, SUPPORTED_SCOPES, TOKEN_ENDPOINT_AUTH_METHODS } from '@gateway/oauth';
 import { ASSERTION_ALGORITHMS } from '../clients/client-assertion';
 import { ENDPOINT_PATHS } from '../http/endpoints';
 import { serviceIssuer } from './service-issuer';
@@ -70,8 +64,9 @@ export function protectedResourceMetadata(
     // RFC 9728 §3.3: the exact URL the client connected to.
     resource: service.mcpUrl,
     authorization_servers: [serviceIssuer(topology, service)],
-    // MCP authorization "Refresh Tokens": the resource SHOULD NOT list offline_access.
-    scopes_supported: [...RESOURCE_SCOPES],
+    // RFC 9728 §2: the base scope and the service's own (docs/authorization.md); MCP authorization "Refresh
+    // Tokens": the resource SHOULD NOT list offline_access.
+    scopes_supported: [BASE_SCOPE, ...service.policy.scopes.keys()],
     bearer_methods_supported: ['header'],
     resource_name: service.title,
   };

@@ -47,15 +47,27 @@ export interface ConsentDetails {
   /** Host of the client's metadata document URL (its client_id): who vouches for the name shown. */
   readonly documentHost?: string;
   readonly redirectUri: string;
-  readonly scopes: readonly string[];
+  /** What the application asks for now (on a step-up: only the new scopes). */
+  readonly scopes: readonly ConsentScope[];
+  /** What this user already allowed this application, shown for context. */
+  readonly alreadyAllowed: readonly ConsentScope[];
   readonly serviceName: string;
   readonly resource: string;
+}
+
+/** A scope as the consent page shows it: the service's plain words (its policy), else the gateway's. */
+export interface ConsentScope {
+  readonly scope: string;
+  readonly description?: string;
 }
 
 const SCOPE_TEXT: Record<string, string> = {
   mcp: 'use the MCP service on your behalf',
   offline_access: 'stay connected (refresh its access without asking you again)',
 };
+
+const scopeItem = ({ scope, description }: ConsentScope) =>
+  html`<li>${description ?? SCOPE_TEXT[scope] ?? scope} <small>(${scope})</small></li>`;
 
 /** The consent form (DESIGN.md): decision=allow / decision=deny buttons, naming client, redirect host, scopes and service. */
 export function sendConsentPage(reply: FastifyReply, details: ConsentDetails): FastifyReply {
@@ -73,7 +85,8 @@ ${details.documentHost ? html`<dt>Published by</dt><dd><code>${details.documentH
 ${details.clientUri ? html`<dt>Website</dt><dd><code>${details.clientUri}</code></dd>` : ''}
 <dt>Service</dt><dd>${details.serviceName} <small><code>${details.resource}</code></small></dd>
 <dt>Returns to</dt><dd><code>${target.host}</code></dd>
-<dt>It may</dt><dd><ul>${details.scopes.map((scope) => html`<li>${SCOPE_TEXT[scope] ?? scope} <small>(${scope})</small></li>`)}</ul></dd>
+<dt>It may</dt><dd><ul>${details.scopes.map(scopeItem)}</ul></dd>
+${details.alreadyAllowed.length > 0 ? html`<dt>Already allowed</dt><dd><ul>${details.alreadyAllowed.map(scopeItem)}</ul></dd>` : ''}
 </dl>
 ${target.warning ? html`<p class="warning" role="note">${target.warning}</p>` : ''}
 <p>Only allow applications you started yourself and trust.</p>

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { envKeyOf, type ResolvedService } from '@gateway/catalog';
+import { envKeyOf, mayBeGranted, policiesNeed, type ResolvedService } from '@gateway/catalog';
 import { type AllowList, parseGithubUsers, parseServiceUsers } from '../config/allow-lists';
 import { AuthEnv } from '../config/auth.env';
 import type { UserIdentity } from '../store/records';
@@ -28,8 +28,12 @@ export class AccessPolicy {
   private readonly emails: Matcher;
   private readonly emailDomains: readonly string[];
   private readonly devUsers: Matcher;
+  /** Per-tool grants name GitHub organisations / teams (docs/authorization.md). */
+  private readonly grantsNeed: { readonly orgs: boolean; readonly teams: boolean };
 
   public constructor(env: AuthEnv) {
+    const policies = env.topology.services.map((service) => service.policy);
+    this.grantsNeed = { orgs: policiesNeed(policies, 'github-org'), teams: policiesNeed(policies, 'github-team') };
     this.githubUsers = parseGithubUsers(env.ALLOWED_GITHUB_USERS);
     this.githubOrgs = normalise(env.ALLOWED_GITHUB_ORGS);
     this.githubTeams = normalise(env.ALLOWED_GITHUB_TEAMS);
@@ -40,11 +44,21 @@ export class AccessPolicy {
 
   /** Whether GitHub organisation / team membership must be read at login. */
   public get needsGithubOrgs(): boolean {
-    return this.githubOrgs.length > 0;
+    return this.githubOrgs.length > 0 || this.grantsNeed.orgs;
   }
 
   public get needsGithubTeams(): boolean {
-    return this.githubTeams.length > 0;
+    return this.githubTeams.length > 0 || this.grantsNeed.teams;
+  }
+
+  /**
+   * The requested service scopes this user may not be granted (docs/authorization.md, "who may be granted
+   * what"): the authorization then ends with access_denied instead of a token that would fail and step up again.
+   */
+  public refusedScopes(user: UserIdentity, service: ResolvedService, scope: string): string[] {
+    return scope
+      .split(' ')
+      .filter((wanted) => service.policy.scopes.has(wanted) && !mayBeGranted(service.policy, wanted, user));
   }
 
   public check(user: UserIdentity, service?: ResolvedService): AccessDecision {

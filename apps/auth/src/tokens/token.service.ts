@@ -263,7 +263,8 @@ export class TokenService {
 function narrowScope(requested: string | undefined, granted: string): string {
   if (requested === undefined) return granted;
   const grantedSet = new Set(granted.split(' ').filter(Boolean));
-  const wanted = parseScope(requested);
+  // The service scopes granted are known here; others are dropped like any unknown scope (step-up re-authorizes).
+  const wanted = parseScope(requested, 'invalid_scope', [...grantedSet]);
   const extra = wanted.filter((scope) => !grantedSet.has(scope));
   if (extra.length > 0)
     throw new OAuthError('invalid_scope', `scope can only shrink on refresh; not granted: ${extra.join(' ')}`);

@@ -15,6 +15,12 @@ const REDIRECT_URI = 'http://127.0.0.1:1/callback';
 /** An in-memory OAuthClientProvider, as a headless MCP client would implement it. */
 export class TestOAuthProvider implements OAuthClientProvider {
   public authorizationUrl?: URL;
+  /**
+   * `refresh: false` registers without the refresh_token grant: MCP SDK v1 (1.32) answers a 403 insufficient_scope
+   * by refreshing when it holds a refresh token, which cannot widen the scope (RFC 6749 §6), so its step-up
+   * re-authorizes only without one. SDK v2 re-authorizes for the union either way.
+   */
+  public constructor(private readonly options: { readonly refresh?: boolean } = {}) {}
   private information?: OAuthClientInformationMixed;
   private savedTokens?: OAuthTokens;
   private verifier = '';
@@ -27,7 +33,7 @@ export class TestOAuthProvider implements OAuthClientProvider {
     return {
       client_name: 'gateway e2e (MCP SDK)',
       redirect_uris: [REDIRECT_URI],
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: this.options.refresh === false ? ['authorization_code'] : ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
     };
@@ -76,7 +82,7 @@ export async function completeAuthorization(
   username: string,
   fetchFn: typeof fetch = fetch,
   /** Where the client's redirect URI starts (never dialled); `forms` collects `login`/`consent` per form filled. */
-  client: { readonly redirectPrefix?: string; readonly forms?: string[] } = {},
+  client: { readonly redirectPrefix?: string; readonly forms?: string[]; readonly consentPages?: string[] } = {},
 ): Promise<URL> {
   const redirectPrefix = client.redirectPrefix ?? REDIRECT_URI;
   const jar = new Map<string, string>();
@@ -117,6 +123,7 @@ export async function completeAuthorization(
     }
     const consent = form.querySelector('button[name="decision"]') !== null;
     if (consent) fields.set('decision', 'allow');
+    if (consent) client.consentPages?.push(html);
     client.forms?.push(consent ? 'consent' : 'login');
     const action = new URL(form.getAttribute('action') ?? url, url);
     url = action.href;
@@ -138,8 +145,8 @@ export async function connectWithOAuth(
   username: string,
   log: string[],
   fetchFn: typeof fetch = fetch,
+  provider = new TestOAuthProvider(),
 ): Promise<{ client: Client; provider: TestOAuthProvider }> {
-  const provider = new TestOAuthProvider();
   const options = { authProvider: provider, fetch: recordingFetch(log, fetchFn) };
   const first = new Client({ name: 'gateway-e2e', version: '1.0.0' });
   const refused = await first.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), options)).then(

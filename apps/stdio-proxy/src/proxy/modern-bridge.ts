@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { CallerIdentity } from '@gateway/contracts';
-import { type McpExchange, serveWeb } from '@gateway/mcp-session';
+import { type McpExchange, serveWeb, type ToolPolicy } from '@gateway/mcp-session';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { type Progress, ProgressNotificationSchema, ResultSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -51,6 +51,8 @@ export class ModernBridge {
     private readonly commandFor: (userKey: string) => ChildCommand,
     private readonly logger: Logger,
     private readonly idleSeconds: number,
+    /** Per-tool authorization: list results show what the caller may use (docs/authorization.md). */
+    private readonly policy?: ToolPolicy,
   ) {
     this.handler = createMcpHandler((context) => this.serverFor(context.authInfo), {
       legacy: 'reject',
@@ -99,8 +101,10 @@ export class ModernBridge {
       ...(capabilities.completions ? (['completion/complete'] as const) : []),
     ];
     for (const method of forwarded) {
-      server.setRequestHandler(method, (async (request: { params?: Record<string, unknown> }, ctx: ServerContext) =>
-        this.forward(child, method, request.params, ctx)) as never);
+      server.setRequestHandler(method, (async (request: { params?: Record<string, unknown> }, ctx: ServerContext) => {
+        const result = await this.forward(child, method, request.params, ctx);
+        return this.policy ? (this.policy.filterList(method, result, identity) as Result) : result;
+      }) as never);
     }
     return server;
   }

@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { readFileSync } from 'node:fs';
-import { headerOf, type McpExchange, refuse, registerMcpRoute, serveTransport } from '@gateway/mcp-session';
+import {
+  headerOf,
+  type McpExchange,
+  refuse,
+  registerMcpRoute,
+  serveTransport,
+  type ToolPolicy,
+  toolPolicyFor,
+} from '@gateway/mcp-session';
 import { gauge } from '@gateway/platform';
 import { KeyValueStore, StorageUnavailableError } from '@gateway/storage';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -45,6 +53,8 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
   private sandbox: ChildSandbox | undefined;
   /** The other replicas of this service (STDIO_PEER_URL); undefined for a single replica. */
   private peering: Peering | undefined;
+  /** The wrapped catalog service's per-tool policy (none for a custom STDIO_COMMAND). */
+  private readonly policy: ToolPolicy | undefined;
 
   public constructor(
     private readonly env: StdioProxyEnv,
@@ -53,11 +63,13 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
   ) {
     this.command = resolveChildCommand(env, null);
     this.perUser = env.STDIO_CHILD_PER === 'user' || (env.STDIO_CHILD_PER === '' && this.command.shareable);
+    this.policy = env.MCP_SERVICE ? toolPolicyFor(env, env.MCP_SERVICE) : undefined;
     this.modern = new ModernBridge(
       this.command.label,
       (userKey) => this.commandFor(userKey || null),
       this.logger,
       env.MCP_SESSION_IDLE_TIMEOUT,
+      this.policy,
     );
     const pids = () => this.childPids();
     gauge('stdio_children', 'stdio child processes running', [], function collect() {
@@ -94,6 +106,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
       topology: this.env.topology,
       maxBodyBytes: this.env.MCP_MAX_BODY_BYTES,
       logger: this.logger,
+      policy: this.policy,
       handle: (exchange) => this.handle(exchange),
     });
     const every = Math.min(this.env.MCP_SESSION_IDLE_TIMEOUT, this.env.MCP_SESSION_UNUSED_TIMEOUT, 60) * 1000;
@@ -197,6 +210,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     this.sessions.set(id, session); // counted against the limits from now on
     try {
       await session.start();
+      this.policy?.filterListsOn(session.http);
     } catch (error) {
       this.forget(session);
       this.logger.error(`cannot start ${this.command.label}: ${String(error)}`);

@@ -1,3 +1,5 @@
+import type { ServicePolicyDefinition } from './policy';
+
 /**
  * The one list of MCP services the gateway knows. Everything else (auth's protected-resource
  * metadata and audiences, the Traefik configuration, compose labels, the dev edge, `npm start`)
@@ -57,7 +59,30 @@ export interface ServiceDefinition {
   readonly sessionState: SessionState;
   /** For `stdio` services: the official stdio server the proxy starts. */
   readonly stdio?: StdioCommand;
+  /**
+   * Per-tool authorization (docs/authorization.md): the service's scopes and what each tool needs. Absent: the
+   * base scope `mcp` opens every tool. An operator overrides it with `MCP_POLICY_FILE`.
+   */
+  readonly policy?: ServicePolicyDefinition;
 }
+
+// Per-tool policies (data; docs/authorization.md). Read tools are asked for first, write tools by step-up, and
+// a tool a server adds later needs the write scope until the policy names it (fail closed).
+const ECHO_POLICY: ServicePolicyDefinition = {
+  scopes: {
+    diagnostics: {
+      description: 'See the request headers, the token claims and the configuration this service receives',
+      initial: true,
+    },
+  },
+  tools: {
+    printHeader: 'diagnostics',
+    bearerDecode: 'diagnostics',
+    authContext: 'diagnostics',
+    corsAnalysis: 'diagnostics',
+    environmentDump: 'diagnostics',
+  },
+};
 
 /** An official stdio server installed as an npm dependency: nothing is downloaded at run time. */
 const stdioServer = (
@@ -83,6 +108,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     enabledByDefault: true,
     egress: 'none',
     sessionState: 'none',
+    policy: ECHO_POLICY,
   },
   {
     name: 'echo-stateful',
@@ -93,6 +119,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
     enabledByDefault: true,
     egress: 'none',
     sessionState: 'store',
+    policy: ECHO_POLICY,
   },
   {
     name: 'fetchs',
@@ -103,6 +130,11 @@ export const SERVICES: readonly ServiceDefinition[] = [
     enabledByDefault: true,
     egress: 'internet',
     sessionState: 'none',
+    policy: {
+      scopes: { fetch: { description: 'Fetch web pages from the internet on your behalf', initial: true } },
+      tools: { fetch: 'fetch' },
+      otherTools: 'fetch',
+    },
   },
   {
     name: 'everything',
@@ -127,6 +159,24 @@ export const SERVICES: readonly ServiceDefinition[] = [
     egress: 'none',
     sessionState: 'owner',
     stdio: stdioServer('server-memory', [], { MEMORY_FILE_PATH: '${MCP_DATA_DIR}/memory.jsonl' }, true),
+    policy: {
+      scopes: {
+        read: { description: 'Read your knowledge graph', initial: true },
+        write: { description: 'Add to, change and delete from your knowledge graph' },
+      },
+      tools: {
+        read_graph: 'read',
+        search_nodes: 'read',
+        open_nodes: 'read',
+        create_entities: 'write',
+        create_relations: 'write',
+        add_observations: 'write',
+        delete_entities: 'write',
+        delete_observations: 'write',
+        delete_relations: 'write',
+      },
+      otherTools: 'write',
+    },
   },
   {
     name: 'filesystem',
@@ -138,6 +188,30 @@ export const SERVICES: readonly ServiceDefinition[] = [
     egress: 'none',
     sessionState: 'owner',
     stdio: stdioServer('server-filesystem', ['${MCP_WORKSPACE_DIR}']),
+    policy: {
+      scopes: {
+        read: { description: 'List, search and read the files of your workspace', initial: true },
+        write: { description: 'Create, change, move and delete files in your workspace' },
+      },
+      tools: {
+        read_file: 'read',
+        read_text_file: 'read',
+        read_media_file: 'read',
+        read_multiple_files: 'read',
+        list_directory: 'read',
+        list_directory_with_sizes: 'read',
+        directory_tree: 'read',
+        search_files: 'read',
+        get_file_info: 'read',
+        list_allowed_directories: 'read',
+        write_file: 'write',
+        edit_file: 'write',
+        create_directory: 'write',
+        move_file: 'write',
+      },
+      otherTools: 'write',
+      resources: 'read',
+    },
   },
   {
     name: 'sequential-thinking',

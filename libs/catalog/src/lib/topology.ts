@@ -1,12 +1,15 @@
 import { ConfigValidationError, EnvDerived } from '@gateway/config';
+import { resolvePolicies, type ServicePolicy } from './policy';
 import { envKeyOf, SERVICES, type ServiceDefinition } from './services';
 
 export const ROUTING_MODES = ['path', 'subdomain'] as const;
 export type RoutingMode = (typeof ROUTING_MODES)[number];
 
 /** A catalog service as this deployment exposes it. */
-export interface ResolvedService extends ServiceDefinition {
+export interface ResolvedService extends Omit<ServiceDefinition, 'policy'> {
   readonly enabled: boolean;
+  /** Its per-tool authorization: the catalog's policy with `MCP_POLICY_FILE` applied (docs/authorization.md). */
+  readonly policy: ServicePolicy;
   /** Public origin, e.g. `http://localhost:8080` (path) or `https://echo-stateless.example.com` (subdomain). */
   readonly origin: string;
   /** Path prefix the edge strips before forwarding: `/NAME` in path mode, `` in subdomain mode. */
@@ -53,7 +56,7 @@ const FALSE = /^(false|0|no|off)$/i;
  * `GATEWAY_REPLICAS` (replicas of auth and of every service, default 1),
  * `AUTH_UPSTREAM` (comma list of origins, default http://127.0.0.1:3000),
  * and per service `MCP_<NAME>_ENABLED`, `MCP_<NAME>_UPSTREAM` (comma list), `MCP_<NAME>_REPLICAS`,
- * `MCP_<NAME>_ALLOWED_USERS`.
+ * `MCP_<NAME>_ALLOWED_USERS`, and `MCP_POLICY_FILE` (per-tool authorization, docs/authorization.md).
  */
 export function resolveTopology(env: RawEnv = process.env): GatewayTopology {
   const problems: string[] = [];
@@ -104,7 +107,8 @@ export function resolveTopology(env: RawEnv = process.env): GatewayTopology {
   };
   const authUpstreamUrls = upstreams('AUTH_UPSTREAM', 'http://127.0.0.1:3000', gatewayReplicas);
 
-  const services = SERVICES.map((definition): ResolvedService => {
+  const policies = resolvePolicies(SERVICES, env, problems);
+  const services = SERVICES.map(({ policy: _policy, ...definition }): ResolvedService => {
     const key = envKeyOf(definition.name);
     const enabledRaw = env[`MCP_${key}_ENABLED`]?.trim();
     let enabled = definition.enabledByDefault;
@@ -135,6 +139,7 @@ export function resolveTopology(env: RawEnv = process.env): GatewayTopology {
       upstreamUrls,
       replicas: upstreamUrls.length,
       ...(allowedUsers ? { allowedUsers } : {}),
+      policy: policies.get(definition.name) as ServicePolicy,
     };
   });
 

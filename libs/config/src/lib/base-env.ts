@@ -29,6 +29,14 @@ export class BaseEnv {
   @IsIn([...LOG_FORMATS, ''], { message: `must be one of ${LOG_FORMATS.join(', ')}` })
   public LOG_FORMAT: (typeof LOG_FORMATS)[number] | '' = '';
 
+  /**
+   * Where the audit stream goes (one JSON line per MCP tool call, docs/authorization.md "Audit"): a file path
+   * (appended to), or empty for standard output beside the other logs (its lines carry `"stream":"audit"`).
+   */
+  @IsOptional()
+  @IsString()
+  public AUDIT_LOG_FILE = '';
+
   /** Seconds the service waits for in-flight work after SIGTERM before it exits anyway. */
   @EnvInt(0, 600)
   public SHUTDOWN_TIMEOUT = 10;

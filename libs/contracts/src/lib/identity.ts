@@ -12,6 +12,7 @@ export const IDENTITY_HEADERS = {
   userEmail: 'x-user-email',
   clientId: 'x-client-id',
   scope: 'x-scope',
+  grantableScope: 'x-scope-grantable',
 } as const;
 
 /** The caller as an MCP service sees it. */
@@ -43,6 +44,16 @@ export class CallerIdentity {
   @IsString()
   @MaxLength(1024)
   public scope?: string;
+
+  /**
+   * Space-separated scopes the policy lets this user be granted for this service (the base scope and the
+   * service's; docs/authorization.md): a tool needing one of them and not in `scope` asks for step-up, a tool
+   * needing any other is hidden.
+   */
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  public grantableScope?: string;
 }
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;

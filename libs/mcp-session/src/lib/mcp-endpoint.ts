@@ -21,6 +21,7 @@ import { guardExchange, type JsonRpcId, jsonRpcErrorFor, requestIdsOf, withStrea
 import { headerOf, type McpExchange, registerMcpRoute } from './mcp-route';
 import { replayInitialize } from './sdk-session';
 import { type SessionRecord, SessionStore } from './session-store';
+import { filterListResponse, type ToolPolicy } from './tool-policy';
 import { serveWeb } from './web-exchange';
 
 /** Every endpoint of this process, for the sessions gauge (read at scrape time). */
@@ -77,6 +78,8 @@ export interface McpEndpointConfig {
   readonly requestTimeoutMs?: number;
   /** SSE comment keepalive on open event streams, in milliseconds (0: none). */
   readonly keepAliveMs?: number;
+  /** Per-tool authorization and audit (docs/authorization.md). */
+  readonly policy?: ToolPolicy | undefined;
 }
 
 interface LiveSession {
@@ -156,6 +159,7 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
       topology: this.config.topology,
       maxBodyBytes: this.config.maxBodyBytes,
       logger: this.logger,
+      policy: this.config.policy,
       handle: (exchange) => this.handle(exchange),
     });
     if (this.sessions) {
@@ -190,9 +194,13 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
       return refusal(405, 'Method not allowed: MCP 2026-07-28 uses POST only', -32000, { allow: 'POST' });
     if (exchange.era === 'modern') {
       if (method !== 'POST') return refusal(405, 'Method not allowed', -32000, { allow: 'POST' });
-      return this.bounded(exchange, abort, undefined, () =>
+      const response = await this.bounded(exchange, abort, undefined, () =>
         this.modern.fetch(web, { authInfo, parsedBody: exchange.body }),
       );
+      const listed = (exchange.body as { method?: unknown } | undefined)?.method;
+      return this.config.policy && typeof listed === 'string'
+        ? filterListResponse(response, this.config.policy, listed, exchange.identity)
+        : response;
     }
     return this.sessions
       ? this.stateful(this.sessions, exchange, web, authInfo, abort)
@@ -263,6 +271,7 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
     });
     transport.onerror = (error) => this.logger.debug(`transport: ${error.message}`);
     await server.connect(transport);
+    this.config.policy?.filterListsOn(transport);
     // The per-request server is closed once its answer is complete (or abandoned): the guard knows when.
     return this.bounded(
       exchange,
@@ -350,6 +359,7 @@ export class McpEndpoint implements OnModuleInit, OnModuleDestroy {
       if (this.live.get(record.id)?.transport === transport) this.live.delete(record.id);
     };
     await server.connect(transport);
+    this.config.policy?.filterListsOn(transport);
     // The SDK has no public way to adopt a session another process initialized; replaying the stored
     // handshake through the public transport API rebuilds the same state (session id, client capabilities).
     if (revived) await replayInitialize(transport, record);

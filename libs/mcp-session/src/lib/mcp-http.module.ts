@@ -1,3 +1,5 @@
+import { auditStream } from '@gateway/platform';
+import { ToolPolicy } from './tool-policy';
 import { type DynamicModule, type InjectionToken, Module, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { KeyValueStore } from '@gateway/storage';
@@ -55,6 +57,7 @@ export class McpHttpModule {
                 idleSeconds: 'MCP_SESSION_IDLE_TIMEOUT' in env ? env.MCP_SESSION_IDLE_TIMEOUT : undefined,
                 requestTimeoutMs: env.MCP_REQUEST_TIMEOUT * 1000,
                 store,
+                policy: toolPolicyFor(env, options.name),
               },
               adapterHost,
             ),
@@ -62,4 +65,13 @@ export class McpHttpModule {
       ],
     };
   }
+}
+
+/**
+ * The per-tool policy of catalog service `name` with the audit stream (docs/authorization.md); none for a
+ * service the catalog does not know.
+ */
+export function toolPolicyFor(env: McpEnv | McpSessionEnv, name: string): ToolPolicy | undefined {
+  const service = env.topology.services.find((candidate) => candidate.name === name);
+  return service ? new ToolPolicy(service, auditStream(env.AUDIT_LOG_FILE)) : undefined;
 }

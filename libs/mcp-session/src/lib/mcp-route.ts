@@ -9,6 +9,7 @@ import { classifyInboundRequest } from '@modelcontextprotocol/server';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type GatewayTopology, publicOrigins } from '@gateway/catalog';
 import { setJsonResponses } from './sdk-session';
+import type { ToolPolicy } from './tool-policy';
 
 /** One request to `/mcp` that passed the transport-level checks. */
 export interface McpExchange {
@@ -40,6 +41,8 @@ export interface McpRouteOptions {
   readonly topology?: GatewayTopology | undefined;
   readonly maxBodyBytes: number;
   readonly logger: Logger;
+  /** Per-tool authorization and the audit stream (docs/authorization.md); absent: the service has no policy. */
+  readonly policy?: ToolPolicy | undefined;
   /** Serves a checked request (sessions, then `serveTransport`). */
   readonly handle: (exchange: McpExchange) => Promise<void>;
 }
@@ -61,6 +64,7 @@ export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOpti
   ]);
   const anyOrigin = allowedOrigins.has('*');
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const receivedAt = performance.now();
     const origin = request.headers.origin;
     // basic/transports "Security Warning": servers MUST validate Origin; an invalid one gets 403.
     if (
@@ -113,6 +117,20 @@ export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOpti
     if (request.method === 'POST') jsonOnly = acceptsJsonOnly(request);
     const identity = identityFromHeaders(request.headers);
     (request.raw as RawRequest).auth = authInfoOf(identity);
+    const policy = request.method === 'POST' ? options.policy : undefined;
+    const verdict = policy?.decide(body, identity);
+    // One audit line per call, once its answer is written (or the client went away).
+    if (policy && verdict && verdict.calls.length > 0)
+      reply.raw.once('close', () => policy.record(verdict, identity, era, receivedAt));
+    if (verdict?.kind === 'step-up')
+      return refuse(reply, 403, `Insufficient scope: this request needs ${verdict.missing.join(' ')}`, -32000, {
+        'www-authenticate': verdict.challenge,
+      });
+    if (verdict?.kind === 'hidden')
+      return void (await reply
+        .code(200)
+        .header('content-type', 'application/json')
+        .send(JSON.stringify(verdict.answer)));
     await options.handle({ request, reply, body, identity, jsonOnly, era });
   };
   void fastify.register(async (instance) => {

@@ -1,4 +1,4 @@
-import { BASE_SCOPE, parseScope, RESOURCE_SCOPES, SUPPORTED_SCOPES, withBaseScope } from './scope';
+import { BASE_SCOPE, parseScope, SUPPORTED_SCOPES, withBaseScope } from './scope';
 
 describe('parseScope', () => {
   it('splits on spaces, drops duplicates and empty tokens', () => {
@@ -17,9 +17,12 @@ describe('parseScope', () => {
     expect(() => parseScope('mcp \\x')).toThrow(expect.objectContaining({ code: 'invalid_scope' }));
   });
 
-  it('keeps offline_access out of the resource scopes', () => {
+  it('knows the gateway scopes and the service scopes it is given, dropping others', () => {
     expect(SUPPORTED_SCOPES).toContain('offline_access');
-    expect(RESOURCE_SCOPES).not.toContain('offline_access');
+    expect(parseScope('mcp memory:write files:read', 'invalid_scope', ['memory:write'])).toEqual([
+      'mcp',
+      'memory:write',
+    ]);
   });
 
   it('puts the base scope first, once', () => {

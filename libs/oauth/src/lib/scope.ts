@@ -1,17 +1,16 @@
+import { BASE_SCOPE } from '@gateway/catalog';
 import { OAuthError } from './oauth-error';
+
+export { BASE_SCOPE };
 
 /**
  * The scopes this gateway knows, in one place for /authorize, /token, registration and metadata.
- * - `mcp`: use the MCP services the user may reach (the only resource scope, and the base scope of
- *   every grant).
+ * - `mcp`: use the MCP services the user may reach (the base scope of every grant); each service adds its
+ *   own `<service>:<scope>` scopes for per-tool authorization (the catalog's policy, docs/authorization.md).
  * - `offline_access`: ask for a refresh token. The AS metadata lists it so that clients know they may
  *   request it; protected-resource metadata does not (MCP authorization "Refresh Tokens": RS SHOULD NOT).
  */
 export const SUPPORTED_SCOPES = ['mcp', 'offline_access'] as const;
-/** RFC 9728 `scopes_supported` of every MCP service. */
-export const RESOURCE_SCOPES = ['mcp'] as const;
-/** Every grant carries it, whatever was asked (MCP authorization, scope selection; docs/auth.md). */
-export const BASE_SCOPE = 'mcp';
 
 export type Scope = (typeof SUPPORTED_SCOPES)[number];
 
@@ -27,12 +26,16 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 export function parseScope(
   value: string,
   code: 'invalid_scope' | 'invalid_client_metadata' = 'invalid_scope',
-): Scope[] {
+  /** Scopes known besides the gateway's own: the target service's (`<service>:<scope>`, docs/authorization.md). */
+  serviceScopes: readonly string[] = [],
+): string[] {
   const tokens = value.split(' ').filter((token) => token !== '');
   const bad = tokens.find((token) => !SCOPE_TOKEN.test(token));
   if (bad !== undefined)
     throw new OAuthError(code, `scope contains an invalid character: ${JSON.stringify(bad.slice(0, 50))}`);
-  const known = tokens.filter((token): token is Scope => (SUPPORTED_SCOPES as readonly string[]).includes(token));
+  const known = tokens.filter(
+    (token) => (SUPPORTED_SCOPES as readonly string[]).includes(token) || serviceScopes.includes(token),
+  );
   return [...new Set(known)];
 }
 

@@ -20,7 +20,16 @@ const HARDENED = {
 };
 
 /** Keys an MCP container may receive from `.env` (passed through only when set); never auth's secrets. */
-const COMMON_KEYS = ['LOG_LEVEL', 'LOG_FORMAT', 'SHUTDOWN_TIMEOUT', 'MCP_ALLOWED_ORIGINS', 'MCP_MAX_BODY_BYTES'];
+const COMMON_KEYS = [
+  'LOG_LEVEL',
+  'LOG_FORMAT',
+  'SHUTDOWN_TIMEOUT',
+  'MCP_ALLOWED_ORIGINS',
+  'MCP_MAX_BODY_BYTES',
+  // Per-tool authorization and its audit stream (docs/authorization.md); the policy file is mounted by an override.
+  'MCP_POLICY_FILE',
+  'AUDIT_LOG_FILE',
+];
 const KEYS_OF_APP: Record<string, readonly string[]> = {
   'echo-stateless': [],
   'echo-stateful': ['MCP_SESSION_IDLE_TIMEOUT', 'STORAGE_PREFIX'],

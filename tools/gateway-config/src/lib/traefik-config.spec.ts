@@ -103,7 +103,14 @@ describe('traefikDynamicConfig, path mode', () => {
       forwardAuth: {
         address: 'http://127.0.0.1:3000/verify',
         authRequestHeaders: ['Authorization', 'Mcp-Method', 'Mcp-Name'],
-        authResponseHeaders: ['X-User-Id', 'X-User-Name', 'X-User-Email', 'X-Client-Id', 'X-Scope'],
+        authResponseHeaders: [
+          'X-User-Id',
+          'X-User-Name',
+          'X-User-Email',
+          'X-Client-Id',
+          'X-Scope',
+          'X-Scope-Grantable',
+        ],
         trustForwardHeader: false,
       },
     });

@@ -8,7 +8,8 @@ import { ClientDirectory } from '../../clients/client-directory';
 import { isSameBrowser } from '../login/browser-binding';
 import { LoginStateStore, type PendingConsent } from '../login/login-state.store';
 import { PageExceptionFilter } from '../../pages/page-exception.filter';
-import { sendConsentPage, sendErrorPage } from '../../pages/pages';
+import { type ConsentScope, sendConsentPage, sendErrorPage } from '../../pages/pages';
+import { ConsentStore } from './consent.store';
 import { TOPOLOGY } from '../../config/topology.provider';
 
 const consents = counter('auth_consents_total', 'consent decisions submitted (allow, deny)', ['decision']);
@@ -24,6 +25,7 @@ export class ConsentController {
     private readonly logins: LoginStateStore,
     private readonly clients: ClientDirectory,
     private readonly flow: AuthorizationFlow,
+    private readonly consents: ConsentStore,
     @Inject(TOPOLOGY) private readonly topology: GatewayTopology,
   ) {}
 
@@ -40,6 +42,15 @@ export class ConsentController {
     if (!client)
       return sendErrorPage(reply, 400, 'Unknown application', 'The application was deleted while you were signing in.');
     const service = serviceForResource(this.topology, pending.request.resource);
+    // Asked again only for what is new (a step-up asks for the added scopes; the rest is shown as already allowed).
+    const requested = pending.request.scope.split(' ').filter(Boolean);
+    let consented = await this.consents.consentedScopes(pending.user, pending.request);
+    // prompt=consent with nothing new: ask for all of it again.
+    if (consented.length === requested.length) consented = [];
+    const describe = (scope: string): ConsentScope => ({
+      scope,
+      ...(service?.policy.scopes.has(scope) ? { description: service.policy.scopes.get(scope) as string } : {}),
+    });
     return sendConsentPage(reply, {
       requestId: id as string,
       csrf: pending.csrf,
@@ -49,7 +60,8 @@ export class ConsentController {
       ...(client.metadata.client_uri ? { clientUri: client.metadata.client_uri } : {}),
       ...(client.document ? { documentHost: client.document.host } : {}),
       redirectUri: pending.request.redirectUri,
-      scopes: pending.request.scope.split(' ').filter(Boolean),
+      scopes: requested.filter((scope) => !consented.includes(scope)).map(describe),
+      alreadyAllowed: consented.map(describe),
       serviceName: service?.name ?? pending.request.resource,
       resource: pending.request.resource,
     });

@@ -29,6 +29,14 @@ export class ConsentStore {
     return grantOf(request).every((member) => granted.has(member));
   }
 
+  /** The scopes of `request` this user already consented to for this client (the consent page asks for the rest). */
+  public async consentedScopes(user: UserIdentity, request: AuthorizationRequest): Promise<string[]> {
+    if (this.lifetime === 0) return [];
+    const granted = new Set(await this.store.setMembers(key(user, request.clientId)));
+    if (!granted.has(`resource:${request.resource}`)) return [];
+    return request.scope.split(' ').filter((scope) => scope && granted.has(scope));
+  }
+
   public async remember(user: UserIdentity, request: AuthorizationRequest): Promise<void> {
     if (this.lifetime === 0) return;
     const consentKey = key(user, request.clientId);

@@ -1,15 +1,25 @@
+import { performance } from 'node:perf_hooks';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { type GatewayTopology, type ResolvedService, serviceForRequest } from '@gateway/catalog';
+import {
+  BASE_SCOPE,
+  type GatewayTopology,
+  grantableScopes,
+  requiredScope,
+  type ResolvedService,
+  serviceForRequest,
+  stepUpScope,
+} from '@gateway/catalog';
 import { identityToHeaders } from '@gateway/contracts';
-import { OAuthError, RESOURCE_SCOPES } from '@gateway/oauth';
-import { counter } from '@gateway/platform';
+import { OAuthError } from '@gateway/oauth';
+import { auditStream, counter } from '@gateway/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditLog, type AuditReasonCode } from '../../audit/audit-log';
 import { CORS_ON_ROUTER_ERRORS } from '../../http/http-policy';
 import { sendOAuthError } from '../../http/oauth-exception.filter';
 import { AccessPolicy } from '../../policy/access-policy';
 import { RevokedTokens } from '../../store/revoked-tokens';
+import { AuthEnv } from '../../config/auth.env';
 import { TOPOLOGY } from '../../config/topology.provider';
 import { AccessTokenVerifier, type VerifiedAccessToken } from './access-token-verifier';
 
@@ -26,11 +36,13 @@ const FAST_PATH_HEADERS: Record<string, string> = {
   'content-length': '0',
 };
 
-/** Per verified token: its identity headers, the fast path's raw header list, whether it has the resource scopes. */
+/** Per verified token: its identity headers, the fast path's raw header list, its scopes. */
 interface TokenAnswer {
   readonly headers: Record<string, string>;
   readonly rawHeaders: string[];
-  readonly hasResourceScopes: boolean;
+  readonly granted: ReadonlySet<string>;
+  /** The service scopes the policy lets this user be granted (docs/authorization.md). */
+  readonly grantable: ReadonlySet<string>;
 }
 
 /**
@@ -49,6 +61,8 @@ export class VerifyHandler {
   private readonly answers = new WeakMap<VerifiedAccessToken, TokenAnswer>();
   private readonly services = new Map<string, ResolvedService | undefined>();
   private readonly byAddress = new Map<string, ResolvedService | undefined>();
+  /** The services' audit stream: a 2026-07-28 tool call refused here never reaches its service (docs/authorization.md). */
+  private readonly toolAudit: ReturnType<typeof auditStream>;
 
   public constructor(
     private readonly verifier: AccessTokenVerifier,
@@ -56,7 +70,10 @@ export class VerifyHandler {
     private readonly policy: AccessPolicy,
     private readonly audit: AuditLog,
     @Inject(TOPOLOGY) private readonly topology: GatewayTopology,
-  ) {}
+    env: AuthEnv,
+  ) {
+    this.toolAudit = auditStream(env.AUDIT_LOG_FILE);
+  }
 
   /** The Fastify handler of `/verify` (any method). */
   public async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -91,8 +108,9 @@ export class VerifyHandler {
     const token = service && BEARER.exec(single(headers.authorization) ?? '')?.[1];
     const claims = token ? this.verifier.cached(token) : undefined;
     if (!service || !claims || this.revoked.revokedLocally(claims.jti) !== false) return false;
-    const answer = this.answerFor(claims);
-    if (claims.aud !== service.mcpUrl || !answer.hasResourceScopes) return false;
+    if (claims.aud !== service.mcpUrl) return false;
+    const answer = this.answerFor(claims, service);
+    if (!answer.granted.has(BASE_SCOPE) || this.missingScope(headers, service, answer)) return false;
     if (!this.policy.check(claims.user, service).allowed) return false;
     decisions.inc({ decision: 'allowed' });
     response.writeHead(200, answer.rawHeaders);
@@ -102,6 +120,7 @@ export class VerifyHandler {
 
   /** The identity headers of an allowed request; throws the OAuthError of a refused one. */
   private async decide(request: FastifyRequest): Promise<Record<string, string>> {
+    const started = performance.now();
     const headers: IncomingHttpHeaders = request.headers;
     const host = single(headers['x-forwarded-host']) ?? single(headers.host) ?? '';
     const uri = single(headers['x-forwarded-uri']) ?? '/';
@@ -179,15 +198,31 @@ export class VerifyHandler {
         },
       );
     }
-    const answer = this.answerFor(claims);
-    if (!answer.hasResourceScopes) {
+    const answer = this.answerFor(claims, service);
+    const missing = answer.granted.has(BASE_SCOPE) ? this.missingScope(headers, service, answer) : BASE_SCOPE;
+    if (missing) {
+      // A tool's own scope (not the base scope): the call is audited on the services' stream too.
+      const method = single(headers['mcp-method']);
+      if (method !== undefined && missing !== BASE_SCOPE)
+        this.toolAudit.toolCall({
+          user: claims.sub,
+          client: claims.clientId,
+          service: service.name,
+          tool: single(headers['mcp-name']) ?? '',
+          method,
+          era: 'modern',
+          decision: 'refused',
+          reason: 'insufficient_scope',
+          scope: missing,
+          latencyMs: Math.round((performance.now() - started) * 10) / 10,
+        });
       throw this.refuse(
         service,
         'insufficient_scope',
         403,
         'insufficient_scope',
-        `the access token lacks the scope ${RESOURCE_SCOPES.join(' ')}`,
-        { challenge: 'insufficient_scope', claims },
+        `this request needs the scope ${missing}`,
+        { challenge: 'insufficient_scope', claims, scope: stepUpScope(answer.granted, [missing]) },
       );
     }
     const decision = this.policy.check(claims.user, service);
@@ -200,22 +235,46 @@ export class VerifyHandler {
     return answer.headers;
   }
 
-  /** What the answer to a verified token needs, built once per cached token. */
-  private answerFor(claims: VerifiedAccessToken): TokenAnswer {
+  /**
+   * MCP 2026-07-28 requests name their method and tool in `Mcp-Method` / `Mcp-Name` (ForwardAuth sees headers
+   * only; the service checks they agree with the body): the scope the policy asks for it and the token lacks,
+   * when the user may be granted it (step-up). A scope the user may never get is not asked for: the service
+   * answers such a tool as unknown (docs/authorization.md). 2025-era requests are decided in-path by the service.
+   */
+  private missingScope(
+    headers: IncomingHttpHeaders,
+    service: ResolvedService,
+    answer: TokenAnswer,
+  ): string | undefined {
+    const method = single(headers['mcp-method']);
+    if (method === undefined) return undefined;
+    const needed = requiredScope(service.policy, { method, name: single(headers['mcp-name']) });
+    if (needed === undefined || answer.granted.has(needed) || !answer.grantable.has(needed)) return undefined;
+    return needed;
+  }
+
+  /** What the answer to a verified token for `service` (its audience) needs, built once per cached token. */
+  private answerFor(claims: VerifiedAccessToken, service: ResolvedService): TokenAnswer {
     let answer = this.answers.get(claims);
     if (!answer) {
+      const grantable = grantableScopes(service.policy, claims.user);
+      // A service scope the policy no longer grants this user stops working now, not when the token family ends.
+      const granted = claims.scope
+        .split(' ')
+        .filter((scope) => !service.policy.scopes.has(scope) || grantable.includes(scope));
       const headers = identityToHeaders({
         userId: claims.sub,
         userName: claims.user.login,
         userEmail: claims.user.email,
         clientId: claims.clientId,
-        scope: claims.scope,
+        scope: granted.join(' '),
+        grantableScope: [BASE_SCOPE, ...grantable].join(' '),
       });
-      const granted = claims.scope.split(' ');
       answer = {
         headers,
         rawHeaders: Object.entries({ ...FAST_PATH_HEADERS, ...headers }).flat(),
-        hasResourceScopes: RESOURCE_SCOPES.every((scope) => granted.includes(scope)),
+        granted: new Set(granted),
+        grantable: new Set(grantable),
       };
       this.answers.set(claims, answer);
     }
@@ -255,7 +314,7 @@ export class VerifyHandler {
     status: 401 | 403,
     code: 'invalid_token' | 'invalid_request' | 'insufficient_scope' | 'access_denied',
     description: string,
-    options: { challenge?: string; claims?: VerifiedAccessToken; reason?: string },
+    options: { challenge?: string; claims?: VerifiedAccessToken; reason?: string; scope?: string },
   ): OAuthError {
     const { challenge, claims } = options;
     this.audit.record('verify.refused', {
@@ -267,7 +326,10 @@ export class VerifyHandler {
     });
     const params = [
       ...(challenge ? [`error="${challenge}"`, `error_description="${description}"`] : []),
-      ...(challenge === 'insufficient_scope' || challenge === '' ? [`scope="${RESOURCE_SCOPES.join(' ')}"`] : []),
+      // MCP 2025-11-25 authorization "Scope Challenge Handling": a 401 names the scopes to ask for first, a 403
+      // insufficient_scope every scope the request needs (RFC 6750 §3.1), so a client re-authorizes for the union.
+      ...(challenge === '' ? [`scope="${service.policy.initialScopes.join(' ')}"`] : []),
+      ...(challenge === 'insufficient_scope' && options.scope ? [`scope="${options.scope}"`] : []),
       `resource_metadata="${service.resourceMetadataUrl}"`,
     ];
     const headers = challenge === undefined ? undefined : { 'www-authenticate': `Bearer ${params.join(', ')}` };
