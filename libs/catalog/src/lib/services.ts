@@ -42,7 +42,7 @@ export interface ServiceDefinition {
   readonly title: string;
   readonly kind: ServiceKind;
   /** Nx project that serves it. */
-  readonly app: 'echo-stateless' | 'echo-stateful' | 'fetchs' | 'stdio-proxy';
+  readonly app: 'echo-stateless' | 'echo-stateful' | 'fetchs' | 'time' | 'stdio-proxy';
   /** Port it listens on inside the gateway's network (unique per service). */
   readonly port: number;
   readonly enabledByDefault: boolean;
@@ -101,6 +101,17 @@ export const SERVICES: readonly ServiceDefinition[] = [
     port: 3103,
     enabledByDefault: true,
     egress: 'internet',
+    sessionState: 'none',
+  },
+  {
+    // The official time server's contract, native: no npm package has it (docs/mcp-services.md, "time").
+    name: 'time',
+    title: 'Time',
+    kind: 'native',
+    app: 'time',
+    port: 3104,
+    enabledByDefault: true,
+    egress: 'none',
     sessionState: 'none',
   },
   {

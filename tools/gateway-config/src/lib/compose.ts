@@ -38,6 +38,7 @@ const KEYS_OF_APP: Record<string, readonly string[]> = {
     'FETCH_USER_AGENT',
     'FETCH_RATE_LIMIT',
   ],
+  time: ['TIME_LOCAL_TIMEZONE'],
   'stdio-proxy': [
     'MCP_SESSION_IDLE_TIMEOUT',
     'STDIO_CHILD_PER',

@@ -153,6 +153,7 @@ describe('composeFile', () => {
       'echo-stateless',
       'echo-stateful',
       'fetchs',
+      'time',
       'everything',
       'memory',
       'filesystem',
