@@ -58,18 +58,20 @@ export interface ServiceDefinition {
   readonly stdio?: StdioCommand;
 }
 
-/** An official stdio server installed as an npm dependency: nothing is downloaded at run time. */
-const stdioServer = (
-  pkg: string,
-  extraArgs: string[] = [],
-  env?: Record<string, string>,
-  shareable = false,
+/** A stdio server installed as an npm dependency (`entry`: its script under node_modules): nothing is downloaded at run time. */
+const npmServer = (
+  entry: string,
+  options: { args?: string[]; env?: Record<string, string>; shareable?: boolean } = {},
 ): StdioCommand => ({
   command: 'node',
-  args: [`node_modules/@modelcontextprotocol/${pkg}/dist/index.js`, ...extraArgs],
-  ...(env ? { env } : {}),
-  ...(shareable ? { shareable } : {}),
+  args: [`node_modules/${entry}`, ...(options.args ?? [])],
+  ...(options.env ? { env: options.env } : {}),
+  ...(options.shareable ? { shareable: true } : {}),
 });
+
+/** An official (modelcontextprotocol) stdio server. */
+const stdioServer = (pkg: string, args: string[] = [], env?: Record<string, string>, shareable = false): StdioCommand =>
+  npmServer(`@modelcontextprotocol/${pkg}/dist/index.js`, { args, ...(env ? { env } : {}), shareable });
 
 // Ports: 31xx native services, 32xx stdio servers behind the proxy, 3000 auth, 8080 the edge.
 export const SERVICES: readonly ServiceDefinition[] = [
@@ -159,6 +161,19 @@ export const SERVICES: readonly ServiceDefinition[] = [
     egress: 'none',
     sessionState: 'process',
     stdio: stdioServer('server-sequential-thinking'),
+  },
+  {
+    // A third-party fetcher (mcp-fetch-server, zcaceres/fetch-mcp); fetchs stays the recommended one (docs/mcp-services.md).
+    name: 'fetch',
+    title: 'Fetch (mcp-fetch-server)',
+    kind: 'stdio',
+    app: 'stdio-proxy',
+    port: 3205,
+    enabledByDefault: false,
+    egress: 'internet',
+    sessionState: 'process',
+    // No state beyond one request: one child per user.
+    stdio: npmServer('mcp-fetch-server/dist/index.js', { shareable: true }),
   },
 ];
 
