@@ -105,6 +105,10 @@ describe('fetch (mcp-fetch-server) through the egress proxy', () => {
     expect(hits).not.toContain('/via-own-proxy');
   });
 
+  it('runs the server in a network namespace whose only way out is the egress proxy', () => {
+    expect(proxy.output()).toMatch(/egress: internet, each child in a fresh network namespace/);
+  });
+
   it('logs the refusals with their reason', () => {
     expect(proxy.output()).toMatch(/"msg":"egress".*"host":"internal.test".*"status":403.*loopback address/);
   });
