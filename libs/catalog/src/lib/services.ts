@@ -26,6 +26,8 @@ export interface StdioCommand {
   readonly args: readonly string[];
   /** Environment keys passed to the child (values may reference `${VAR}` of the proxy's environment). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Working directory of the child (`${MCP_DATA_DIR}`: the user's own); default the proxy's (STDIO_CWD). */
+  readonly cwd?: string;
   /**
    * Safe to share one child among the sessions of one user (the stdio proxy's default then): the server
    * keeps no per-connection state beyond what it stores (server-memory's file). Not for servers that keep
@@ -56,16 +58,19 @@ export interface ServiceDefinition {
   readonly sessionState: SessionState;
   /** For `stdio` services: the official stdio server the proxy starts. */
   readonly stdio?: StdioCommand;
+  /** Debian packages the service needs at run time (its container image installs them; `npm start` expects them). */
+  readonly packages?: readonly string[];
 }
 
 /** A stdio server installed as an npm dependency (`entry`: its script under node_modules): nothing is downloaded at run time. */
 const npmServer = (
   entry: string,
-  options: { args?: string[]; env?: Record<string, string>; shareable?: boolean } = {},
+  options: { args?: string[]; env?: Record<string, string>; cwd?: string; shareable?: boolean } = {},
 ): StdioCommand => ({
   command: 'node',
   args: [`node_modules/${entry}`, ...(options.args ?? [])],
   ...(options.env ? { env: options.env } : {}),
+  ...(options.cwd ? { cwd: options.cwd } : {}),
   ...(options.shareable ? { shareable: true } : {}),
 });
 
@@ -174,6 +179,33 @@ export const SERVICES: readonly ServiceDefinition[] = [
     sessionState: 'process',
     // No state beyond one request: one child per user.
     stdio: npmServer('mcp-fetch-server/dist/index.js', { shareable: true }),
+  },
+  {
+    // Microsoft's Playwright MCP driving Debian's Chromium (never a downloaded browser). Its browser_run_code_unsafe
+    // runs code in the server process, so it is confined like a shell: off by default, its own network namespace
+    // whose only way out is the egress proxy (Chromium's proxy too), a profile and working directory per user.
+    name: 'playwright',
+    title: 'Browser (Playwright)',
+    kind: 'stdio',
+    app: 'stdio-proxy',
+    port: 3206,
+    enabledByDefault: false,
+    egress: 'internet',
+    sessionState: 'process',
+    packages: ['chromium'],
+    stdio: npmServer('@playwright/mcp/cli.js', {
+      args: [
+        '--headless',
+        '--browser=chromium',
+        '--executable-path=/usr/bin/chromium',
+        '--user-data-dir=${MCP_DATA_DIR}/playwright/profile',
+        '--output-dir=${MCP_DATA_DIR}/playwright/output',
+        '--proxy-server=${EGRESS_PROXY_URL}',
+      ],
+      cwd: '${MCP_DATA_DIR}',
+      // One browser (and profile, which Chromium locks) per user, shared by that user's sessions.
+      shareable: true,
+    }),
   },
 ];
 

@@ -1,4 +1,10 @@
-import { envKeyOf, type GatewayTopology, type ResolvedService, SERVICES } from '@gateway/catalog';
+import {
+  envKeyOf,
+  type GatewayTopology,
+  type ResolvedService,
+  type ServiceDefinition,
+  SERVICES,
+} from '@gateway/catalog';
 import { toLabels, type Labels } from './labels';
 import { redisAclUsers, redisUserArguments } from './redis-acl';
 import { METRICS_PORT } from './prometheus';
@@ -45,9 +51,16 @@ const KEYS_OF_APP: Record<string, readonly string[]> = {
     'STDIO_DATA_SCOPE',
     'STDIO_MAX_CHILDREN',
     'STDIO_MAX_CHILDREN_PER_USER',
+    'STDIO_MEMORY_BUDGET_MB',
   ],
 };
 const passThrough = (keys: readonly string[]) => Object.fromEntries(keys.map((key) => [key, null]));
+/**
+ * Left out of `docker-compose.yml`, turned on by an overlay each (`deploy/compose/<name>.yml`): test servers
+ * (`productionOptIn`) and services off by default (a browser, a shell, a second fetcher).
+ */
+export const composeOptIn = (service: ServiceDefinition): boolean =>
+  service.productionOptIn === true || !service.enabledByDefault;
 /** The internal network a service shares with Traefik only. */
 const serviceNetwork = (name: string) => `mcp-${name}`;
 
@@ -80,6 +93,8 @@ const nodeService = (
     volumes?: string[];
     networks?: string[];
     envFile?: boolean;
+    /** Debian packages its image adds (catalog `packages`), and the image's own name then. */
+    packages?: { readonly image: string; readonly names: readonly string[] };
     /** Its Redis ACL user, if it keeps state in Redis. */
     redis?: { name: string; passwordKey: string };
   } = {},
@@ -87,8 +102,12 @@ const nodeService = (
   const base = nodeEnvironment(port);
   const redis = extra.redis;
   return {
-    build: { context: '.', dockerfile: 'deploy/Dockerfile', args: { APP: app } },
-    image: `mcp-oauth-gateway/${app}:latest`,
+    build: {
+      context: '.',
+      dockerfile: 'deploy/Dockerfile',
+      args: { APP: app, ...(extra.packages ? { PACKAGES: extra.packages.names.join(' ') } : {}) },
+    },
+    image: `mcp-oauth-gateway/${extra.packages?.image ?? app}:latest`,
     restart: 'unless-stopped',
     ...(extra.envFile === false ? {} : { env_file: ['.env'] }),
     ...(extra.volumes ? { volumes: extra.volumes } : {}),
@@ -204,7 +223,7 @@ export function composeFile(topology: GatewayTopology): Record<string, unknown> 
           TRUSTED_PROXIES: '${TRUSTED_PROXIES:-172.16.0.0/12,192.168.0.0/16}',
           // Services left out of this file (their overlay names them) are not advertised either.
           ...Object.fromEntries(
-            SERVICES.filter((service) => service.productionOptIn).map((service) => [
+            SERVICES.filter(composeOptIn).map((service) => [
               `MCP_${envKeyOf(service.name)}_ENABLED`,
               String(topology.enabled.some((enabled) => enabled.name === service.name)),
             ]),
@@ -297,7 +316,13 @@ function mcpService(service: ResolvedService, labels: Labels) {
       ...(service.egress === 'internet' ? { EGRESS_PROXY_URL: `http://egress-proxy:${EGRESS_PROXY_PORT}` } : {}),
     },
     ...(volumes.length ? { volumes } : {}),
+    ...(service.packages?.length ? { packages: { image: imageName(service), names: service.packages } } : {}),
   });
+}
+
+/** The image of a service: its app's, or its own where it adds Debian packages (`stdio-proxy-playwright`). */
+export function imageName(service: ServiceDefinition): string {
+  return service.packages?.length ? `${service.app}-${service.name}` : service.app;
 }
 
 function withDomain(labels: Labels): Labels {

@@ -15,6 +15,7 @@ import type { INamespace } from 'kubernetes-models/v1/Namespace';
 import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { envKeyOf } from '@gateway/catalog';
+import { imageName } from './compose';
 import { traefikDynamicConfig, type TraefikMiddleware } from './traefik-config';
 
 export type Manifest =
@@ -197,7 +198,7 @@ export function kubernetesManifests(
     });
     const container: IContainer = {
       name: workload.app,
-      image: imageOf(workload.app),
+      image: imageOf(workload.service ? imageName(workload.service) : workload.app),
       ports: [{ name: 'http', containerPort: workload.port, protocol: 'TCP' }],
       envFrom: [
         { configMapRef: { name: GENERATED_CONFIG } },
