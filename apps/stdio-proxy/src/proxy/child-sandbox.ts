@@ -1,31 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@nestjs/common';
 import { ConfigValidationError } from '@gateway/config';
-import { AddressPolicy, type EgressProxy, HostResolver, startEgressProxy } from '@gateway/egress';
+import { AddressPolicy, type EgressProxy, HostResolver, probeNetns, startEgressProxy } from '@gateway/egress';
 import type { StdioProxyEnv } from '../stdio-proxy.env';
 import type { ChildCommand } from './child-command';
 import { RELAY_PORT } from './netns-relay';
-
-/**
- * `unshare` arguments that give a child a fresh network namespace: as root (or with CAP_SYS_ADMIN) a plain one,
- * otherwise inside a user namespace (`--map-root-user`) where the kernel allows unprivileged ones. The namespace
- * has only a loopback interface, down: the child can reach no address at all, not even the host's loopback.
- */
-const NETNS_VARIANTS: readonly (readonly string[])[] = [['--net'], ['--user', '--map-root-user', '--net']];
-
-/**
- * The first unshare variant that works here, or undefined (not Linux, no unshare, no namespaces allowed). `probe` is
- * what must succeed inside (`internet` children need `ip` to bring the namespace's loopback up for the relay).
- */
-export function probeNetns(probe: readonly string[] = ['true']): readonly string[] | undefined {
-  return NETNS_VARIANTS.find(
-    (variant) => spawnSync('unshare', [...variant, '--', ...probe], { stdio: 'ignore', timeout: 5_000 }).status === 0,
-  );
-}
 
 /** A Unix socket (in a private directory) that forwards every connection to the egress proxy's TCP address. */
 interface ProxyBridge {

@@ -44,7 +44,7 @@ export interface ServiceDefinition {
   readonly title: string;
   readonly kind: ServiceKind;
   /** Nx project that serves it. */
-  readonly app: 'echo-stateless' | 'echo-stateful' | 'fetchs' | 'time' | 'stdio-proxy';
+  readonly app: 'echo-stateless' | 'echo-stateful' | 'fetchs' | 'time' | 'tmux' | 'stdio-proxy';
   /** Port it listens on inside the gateway's network (unique per service). */
   readonly port: number;
   readonly enabledByDefault: boolean;
@@ -77,6 +77,17 @@ const npmServer = (
 /** An official (modelcontextprotocol) stdio server. */
 const stdioServer = (pkg: string, args: string[] = [], env?: Record<string, string>, shareable = false): StdioCommand =>
   npmServer(`@modelcontextprotocol/${pkg}/dist/index.js`, { args, ...(env ? { env } : {}), shareable });
+
+/**
+ * tmux is a remote shell: every tool needs the scope `shell` (on the wire `tmux:shell`), which is never asked for
+ * first (step-up only) and which an operator grants to named people. Data in the shape of the per-tool policy of
+ * issue 18 (`ServicePolicyDefinition`): the tmux entry takes it as `policy` when that lands. Until then the service
+ * is off by default and every signed-in user of an enabled tmux gets a shell (docs/mcp-services.md, "tmux").
+ */
+export const TMUX_POLICY = {
+  scopes: { shell: { description: 'Run commands in a terminal on the gateway host (a remote shell)', initial: false } },
+  otherTools: 'shell',
+} as const;
 
 // Ports: 31xx native services, 32xx stdio servers behind the proxy, 3000 auth, 8080 the edge.
 export const SERVICES: readonly ServiceDefinition[] = [
@@ -120,6 +131,19 @@ export const SERVICES: readonly ServiceDefinition[] = [
     enabledByDefault: true,
     egress: 'none',
     sessionState: 'none',
+  },
+  {
+    // A remote shell on the host, per user (docs/mcp-services.md, "tmux"): off by default, see TMUX_POLICY.
+    name: 'tmux',
+    title: 'Terminal (tmux)',
+    kind: 'native',
+    app: 'tmux',
+    port: 3105,
+    enabledByDefault: false,
+    egress: 'none',
+    // The users' tmux servers live beside the process: one replica.
+    sessionState: 'process',
+    packages: ['tmux'],
   },
   {
     name: 'everything',

@@ -38,6 +38,16 @@ describe('docker-compose.yml security properties', () => {
     expect(own.services['egress-proxy']?.networks).toEqual(['egress', 'outbound']);
   });
 
+  it('leaves tmux (a remote shell) out unless its overlay is named; its shells share a network with Traefik only', () => {
+    const own = parse(artifacts['deploy/compose/tmux.yml'] ?? '{}') as Compose;
+    expect(services['tmux']).toBeUndefined();
+    expect(services['auth']?.environment?.['MCP_TMUX_ENABLED']).toBe('false');
+    expect(own.services['auth']?.environment?.['MCP_TMUX_ENABLED']).toBe('true');
+    expect(own.services['tmux']?.networks).toEqual(['mcp-tmux']);
+    expect(own.services['tmux']?.environment).toMatchObject({ TMUX_DATA_DIR: '/data/tmux', TMUX_NETNS: 'off' });
+    expect(own.services['tmux']?.env_file).toBeUndefined();
+  });
+
   it("builds playwright's own image with Debian's Chromium (never a downloaded browser)", () => {
     const playwright = (
       parse(artifacts['deploy/compose/playwright.yml'] ?? '{}') as { services: Record<string, unknown> }

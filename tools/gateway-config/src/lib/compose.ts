@@ -45,6 +45,7 @@ const KEYS_OF_APP: Record<string, readonly string[]> = {
     'FETCH_RATE_LIMIT',
   ],
   time: ['TIME_LOCAL_TIMEZONE'],
+  tmux: ['TMUX_IDLE_TIMEOUT'],
   'stdio-proxy': [
     'MCP_SESSION_IDLE_TIMEOUT',
     'STDIO_CHILD_PER',
@@ -297,6 +298,15 @@ function mcpService(service: ResolvedService, labels: Labels) {
   const common = { envFile: false, networks, ...(redis ? { redis } : {}) };
   const own = passThrough([...COMMON_KEYS, ...(KEYS_OF_APP[service.app] ?? [])]);
   const routed = { ...labels, 'traefik.docker.network': `mcp-gateway-${service.name}` };
+  const packages = service.packages?.length ? { packages: { image: imageName(service), names: service.packages } } : {};
+  if (service.app === 'tmux')
+    // The users' homes on the data volume; the container's network (Traefik only) keeps the shells off the network.
+    return nodeService(service.app, service.port, routed, {
+      ...common,
+      ...packages,
+      environment: { ...own, TMUX_DATA_DIR: '/data/tmux', TMUX_NETNS: 'off' },
+      volumes: ['mcp-data:/data'],
+    });
   if (service.kind !== 'stdio') return nodeService(service.app, service.port, routed, { ...common, environment: own });
   // The stdio proxy picks its catalog entry by MCP_SERVICE; data and workspace directories live on volumes.
   const spec = JSON.stringify(service.stdio);
@@ -316,7 +326,7 @@ function mcpService(service: ResolvedService, labels: Labels) {
       ...(service.egress === 'internet' ? { EGRESS_PROXY_URL: `http://egress-proxy:${EGRESS_PROXY_PORT}` } : {}),
     },
     ...(volumes.length ? { volumes } : {}),
-    ...(service.packages?.length ? { packages: { image: imageName(service), names: service.packages } } : {}),
+    ...packages,
   });
 }
 
