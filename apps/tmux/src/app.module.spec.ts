@@ -26,7 +26,7 @@ describe('tmux wiring', () => {
 
   beforeAll(async () => {
     process.env['LOG_LEVEL'] ??= 'warn';
-    process.env['TMUX_DATA_DIR'] = dataDir;
+    process.env['MCP_DATA_DIR'] = dataDir;
     app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { logger: false });
     await app.listen(0, '127.0.0.1');
     url = new URL(`${await app.getUrl()}/mcp`.replace('[::1]', '127.0.0.1'));
@@ -34,7 +34,7 @@ describe('tmux wiring', () => {
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.close()));
     await app?.close(); // ends every user's tmux server
-    delete process.env['TMUX_DATA_DIR'];
+    delete process.env['MCP_DATA_DIR'];
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -6,9 +6,9 @@ import { IsIn, IsString } from 'class-validator';
 export class TmuxEnv extends McpEnv {
   public override PORT = 3105;
 
-  /** Where each user's tmux socket and home directory live (`sockets/`, `home/`), created 0700. */
+  /** Data directory (as the stdio servers'): each user's tmux socket and home live in its `tmux/` (created 0700). */
   @IsString()
-  public TMUX_DATA_DIR = './data/tmux';
+  public MCP_DATA_DIR = './data';
 
   /** Seconds a user's tmux server (and every program in it) lives without a tool call. */
   @EnvInt(10, 7 * 24 * 3600)

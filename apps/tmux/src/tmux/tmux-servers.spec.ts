@@ -21,7 +21,7 @@ describe('TmuxServers', () => {
   const audit = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
 
   beforeAll(() => {
-    servers = new TmuxServers(envWith({ TMUX_DATA_DIR: dataDir, TMUX_NETNS: 'auto' }));
+    servers = new TmuxServers(envWith({ MCP_DATA_DIR: dataDir, TMUX_NETNS: 'auto' }));
   });
   afterAll(async () => {
     await servers.onApplicationShutdown();
@@ -37,8 +37,8 @@ describe('TmuxServers', () => {
       'main',
       '#{pane_current_path}',
     ]);
-    expect(home.trim()).toMatch(new RegExp(`^${join(dataDir, 'home')}/[0-9a-f]{64}$`));
-    expect(readdirSync(join(dataDir, 'sockets'))).toHaveLength(1);
+    expect(home.trim()).toMatch(new RegExp(`^${join(dataDir, 'tmux', 'home')}/[0-9a-f]{64}$`));
+    expect(readdirSync(join(dataDir, 'tmux', 'sockets'))).toHaveLength(1);
   });
 
   it("never shows one user another user's windows", async () => {
@@ -48,7 +48,7 @@ describe('TmuxServers', () => {
     expect(await servers.run('github:1', 'list_windows', ['list-windows', '-a', '-F', '#{window_name}'])).toContain(
       'alice-only',
     );
-    expect(readdirSync(join(dataDir, 'sockets'))).toHaveLength(2);
+    expect(readdirSync(join(dataDir, 'tmux', 'sockets'))).toHaveLength(2);
   });
 
   it('writes one audit line per command: user, tool and tmux arguments', async () => {
@@ -77,9 +77,9 @@ describe('TmuxServers', () => {
   });
 
   it('ends an idle server with everything in it, and starts a fresh one on the next command', async () => {
-    const quick = new TmuxServers(envWith({ TMUX_DATA_DIR: dataDir, TMUX_NETNS: 'auto', TMUX_IDLE_TIMEOUT: 1 }));
+    const quick = new TmuxServers(envWith({ MCP_DATA_DIR: dataDir, TMUX_NETNS: 'auto', TMUX_IDLE_TIMEOUT: 1 }));
     await quick.run('github:3', 'create_window', ['new-window', '-d', '-t', 'main:', '-n', 'short-lived']);
-    const sockets = () => readdirSync(join(dataDir, 'sockets')).length;
+    const sockets = () => readdirSync(join(dataDir, 'tmux', 'sockets')).length;
     expect(sockets()).toBe(3);
     await until(() => sockets() === 2);
     expect(await quick.run('github:3', 'list_windows', ['list-windows', '-a', '-F', '#{window_name}'])).not.toContain(
@@ -87,6 +87,6 @@ describe('TmuxServers', () => {
     );
     await quick.onApplicationShutdown();
     expect(sockets()).toBe(2);
-    expect(existsSync(join(dataDir, 'home'))).toBe(true);
+    expect(existsSync(join(dataDir, 'tmux', 'home'))).toBe(true);
   });
 });

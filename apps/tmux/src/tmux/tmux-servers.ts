@@ -39,7 +39,7 @@ export class TmuxServers implements OnApplicationShutdown {
   private readonly netns: readonly string[];
 
   public constructor(private readonly env: TmuxEnv) {
-    this.root = resolve(env.TMUX_DATA_DIR);
+    this.root = resolve(env.MCP_DATA_DIR, 'tmux');
     for (const dir of ['sockets', 'home']) mkdirSync(join(this.root, dir), { recursive: true, mode: 0o700 });
     const mode = env.TMUX_NETNS || (env.NODE_ENV === 'production' ? 'required' : 'auto');
     const variant = mode === 'off' ? undefined : probeNetns();

@@ -44,7 +44,7 @@ describe('docker-compose.yml security properties', () => {
     expect(services['auth']?.environment?.['MCP_TMUX_ENABLED']).toBe('false');
     expect(own.services['auth']?.environment?.['MCP_TMUX_ENABLED']).toBe('true');
     expect(own.services['tmux']?.networks).toEqual(['mcp-tmux']);
-    expect(own.services['tmux']?.environment).toMatchObject({ TMUX_DATA_DIR: '/data/tmux', TMUX_NETNS: 'off' });
+    expect(own.services['tmux']?.environment).toMatchObject({ MCP_DATA_DIR: '/data', TMUX_NETNS: 'off' });
     expect(own.services['tmux']?.env_file).toBeUndefined();
   });
 

@@ -304,7 +304,7 @@ function mcpService(service: ResolvedService, labels: Labels) {
     return nodeService(service.app, service.port, routed, {
       ...common,
       ...packages,
-      environment: { ...own, TMUX_DATA_DIR: '/data/tmux', TMUX_NETNS: 'off' },
+      environment: { ...own, MCP_DATA_DIR: '/data', TMUX_NETNS: 'off' },
       volumes: ['mcp-data:/data'],
     });
   if (service.kind !== 'stdio') return nodeService(service.app, service.port, routed, { ...common, environment: own });
