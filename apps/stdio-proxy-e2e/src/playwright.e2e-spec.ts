@@ -1,4 +1,4 @@
-// docs/mcp-services.md "playwright", docs/security.md S41-S42: @playwright/mcp behind stdio-proxy drives Debian's
+// docs/mcp-services.md "playwright", docs/security.md S41, S43: @playwright/mcp behind stdio-proxy drives Debian's
 // Chromium through the egress proxy only, with a profile per user. Every target is on loopback or a name the local
 // DNS stub resolves to loopback: even a broken proxy sends no packet beyond this machine.
 import { createHash } from 'node:crypto';
