@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@nestjs/common';
@@ -7,7 +7,7 @@ import { ConfigValidationError } from '@gateway/config';
 import { AddressPolicy, type EgressProxy, HostResolver, probeNetns, startEgressProxy } from '@gateway/egress';
 import type { StdioProxyEnv } from '../stdio-proxy.env';
 import type { ChildCommand } from './child-command';
-import { RELAY_PORT } from './netns-relay';
+import { RELAY_PORT, splice } from './netns-relay';
 
 /** A Unix socket (in a private directory) that forwards every connection to the egress proxy's TCP address. */
 interface ProxyBridge {
@@ -19,21 +19,18 @@ async function startProxyBridge(proxyUrl: string): Promise<ProxyBridge> {
   const { hostname, port } = new URL(proxyUrl);
   const dir = mkdtempSync(join(tmpdir(), 'stdio-egress-')); // mode 0700: no other local user connects
   const socketPath = join(dir, 'proxy.sock');
+  const open = new Set<Socket>();
   const server: Server = createServer((socket) => {
-    const upstream = connect(Number(port) || 80, hostname.replace(/^\[|\]$/g, ''));
-    const close = () => {
-      socket.destroy();
-      upstream.destroy();
-    };
-    socket.on('error', close).on('close', close);
-    upstream.on('error', close).on('close', close);
-    socket.pipe(upstream).pipe(socket);
+    open.add(socket.on('close', () => open.delete(socket)));
+    splice(socket, connect(Number(port) || 80, hostname.replace(/^\[|\]$/g, '')));
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socketPath, resolve));
   return {
     socketPath,
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of open) socket.destroy(); // a tunnel a stray grandchild still holds
+      await closed;
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -118,7 +115,12 @@ export class ChildSandbox {
       logger.log(`egress: ${egress}, left to the container network (STDIO_NETNS=off)`);
       return new ChildSandbox(undefined, proxyUrl, closers);
     }
-    const netns = probeNetns(egress === 'internet' ? ['ip', 'link', 'set', 'lo', 'up'] : ['true']);
+    // internet: the relay is PID 1 of its own PID namespace and dies with unshare (`--kill-child`), so a relay that
+    // is killed takes the server (and its browser) with it instead of leaving them running with the proxy's pipes.
+    const netns =
+      egress === 'internet'
+        ? probeNetns(['ip', 'link', 'set', 'lo', 'up'], ['--pid', '--fork', '--kill-child'])
+        : probeNetns();
     if (netns && proxyUrl) {
       const bridge = await startProxyBridge(proxyUrl);
       closers.push(() => bridge.close());

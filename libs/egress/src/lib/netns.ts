@@ -8,11 +8,15 @@ import { spawnSync } from 'node:child_process';
 const NETNS_VARIANTS: readonly (readonly string[])[] = [['--net'], ['--user', '--map-root-user', '--net']];
 
 /**
- * The first unshare variant that works here, or undefined (not Linux, no unshare, no namespaces allowed). `probe` is
- * what must succeed inside (stdio-proxy's `internet` children need `ip` to bring the namespace's loopback up).
+ * The first unshare variant that works here, with `extra` unshare options appended, or undefined (not Linux, no
+ * unshare, no namespaces allowed). `probe` is what must succeed inside (stdio-proxy's `internet` children need `ip`
+ * to bring the namespace's loopback up).
  */
-export function probeNetns(probe: readonly string[] = ['true']): readonly string[] | undefined {
-  return NETNS_VARIANTS.find(
+export function probeNetns(
+  probe: readonly string[] = ['true'],
+  extra: readonly string[] = [],
+): readonly string[] | undefined {
+  return NETNS_VARIANTS.map((variant) => [...variant, ...extra]).find(
     (variant) => spawnSync('unshare', [...variant, '--', ...probe], { stdio: 'ignore', timeout: 5_000 }).status === 0,
   );
 }
