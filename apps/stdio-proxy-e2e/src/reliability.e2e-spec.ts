@@ -176,6 +176,9 @@ describe('stdio-proxy capacity', () => {
     expect(refused?.status).toBe(503);
     expect(refused?.headers.get('retry-after')).toBe('30');
     expect(await refused?.json()).toMatchObject({ error: { message: expect.stringContaining('memory budget') } });
-    expect(proxy.output()).toMatch(/memory budget: children use \d+ MB of 1 MB/);
+    // The warning is logged beside the answer, not before it: wait for the log line to arrive.
+    const warning = /memory budget: children use \d+ MB of 1 MB/;
+    await waitFor(() => warning.test(proxy.output()), 5_000).catch(() => undefined);
+    expect(proxy.output()).toMatch(warning);
   });
 });
