@@ -178,7 +178,7 @@ describe('stdio-proxy capacity', () => {
     expect(await refused?.json()).toMatchObject({ error: { message: expect.stringContaining('memory budget') } });
     // The warning is logged beside the answer, not before it: wait for the log line to arrive.
     const warning = /memory budget: children use \d+ MB of 1 MB/;
-    await waitFor(() => warning.test(proxy.output()), 5_000).catch(() => undefined);
+    await waitFor(() => warning.test(proxy?.output() ?? ''), 5_000).catch(() => undefined);
     expect(proxy.output()).toMatch(warning);
   });
 });
