@@ -9,7 +9,7 @@ export type ServiceKind = 'native' | 'stdio';
  * What network a service needs (docs/security.md, "Egress"). `none`: no network at all (a stdio child runs in a
  * fresh network namespace; its container shares an internal network with Traefik only). `internet`: public
  * addresses only, through fetchs' address policy (fetchs applies it itself; a stdio child goes through the egress
- * proxy, `HTTP(S)_PROXY`).
+ * proxy, `HTTP(S)_PROXY`, from a network namespace whose only way out is that proxy).
  */
 export type Egress = 'none' | 'internet';
 
