@@ -47,6 +47,8 @@ function callFor(
       };
     case 'filesystem':
       return { name: 'list_allowed_directories', arguments: {}, text: /gateway-e2e-/ };
+    case 'time':
+      return { name: 'get_current_time', arguments: { timezone: 'Europe/Paris' }, text: /"timezone": "Europe\/Paris"/ };
     case 'sequential-thinking':
       return {
         name: 'sequentialthinking',

@@ -20,6 +20,7 @@ import {
 const ALICE = { 'x-user-id': 'github:1' };
 const BOB = { 'x-user-id': 'github:2' };
 const EVERYTHING = 'node_modules/@modelcontextprotocol/server-everything/dist/index.js stdio';
+const RAW_CONNECT = join(__dirname, 'support/raw-connect-server.mjs');
 
 interface ToolResult {
   isError?: boolean;
@@ -107,6 +108,28 @@ describe('stdio-proxy egress: the gzip tool of server-everything cannot reach in
 
   it('internet: the refusals are in the egress audit log with their reason', () => {
     expect(internet.output()).toMatch(/"msg":"egress".*"host":"auth.test".*"status":403.*loopback address/);
+  });
+
+  it('internet: a server that ignores the proxy variables reaches the egress proxy and nothing else', async () => {
+    const raw = await startService('stdio-proxy', {
+      env: { STDIO_COMMAND: 'node', STDIO_ARGS: RAW_CONNECT, STDIO_EGRESS: 'internet' },
+    });
+    const { client, transport } = await connectMcp(`${raw.url}/mcp`, ALICE);
+    try {
+      const connectTo = async (host: string, port: number) =>
+        textOf((await client.callTool({ name: 'connect', arguments: { host, port } })) as ToolResult);
+      const before = hits.length;
+      expect(await connectTo('127.0.0.1', sitePort)).toMatch(/^error (ECONNREFUSED|ENETUNREACH)$/);
+      expect(await connectTo('127.0.0.1', raw.port)).toMatch(/^error (ECONNREFUSED|ENETUNREACH)$/);
+      expect(hits.length).toBe(before);
+      // The relay to the egress proxy is its only way out.
+      expect(await connectTo('127.0.0.1', 3128)).toBe('connected');
+      expect(raw.output()).toMatch(/egress: internet, each child in a fresh network namespace/);
+    } finally {
+      await transport.terminateSession();
+      await client.close();
+      await raw.stop();
+    }
   });
 
   it('none: no network at all, not even loopback; data: URLs still work', async () => {

@@ -8,13 +8,10 @@ import { freePort, WORKSPACE_ROOT } from '@gateway/testing';
 /** The catalog's services enabled by default: what a fresh clone's `npm start` serves. */
 export const SERVICE_NAMES = SERVICES.filter((service) => service.enabledByDefault).map((service) => service.name);
 
-/** `MCP_<NAME>_ENABLED=false` for every catalog service but these. */
+/** `MCP_<NAME>_ENABLED=true` for these catalog services (also those off by default), `false` for every other. */
 export function enableOnly(...names: string[]): Record<string, string> {
   return Object.fromEntries(
-    SERVICES.filter((service) => !names.includes(service.name)).map((service) => [
-      `MCP_${envKeyOf(service.name)}_ENABLED`,
-      'false',
-    ]),
+    SERVICES.map((service) => [`MCP_${envKeyOf(service.name)}_ENABLED`, String(names.includes(service.name))]),
   );
 }
 

@@ -16,7 +16,7 @@ describe('resolveChildCommand', () => {
     const alice = resolveChildCommand(envWith({ MCP_SERVICE: 'memory', MCP_DATA_DIR: dataDir }), 'github:1');
     const bob = resolveChildCommand(envWith({ MCP_SERVICE: 'memory', MCP_DATA_DIR: dataDir }), 'github:2');
     expect(alice.command).toBe(process.execPath);
-    expect(alice.args).toEqual(['node_modules/@modelcontextprotocol/server-memory/dist/index.js']);
+    expect(alice.args).toEqual([join(process.cwd(), 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')]);
     expect(alice.env).toEqual({
       MEMORY_FILE_PATH: join(dataDir, 'users', userDirectoryName('github:1'), 'memory.jsonl'),
     });
@@ -30,12 +30,23 @@ describe('resolveChildCommand', () => {
     expect(
       resolveChildCommand(envWith({ MCP_SERVICE: 'filesystem', MCP_WORKSPACE_DIR: workspace }), 'github:1').args,
     ).toEqual([
-      'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js',
+      join(process.cwd(), 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js'),
       join(workspace, 'users', userDirectoryName('github:1')),
     ]);
     expect(
       resolveChildCommand(envWith({ MCP_SERVICE: 'filesystem', MCP_WORKSPACE_DIR: workspace }), null).args[1],
     ).toBe(join(workspace, 'users', 'anonymous'));
+  });
+
+  it("runs playwright in the user's own directory, with its browser profile there (one per user)", () => {
+    const dataDir = join(base, 'browser');
+    const command = resolveChildCommand(envWith({ MCP_SERVICE: 'playwright', MCP_DATA_DIR: dataDir }), 'github:1');
+    const own = join(dataDir, 'users', userDirectoryName('github:1'));
+    expect(command.cwd).toBe(own);
+    expect(command.args).toContain(`--user-data-dir=${own}/playwright/profile`);
+    // Left for the sandbox, which knows the proxy's address as the child sees it.
+    expect(command.args).toContain('--proxy-server=${EGRESS_PROXY_URL}');
+    expect(command).toMatchObject({ egress: 'internet', shareable: true });
   });
 
   it('shares one directory only when STDIO_DATA_SCOPE=shared says so', () => {

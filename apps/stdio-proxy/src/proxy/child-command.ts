@@ -65,16 +65,18 @@ export function resolveChildCommand(env: StdioProxyEnv, userId: string | null): 
     MCP_WORKSPACE_DIR: own(env.MCP_WORKSPACE_DIR),
   };
   const substitute = (value: string): string =>
-    value.replace(/\$\{(\w+)\}/g, (_, name: string) => variables[name] ?? '');
+    // Others are left for the sandbox (`${EGRESS_PROXY_URL}`, child-sandbox.ts).
+    value.replace(/\$\{(\w+)\}/g, (whole, name: string) => variables[name] ?? whole);
   const stdio = service.stdio;
   const used = JSON.stringify(stdio);
   for (const [name, dir] of Object.entries(variables))
     if (used.includes(`\${${name}}`)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   return {
     command: node(stdio.command),
-    args: stdio.args.map(substitute),
+    // The catalog's paths (`node_modules/...`) are relative to the proxy's directory, also for a child run elsewhere.
+    args: stdio.args.map((arg) => (arg.startsWith('node_modules/') ? join(cwd, arg) : substitute(arg))),
     env: Object.fromEntries(Object.entries(stdio.env ?? {}).map(([key, value]) => [key, substitute(value)])),
-    cwd,
+    cwd: stdio.cwd ? substitute(stdio.cwd) : cwd,
     label: service.name,
     egress: service.egress,
     shareable: stdio.shareable === true,

@@ -36,6 +36,18 @@ describe('per-tool policy', () => {
     expect(requiredScope(policy, { method: 'tools/call', name: 'sequentialthinking' })).toBeUndefined();
   });
 
+  it("tmux's shell is granted to nobody until a policy file names people", () => {
+    const policy = policyOf('tmux');
+    expect(policy.initialScopes).toEqual(['mcp']);
+    expect(requiredScope(policy, { method: 'tools/call', name: 'send_keys' })).toBe('tmux:shell');
+    expect(mayBeGranted(policy, 'tmux:shell', { sub: 'dev:alice' })).toBe(false);
+    const named = policyOf('tmux', {
+      MCP_POLICY_FILE: policyFile({ services: { tmux: { grants: { shell: ['dev:alice'] } } } }),
+    });
+    expect(mayBeGranted(named, 'tmux:shell', { sub: 'dev:alice' })).toBe(true);
+    expect(mayBeGranted(named, 'tmux:shell', { sub: 'dev:bob' })).toBe(false);
+  });
+
   it('a policy file changes tools and says who may be granted what, failing closed', () => {
     const path = policyFile({
       services: {

@@ -19,6 +19,11 @@ export interface ScopeDefinition {
   readonly description: string;
   /** Asked for first: named in the 401 challenge (least privilege; more is asked by step-up). */
   readonly initial?: boolean;
+  /**
+   * Who may be granted it while the operator's policy file has no `grants` entry for it (principals as in
+   * `grants`). Absent: everyone (`*`). `[]`: nobody until an operator names people (a remote shell).
+   */
+  readonly grantedTo?: readonly string[];
 }
 
 /** A service's access policy as the catalog declares it (data, not code; an operator may override it). */
@@ -185,9 +190,10 @@ function resolveService(
       problems.push(`${where}.grants.${scope}: must be a list of principals`);
       continue;
     }
+    const declared = (isRecord(scopes) ? scopes[scope] : undefined) as ScopeDefinition | undefined;
     grants.set(
       wireScope(name, scope),
-      (entries ?? ['*'])
+      (entries ?? declared?.grantedTo ?? ['*'])
         .map((entry) => parsePrincipal(entry, `${where}.grants.${scope}`, problems))
         .filter(isPrincipal),
     );

@@ -11,7 +11,7 @@ export type ServiceKind = 'native' | 'stdio';
  * What network a service needs (docs/security.md, "Egress"). `none`: no network at all (a stdio child runs in a
  * fresh network namespace; its container shares an internal network with Traefik only). `internet`: public
  * addresses only, through fetchs' address policy (fetchs applies it itself; a stdio child goes through the egress
- * proxy, `HTTP(S)_PROXY`).
+ * proxy, `HTTP(S)_PROXY`, from a network namespace whose only way out is that proxy).
  */
 export type Egress = 'none' | 'internet';
 
@@ -19,9 +19,9 @@ export type Egress = 'none' | 'internet';
  * Where a service keeps what outlives one request, which decides whether it runs in replicas:
  * `none` (nothing), `store` (the shared KeyValueStore: any replica serves any session), `owner` (in the process
  * that created it, a stdio child: the other replicas forward to that owner, found in Redis; docs/stdio-proxy.md
- * "Replicas").
+ * "Replicas"), `process` (in the process, with no forwarding: one replica only, e.g. tmux's per-user servers).
  */
-export type SessionState = 'none' | 'store' | 'owner';
+export type SessionState = 'none' | 'store' | 'owner' | 'process';
 
 export interface StdioCommand {
   /** Executable; `node` runs the current Node.js binary. */
@@ -29,6 +29,8 @@ export interface StdioCommand {
   readonly args: readonly string[];
   /** Environment keys passed to the child (values may reference `${VAR}` of the proxy's environment). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Working directory of the child (`${MCP_DATA_DIR}`: the user's own); default the proxy's (STDIO_CWD). */
+  readonly cwd?: string;
   /**
    * Safe to share one child among the sessions of one user (the stdio proxy's default then): the server
    * keeps no per-connection state beyond what it stores (server-memory's file). Not for servers that keep
@@ -45,7 +47,7 @@ export interface ServiceDefinition {
   readonly title: string;
   readonly kind: ServiceKind;
   /** Nx project that serves it. */
-  readonly app: 'echo-stateless' | 'echo-stateful' | 'fetchs' | 'stdio-proxy';
+  readonly app: 'echo-stateless' | 'echo-stateful' | 'fetchs' | 'time' | 'tmux' | 'stdio-proxy';
   /** Port it listens on inside the gateway's network (unique per service). */
   readonly port: number;
   readonly enabledByDefault: boolean;
@@ -64,6 +66,8 @@ export interface ServiceDefinition {
    * base scope `mcp` opens every tool. An operator overrides it with `MCP_POLICY_FILE`.
    */
   readonly policy?: ServicePolicyDefinition;
+  /** Debian packages the service needs at run time (its container image installs them; `npm start` expects them). */
+  readonly packages?: readonly string[];
 }
 
 // Per-tool policies (data; docs/authorization.md). Read tools are asked for first, write tools by step-up, and
@@ -84,18 +88,34 @@ const ECHO_POLICY: ServicePolicyDefinition = {
   },
 };
 
-/** An official stdio server installed as an npm dependency: nothing is downloaded at run time. */
-const stdioServer = (
-  pkg: string,
-  extraArgs: string[] = [],
-  env?: Record<string, string>,
-  shareable = false,
+/** A stdio server installed as an npm dependency (`entry`: its script under node_modules): nothing is downloaded at run time. */
+const npmServer = (
+  entry: string,
+  options: { args?: string[]; env?: Record<string, string>; cwd?: string; shareable?: boolean } = {},
 ): StdioCommand => ({
   command: 'node',
-  args: [`node_modules/@modelcontextprotocol/${pkg}/dist/index.js`, ...extraArgs],
-  ...(env ? { env } : {}),
-  ...(shareable ? { shareable } : {}),
+  args: [`node_modules/${entry}`, ...(options.args ?? [])],
+  ...(options.env ? { env: options.env } : {}),
+  ...(options.cwd ? { cwd: options.cwd } : {}),
+  ...(options.shareable ? { shareable: true } : {}),
 });
+
+/** An official (modelcontextprotocol) stdio server. */
+const stdioServer = (pkg: string, args: string[] = [], env?: Record<string, string>, shareable = false): StdioCommand =>
+  npmServer(`@modelcontextprotocol/${pkg}/dist/index.js`, { args, ...(env ? { env } : {}), shareable });
+
+// tmux is a remote shell: every tool needs `tmux:shell`, never asked for first (step-up only) and granted to nobody
+// until an operator's policy file names people (docs/mcp-services.md, "tmux").
+const TMUX_POLICY: ServicePolicyDefinition = {
+  scopes: {
+    shell: {
+      description: 'Run commands in a terminal on the gateway host (a remote shell)',
+      initial: false,
+      grantedTo: [],
+    },
+  },
+  otherTools: 'shell',
+};
 
 // Ports: 31xx native services, 32xx stdio servers behind the proxy, 3000 auth, 8080 the edge.
 export const SERVICES: readonly ServiceDefinition[] = [
@@ -135,6 +155,31 @@ export const SERVICES: readonly ServiceDefinition[] = [
       tools: { fetch: 'fetch' },
       otherTools: 'fetch',
     },
+  },
+  {
+    // The official time server's contract, native: no npm package has it (docs/mcp-services.md, "time").
+    name: 'time',
+    title: 'Time',
+    kind: 'native',
+    app: 'time',
+    port: 3104,
+    enabledByDefault: true,
+    egress: 'none',
+    sessionState: 'none',
+  },
+  {
+    // A remote shell on the host, per user (docs/mcp-services.md, "tmux"): off by default, see TMUX_POLICY.
+    name: 'tmux',
+    title: 'Terminal (tmux)',
+    kind: 'native',
+    app: 'tmux',
+    port: 3105,
+    enabledByDefault: false,
+    egress: 'none',
+    // The users' tmux servers live beside the process: one replica.
+    sessionState: 'process',
+    packages: ['tmux'],
+    policy: TMUX_POLICY,
   },
   {
     name: 'everything',
@@ -223,6 +268,46 @@ export const SERVICES: readonly ServiceDefinition[] = [
     egress: 'none',
     sessionState: 'owner',
     stdio: stdioServer('server-sequential-thinking'),
+  },
+  {
+    // A third-party fetcher (mcp-fetch-server, zcaceres/fetch-mcp); fetchs stays the recommended one (docs/mcp-services.md).
+    name: 'fetch',
+    title: 'Fetch (mcp-fetch-server)',
+    kind: 'stdio',
+    app: 'stdio-proxy',
+    port: 3205,
+    enabledByDefault: false,
+    egress: 'internet',
+    sessionState: 'owner',
+    // No state beyond one request: one child per user.
+    stdio: npmServer('mcp-fetch-server/dist/index.js', { shareable: true }),
+  },
+  {
+    // Microsoft's Playwright MCP driving Debian's Chromium (never a downloaded browser). Its browser_run_code_unsafe
+    // runs code in the server process, so it is confined like a shell: off by default, its own network namespace
+    // whose only way out is the egress proxy (Chromium's proxy too), a profile and working directory per user.
+    name: 'playwright',
+    title: 'Browser (Playwright)',
+    kind: 'stdio',
+    app: 'stdio-proxy',
+    port: 3206,
+    enabledByDefault: false,
+    egress: 'internet',
+    sessionState: 'owner',
+    packages: ['chromium'],
+    stdio: npmServer('@playwright/mcp/cli.js', {
+      args: [
+        '--headless',
+        '--browser=chromium',
+        '--executable-path=/usr/bin/chromium',
+        '--user-data-dir=${MCP_DATA_DIR}/playwright/profile',
+        '--output-dir=${MCP_DATA_DIR}/playwright/output',
+        '--proxy-server=${EGRESS_PROXY_URL}',
+      ],
+      cwd: '${MCP_DATA_DIR}',
+      // One browser (and profile, which Chromium locks) per user, shared by that user's sessions.
+      shareable: true,
+    }),
   },
 ];
 

@@ -1,6 +1,6 @@
 import { envKeyOf, type GatewayTopology, resolveTopology, SERVICES } from '@gateway/catalog';
 import { stringify } from 'yaml';
-import { composeFile, composeOverlay, DOMAIN_PLACEHOLDER } from './compose';
+import { composeFile, composeOptIn, composeOverlay, DOMAIN_PLACEHOLDER } from './compose';
 import { type KubernetesOptions, kubernetesManifests, redisManifests } from './kubernetes';
 import { prometheusConfig } from './prometheus';
 import { type TraefikDynamicConfig, traefikDynamicConfig } from './traefik-config';
@@ -68,8 +68,8 @@ export function kubernetesArtifacts(
  */
 export function generatedArtifacts(): Record<string, string> {
   const subdomain = { ROUTING_MODE: 'subdomain', BASE_DOMAIN: DOMAIN_PLACEHOLDER, PUBLIC_SCHEME: 'https' };
-  // Test servers (catalog productionOptIn) are left out of docker-compose.yml; an overlay each turns them on.
-  const optIn = SERVICES.filter((service) => service.productionOptIn);
+  // Test servers and services off by default are left out of docker-compose.yml; an overlay each turns them on.
+  const optIn = SERVICES.filter(composeOptIn);
   const off = Object.fromEntries(optIn.map((service) => [`MCP_${envKeyOf(service.name)}_ENABLED`, 'false']));
   const productionTopology = resolveTopology({ ...subdomain, ...off });
   const production = composeFile(productionTopology);

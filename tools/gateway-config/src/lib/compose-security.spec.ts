@@ -27,6 +27,37 @@ describe('docker-compose.yml security properties', () => {
     expect(overlay.services['auth']?.environment?.['MCP_EVERYTHING_ENABLED']).toBe('true');
   });
 
+  it.each(['fetch', 'playwright'])('leaves %s (off by default) out unless its overlay is named', (name) => {
+    const key = `MCP_${name.toUpperCase()}_ENABLED`;
+    const own = parse(artifacts[`deploy/compose/${name}.yml`] ?? '{}') as Compose;
+    expect(services[name]).toBeUndefined();
+    expect(services['auth']?.environment?.[key]).toBe('false');
+    expect(own.services['auth']?.environment?.[key]).toBe('true');
+    // An internet stdio server: the egress proxy is its only way out.
+    expect(own.services[name]?.networks).toEqual([`mcp-${name}`, 'egress']);
+    expect(own.services['egress-proxy']?.networks).toEqual(['egress', 'outbound']);
+  });
+
+  it('leaves tmux (a remote shell) out unless its overlay is named; its shells share a network with Traefik only', () => {
+    const own = parse(artifacts['deploy/compose/tmux.yml'] ?? '{}') as Compose;
+    expect(services['tmux']).toBeUndefined();
+    expect(services['auth']?.environment?.['MCP_TMUX_ENABLED']).toBe('false');
+    expect(own.services['auth']?.environment?.['MCP_TMUX_ENABLED']).toBe('true');
+    expect(own.services['tmux']?.networks).toEqual(['mcp-tmux']);
+    expect(own.services['tmux']?.environment).toMatchObject({ MCP_DATA_DIR: '/data', TMUX_NETNS: 'off' });
+    expect(own.services['tmux']?.env_file).toBeUndefined();
+  });
+
+  it("builds playwright's own image with Debian's Chromium (never a downloaded browser)", () => {
+    const playwright = (
+      parse(artifacts['deploy/compose/playwright.yml'] ?? '{}') as { services: Record<string, unknown> }
+    ).services['playwright'];
+    expect(playwright).toMatchObject({
+      build: { args: { APP: 'stdio-proxy', PACKAGES: 'chromium' } },
+      image: 'mcp-oauth-gateway/stdio-proxy-playwright:latest',
+    });
+  });
+
   it("puts an egress-none service on an internal network it shares with Traefik (and the monitoring profile's Prometheus) only", () => {
     for (const name of ['memory', 'filesystem', 'sequential-thinking', 'echo-stateless']) {
       const networks = services[name]?.networks ?? [];

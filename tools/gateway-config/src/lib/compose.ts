@@ -1,4 +1,10 @@
-import { envKeyOf, type GatewayTopology, type ResolvedService, SERVICES } from '@gateway/catalog';
+import {
+  envKeyOf,
+  type GatewayTopology,
+  type ResolvedService,
+  type ServiceDefinition,
+  SERVICES,
+} from '@gateway/catalog';
 import { toLabels, type Labels } from './labels';
 import { redisAclUsers, redisUserArguments } from './redis-acl';
 import { METRICS_PORT } from './prometheus';
@@ -47,15 +53,24 @@ const KEYS_OF_APP: Record<string, readonly string[]> = {
     'FETCH_USER_AGENT',
     'FETCH_RATE_LIMIT',
   ],
+  time: ['TIME_LOCAL_TIMEZONE'],
+  tmux: ['TMUX_IDLE_TIMEOUT'],
   'stdio-proxy': [
     'MCP_SESSION_IDLE_TIMEOUT',
     'STDIO_CHILD_PER',
     'STDIO_DATA_SCOPE',
     'STDIO_MAX_CHILDREN',
     'STDIO_MAX_CHILDREN_PER_USER',
+    'STDIO_MEMORY_BUDGET_MB',
   ],
 };
 const passThrough = (keys: readonly string[]) => Object.fromEntries(keys.map((key) => [key, null]));
+/**
+ * Left out of `docker-compose.yml`, turned on by an overlay each (`deploy/compose/<name>.yml`): test servers
+ * (`productionOptIn`) and services off by default (a browser, a shell, a second fetcher).
+ */
+export const composeOptIn = (service: ServiceDefinition): boolean =>
+  service.productionOptIn === true || !service.enabledByDefault;
 /** The internal network a service shares with Traefik only. */
 const serviceNetwork = (name: string) => `mcp-${name}`;
 
@@ -88,6 +103,8 @@ const nodeService = (
     volumes?: string[];
     networks?: string[];
     envFile?: boolean;
+    /** Debian packages its image adds (catalog `packages`), and the image's own name then. */
+    packages?: { readonly image: string; readonly names: readonly string[] };
     /** Its Redis ACL user, if it keeps state in Redis. */
     redis?: { name: string; passwordKey: string };
   } = {},
@@ -95,8 +112,12 @@ const nodeService = (
   const base = nodeEnvironment(port);
   const redis = extra.redis;
   return {
-    build: { context: '.', dockerfile: 'deploy/Dockerfile', args: { APP: app } },
-    image: `mcp-oauth-gateway/${app}:latest`,
+    build: {
+      context: '.',
+      dockerfile: 'deploy/Dockerfile',
+      args: { APP: app, ...(extra.packages ? { PACKAGES: extra.packages.names.join(' ') } : {}) },
+    },
+    image: `mcp-oauth-gateway/${extra.packages?.image ?? app}:latest`,
     restart: 'unless-stopped',
     ...(extra.envFile === false ? {} : { env_file: ['.env'] }),
     ...(extra.volumes ? { volumes: extra.volumes } : {}),
@@ -212,7 +233,7 @@ export function composeFile(topology: GatewayTopology): Record<string, unknown> 
           TRUSTED_PROXIES: '${TRUSTED_PROXIES:-172.16.0.0/12,192.168.0.0/16}',
           // Services left out of this file (their overlay names them) are not advertised either.
           ...Object.fromEntries(
-            SERVICES.filter((service) => service.productionOptIn).map((service) => [
+            SERVICES.filter(composeOptIn).map((service) => [
               `MCP_${envKeyOf(service.name)}_ENABLED`,
               String(topology.enabled.some((enabled) => enabled.name === service.name)),
             ]),
@@ -286,6 +307,15 @@ function mcpService(service: ResolvedService, labels: Labels) {
   const common = { envFile: false, networks, ...(redis ? { redis } : {}) };
   const own = passThrough([...COMMON_KEYS, ...(KEYS_OF_APP[service.app] ?? [])]);
   const routed = { ...labels, 'traefik.docker.network': `mcp-gateway-${service.name}` };
+  const packages = service.packages?.length ? { packages: { image: imageName(service), names: service.packages } } : {};
+  if (service.app === 'tmux')
+    // The users' homes on the data volume; the container's network (Traefik only) keeps the shells off the network.
+    return nodeService(service.app, service.port, routed, {
+      ...common,
+      ...packages,
+      environment: { ...own, MCP_DATA_DIR: '/data', TMUX_NETNS: 'off' },
+      volumes: ['mcp-data:/data'],
+    });
   if (service.kind !== 'stdio') return nodeService(service.app, service.port, routed, { ...common, environment: own });
   // The stdio proxy picks its catalog entry by MCP_SERVICE; data and workspace directories live on volumes.
   const spec = JSON.stringify(service.stdio);
@@ -305,7 +335,13 @@ function mcpService(service: ResolvedService, labels: Labels) {
       ...(service.egress === 'internet' ? { EGRESS_PROXY_URL: `http://egress-proxy:${EGRESS_PROXY_PORT}` } : {}),
     },
     ...(volumes.length ? { volumes } : {}),
+    ...packages,
   });
+}
+
+/** The image of a service: its app's, or its own where it adds Debian packages (`stdio-proxy-playwright`). */
+export function imageName(service: Pick<ServiceDefinition, 'app' | 'name' | 'packages'>): string {
+  return service.packages?.length ? `${service.app}-${service.name}` : service.app;
 }
 
 function withDomain(labels: Labels): Labels {

@@ -17,6 +17,7 @@ import type { IService } from 'kubernetes-models/v1/Service';
 import { envKeyOf } from '@gateway/catalog';
 import type { INetworkPolicyEgressRule } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyEgressRule';
 import type { INetworkPolicyIngressRule } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule';
+import { imageName } from './compose';
 import { usesRedis } from './redis-acl';
 import { traefikDynamicConfig, type TraefikMiddleware } from './traefik-config';
 
@@ -123,15 +124,17 @@ export function kubernetesManifests(
         ...(spec.includes('${MCP_WORKSPACE_DIR}') ? [{ name: 'workspace', path: '/workspace' }] : []),
       ];
       const owner = service.sessionState === 'owner';
+      const single = service.sessionState === 'process';
       return {
         name: service.name,
         app: service.app,
         port: service.port,
         component: 'mcp',
         // A user's files on a ReadWriteOnce volume are one pod's: such a stdio server runs once (docs/kubernetes.md).
-        replicas: claims.length > 0 ? 1 : 2,
+        // A service whose state lives in its process with no forwarding (tmux) runs once too.
+        replicas: claims.length > 0 || single ? 1 : 2,
         // Scaling in ends the sessions of the removed pod: stdio servers keep a fixed count.
-        autoscaled: !owner,
+        autoscaled: !owner && !single,
         peers: owner,
         redis: owner || usesRedis(service),
         internet: service.egress === 'internet',
@@ -271,7 +274,7 @@ export function kubernetesManifests(
     });
     const container: IContainer = {
       name: workload.app,
-      image: imageOf(workload.app),
+      image: imageOf(workload.service ? imageName(workload.service) : workload.app),
       ports: [
         { name: 'http', containerPort: workload.port, protocol: 'TCP' },
         { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },

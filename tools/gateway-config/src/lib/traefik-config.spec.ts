@@ -197,6 +197,7 @@ describe('composeFile', () => {
       'echo-stateless',
       'echo-stateful',
       'fetchs',
+      'time',
       'everything',
       'memory',
       'filesystem',
