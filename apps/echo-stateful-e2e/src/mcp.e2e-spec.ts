@@ -9,8 +9,18 @@ import {
   startService,
 } from '@gateway/testing';
 
-const ALICE = { 'x-user-id': 'github:1', 'x-user-name': 'alice', 'x-client-id': 'client-a', 'x-scope': 'mcp echo-stateful:diagnostics' };
-const BOB = { 'x-user-id': 'github:2', 'x-user-name': 'bob', 'x-client-id': 'client-b', 'x-scope': 'mcp echo-stateful:diagnostics' };
+const ALICE = {
+  'x-user-id': 'github:1',
+  'x-user-name': 'alice',
+  'x-client-id': 'client-a',
+  'x-scope': 'mcp echo-stateful:diagnostics',
+};
+const BOB = {
+  'x-user-id': 'github:2',
+  'x-user-name': 'bob',
+  'x-client-id': 'client-b',
+  'x-scope': 'mcp echo-stateful:diagnostics',
+};
 
 const textOf = (result: unknown): string =>
   ((result as { content: { text: string }[] }).content ?? []).map((item) => item.text).join('\n');
