@@ -374,6 +374,7 @@ describe('authorization endpoint with the dev login', () => {
         MCP_MEMORY_ENABLED: 'false',
         MCP_FILESYSTEM_ENABLED: 'false',
         MCP_SEQUENTIAL_THINKING_ENABLED: 'false',
+        MCP_TIME_ENABLED: 'false',
       });
       try {
         const id = await registerClient(only.issuer, { redirect_uris: [REDIRECT] });

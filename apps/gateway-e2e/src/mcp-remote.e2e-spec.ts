@@ -97,7 +97,7 @@ describe('mcp-remote (the real package)', () => {
       {
         asked: {
           client_id: expect.any(String),
-          scope: 'mcp offline_access', // the AS metadata's scopes_supported: no `openid email profile` fallback
+          scope: 'mcp echo-stateless:diagnostics offline_access', // the AS metadata's scopes_supported: no `openid email profile` fallback
           resource: gateway.mcpUrls.get(SERVICE),
           prompt: 'consent',
         },

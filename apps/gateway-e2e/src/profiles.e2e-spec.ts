@@ -53,7 +53,8 @@ const PROFILES: Record<string, Profile> = {
     registration: { cimd: 'https://goose-docs.ai/oauth/client-metadata.json' },
     redirectUri: 'http://127.0.0.1:49731/oauth_callback',
     sendsResource: true,
-    granted: 'mcp offline_access',
+    // No `scope`: the service's initial scopes (docs/authorization.md) and its document's grant types.
+    granted: 'mcp echo-stateless:diagnostics offline_access',
   },
   'Claude Code (CIMD, port-less localhost in the document, localhost:<port> used)': {
     registration: { cimd: (docs) => docs.url('/oauth/claude-code-client-metadata') },
