@@ -18,6 +18,25 @@ const BOB = { 'x-user-id': 'github:2' };
 const CAROL = { 'x-user-id': 'github:3' };
 const FIXTURE_STDIO = { STDIO_COMMAND: 'node', STDIO_ARGS: 'dist/tools/conformance-fixture/src/stdio.js' };
 
+/** A raw 2026-07-28 `tools/list` (no session: the proxy routes it to the user's child). */
+const modernCall = (url: string, identity: Record<string, string>): Promise<Response> =>
+  postMcp(
+    url,
+    {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/list',
+      params: {
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientInfo': { name: 'raw-e2e', version: '1' },
+          'io.modelcontextprotocol/clientCapabilities': {},
+        },
+      },
+    },
+    { ...identity, accept: 'application/json', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
+  );
+
 const textOf = (result: unknown): string =>
   ((result as { content: { text: string }[] }).content ?? []).map((item) => item.text).join('\n');
 
@@ -147,6 +166,43 @@ describe('stdio-proxy process model', () => {
       error: { message: expect.stringContaining('maximum of child processes') },
     });
     await waitFor(() => childrenOf(proxy.child.pid).length === 2);
+  });
+
+  it('counts 2026-07-28 children in STDIO_MAX_CHILDREN: the same 503 with Retry-After as a 2025 session', async () => {
+    expect((await modernCall(url, ALICE)).status).toBe(200);
+    expect(childrenOf(proxy.child.pid)).toHaveLength(1);
+    expect((await openSession(url, BOB)).sessionId).toBeTruthy();
+    expect(childrenOf(proxy.child.pid)).toHaveLength(2);
+    // The limit is reached with one child of each era: a third user gets the 503 in both eras, no third child.
+    const refusals = [await modernCall(url, CAROL), (await openSession(url, CAROL)).response];
+    for (const refused of refusals) {
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('30');
+      expect(await refused.json()).toMatchObject({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32000, message: expect.stringContaining('maximum of child processes') },
+      });
+    }
+    expect(childrenOf(proxy.child.pid)).toHaveLength(2);
+    // A user who has a child keeps being served.
+    expect((await modernCall(url, ALICE)).status).toBe(200);
+    expect(childrenOf(proxy.child.pid)).toHaveLength(2);
+  });
+
+  it("counts a user's 2026-07-28 child in STDIO_MAX_CHILDREN_PER_USER: their idle child of the other era ends", async () => {
+    const { sessionId } = await openSession(url, ALICE);
+    const [sessionChild] = childrenOf(proxy.child.pid);
+    // At the per-user limit (1), the 2026-07-28 request gets a child; the idle 2025 session ends, as for a new session.
+    expect((await modernCall(url, ALICE)).status).toBe(200);
+    expect((await ping(url, sessionId as string, ALICE)).status).toBe(404);
+    await waitFor(() => !isRunning(sessionChild as number));
+    const [modernChild] = childrenOf(proxy.child.pid);
+    expect(childrenOf(proxy.child.pid)).toHaveLength(1);
+    // And the reverse: a new 2025 session ends the idle 2026-07-28 child.
+    expect((await openSession(url, ALICE)).sessionId).toBeTruthy();
+    await waitFor(() => !isRunning(modernChild as number));
+    expect(childrenOf(proxy.child.pid)).toHaveLength(1);
   });
 
   it('ends the session when its child crashes (404 next), reaping the child', async () => {

@@ -22,6 +22,7 @@ const ENVELOPE_PREFIX = 'io.modelcontextprotocol/';
 /** One user's child for 2026-07-28 traffic: initialized once (2025 handshake), then every request forwarded. */
 interface UserChild {
   readonly client: Client;
+  readonly transport: StdioClientTransport;
   readonly ready: Promise<void>;
   lastSeen: number;
   inFlight: number;
@@ -61,9 +62,35 @@ export class ModernBridge {
     this.sweeper = setInterval(() => this.sweep(), Math.min(idleSeconds, 60) * 1000).unref();
   }
 
-  /** The number of running per-user children (for the proxy's limits and logs). */
-  public get size(): number {
-    return this.children.size;
+  /** The users (keys) that have a child, starting or running: each is one child in the proxy's limits. */
+  public users(): string[] {
+    return [...this.children.keys()];
+  }
+
+  public has(userKey: string): boolean {
+    return this.children.has(userKey);
+  }
+
+  /** When the user's child last served a request, and whether one is in flight; undefined without a child. */
+  public usageOf(userKey: string): { readonly lastSeen: number; readonly busy: boolean } | undefined {
+    const child = this.children.get(userKey);
+    return child && { lastSeen: child.lastSeen, busy: child.inFlight > 0 };
+  }
+
+  /** Process ids of the running children (memory budget, gauges). */
+  public pids(): number[] {
+    return [...this.children.values()]
+      .map((child) => child.transport.pid)
+      .filter((pid): pid is number => typeof pid === 'number');
+  }
+
+  /** Stops the user's child now (no longer counted); its next request starts a new one. */
+  public end(userKey: string, reason: string): void {
+    const child = this.children.get(userKey);
+    if (!child) return;
+    this.children.delete(userKey);
+    this.logger.log(`child ${this.label}/${userKey || 'anonymous'} (2026-07-28) ended: ${reason}`);
+    void child.client.close();
   }
 
   public handle(exchange: McpExchange): Promise<void> {
@@ -172,6 +199,7 @@ export class ModernBridge {
     });
     const child: UserChild = {
       client,
+      transport,
       ready: client.connect(transport).catch((error: unknown) => {
         if (this.children.get(key) === child) this.children.delete(key);
         throw error;
