@@ -14,7 +14,7 @@ import {
   type ServerCapabilities,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import type { ChildCommand } from './child-command';
+import { type ChildCommand, prepareChildDir, removeChildDir } from './child-command';
 
 /** The reserved `_meta` keys of the 2026-07-28 envelope: the wrapped 2025 server never sees them. */
 const ENVELOPE_PREFIX = 'io.modelcontextprotocol/';
@@ -60,6 +60,11 @@ export class ModernBridge {
       onerror: (error) => this.logger.debug(`modern: ${error.message}`),
     });
     this.sweeper = setInterval(() => this.sweep(), Math.min(idleSeconds, 60) * 1000).unref();
+  }
+
+  /** The number of per-user children, starting or running. */
+  public get size(): number {
+    return this.children.size;
   }
 
   /** The users (keys) that have a child, starting or running: each is one child in the proxy's limits. */
@@ -197,11 +202,13 @@ export class ModernBridge {
       const { progressToken, ...progress } = params;
       this.progressRoutes.get(String(progressToken))?.(progress);
     });
+    prepareChildDir(command);
     const child: UserChild = {
       client,
       transport,
-      ready: client.connect(transport).catch((error: unknown) => {
+      ready: client.connect(transport).catch(async (error: unknown) => {
         if (this.children.get(key) === child) this.children.delete(key);
+        await removeChildDir(command);
         throw error;
       }),
       lastSeen: Date.now(),
@@ -209,6 +216,7 @@ export class ModernBridge {
     };
     transport.onclose = () => {
       if (this.children.get(key) === child) this.children.delete(key);
+      void removeChildDir(command);
       this.logger.log(`child ${label} ended`);
     };
     this.children.set(key, child);

@@ -16,7 +16,7 @@ import { KeyValueStore, StorageUnavailableError } from '@gateway/storage';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance } from 'fastify';
 import { StdioProxyEnv } from '../stdio-proxy.env';
-import { type ChildCommand, resolveChildCommand } from './child-command';
+import { type ChildCommand, childDirsRemoved, resolveChildCommand } from './child-command';
 import { ChildSandbox } from './child-sandbox';
 import { MemoryMeter } from './memory-meter';
 import { ModernBridge } from './modern-bridge';
@@ -138,6 +138,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     // First leave the registry: the peers answer this replica's sessions 404 at once instead of forwarding here.
     await this.peering?.close();
     await Promise.allSettled([this.modern.close(), ...sessions.map((session) => session.close())]);
+    await childDirsRemoved();
     await this.sandbox?.close();
   }
 
