@@ -7,6 +7,8 @@ import { type Progress, ProgressNotificationSchema, ResultSchema } from '@modelc
 import {
   type AuthInfo,
   createMcpHandler,
+  ProtocolError,
+  ProtocolErrorCode,
   type McpHttpHandler,
   type RequestMethod,
   type Result,
@@ -26,6 +28,8 @@ interface UserChild {
   readonly ready: Promise<void>;
   lastSeen: number;
   inFlight: number;
+  /** The process exited by itself (not stopped by the bridge): its requests in flight get the 2025 path's error. */
+  exited: boolean;
 }
 
 /**
@@ -40,6 +44,8 @@ interface UserChild {
  */
 export class ModernBridge {
   private readonly children = new Map<string, UserChild>();
+  /** Children the bridge itself stops (idle, evicted, shutdown). */
+  private readonly stopping = new WeakSet<UserChild>();
   private readonly handler: McpHttpHandler;
   private readonly sweeper: NodeJS.Timeout;
   /** The progress tokens given to the children, each mapped to the relay of the request that owns it. */
@@ -95,7 +101,7 @@ export class ModernBridge {
     if (!child) return;
     this.children.delete(userKey);
     this.logger.log(`child ${this.label}/${userKey || 'anonymous'} (2026-07-28) ended: ${reason}`);
-    void child.client.close();
+    void this.stop(child);
   }
 
   public handle(exchange: McpExchange): Promise<void> {
@@ -110,7 +116,7 @@ export class ModernBridge {
     clearInterval(this.sweeper);
     const children = [...this.children.values()];
     this.children.clear();
-    await Promise.allSettled([this.handler.close(), ...children.map((child) => child.client.close())]);
+    await Promise.allSettled([this.handler.close(), ...children.map((child) => this.stop(child))]);
   }
 
   private async serverFor(authInfo: AuthInfo | undefined): Promise<Server> {
@@ -172,10 +178,16 @@ export class ModernBridge {
     }
     child.inFlight += 1;
     try {
-      const result = (await child.client.request({ method, params }, ResultSchema, {
-        signal: ctx.mcpReq.signal,
-        timeout: 24 * 3600 * 1000, // bounded by the HTTP side, not here
-      })) as Result;
+      const result = (await child.client
+        .request({ method, params }, ResultSchema, {
+          signal: ctx.mcpReq.signal,
+          timeout: 24 * 3600 * 1000, // bounded by the HTTP side, not here
+        })
+        .catch((error: unknown) => {
+          // The SDK client's "Connection closed": the same JSON-RPC error as a 2025 session's (request-deadlines.ts).
+          if (child.exited) throw new ProtocolError(ProtocolErrorCode.InternalError, 'The MCP server process exited');
+          throw error;
+        })) as Result;
       await relayed;
       return result;
     } finally {
@@ -183,6 +195,11 @@ export class ModernBridge {
       child.inFlight -= 1;
       child.lastSeen = Date.now();
     }
+  }
+
+  private stop(child: UserChild): Promise<void> {
+    this.stopping.add(child);
+    return child.client.close();
   }
 
   private childOf(key: string): UserChild {
@@ -202,6 +219,14 @@ export class ModernBridge {
       const { progressToken, ...progress } = params;
       this.progressRoutes.get(String(progressToken))?.(progress);
     });
+    // Set before connect(), which chains it: the SDK client then also learns of the exit and fails the requests in
+    // flight at once (set after, it replaced the client's handler and those requests waited for the HTTP side).
+    transport.onclose = () => {
+      child.exited = !this.stopping.has(child);
+      if (this.children.get(key) === child) this.children.delete(key);
+      void removeChildDir(command);
+      this.logger.log(`child ${label} ended`);
+    };
     prepareChildDir(command);
     const child: UserChild = {
       client,
@@ -213,11 +238,7 @@ export class ModernBridge {
       }),
       lastSeen: Date.now(),
       inFlight: 0,
-    };
-    transport.onclose = () => {
-      if (this.children.get(key) === child) this.children.delete(key);
-      void removeChildDir(command);
-      this.logger.log(`child ${label} ended`);
+      exited: false,
     };
     this.children.set(key, child);
     this.logger.log(`child ${label} started`);
@@ -229,7 +250,7 @@ export class ModernBridge {
     for (const [key, child] of this.children) {
       if (child.lastSeen >= limit || child.inFlight > 0) continue;
       this.children.delete(key);
-      void child.client.close();
+      void this.stop(child);
     }
   }
 }
