@@ -245,6 +245,25 @@ describe('stdio-proxy process model', () => {
   });
 });
 
+describe('stdio-proxy as a single replica (no STDIO_PEER_URL)', () => {
+  it('does not use REDIS_URL: ready and serving while nothing answers there (a replica set needs it, not one)', async () => {
+    // A loopback port nothing listens on: a Redis client would fail to connect and /readyz would answer 503.
+    const redisPort = await freePort();
+    const proxy = await startService('stdio-proxy', {
+      env: { ...FIXTURE_STDIO, REDIS_URL: `redis://127.0.0.1:${redisPort}/0` },
+      timeoutMs: 15_000,
+    });
+    try {
+      expect((await fetch(`${proxy.url}/readyz`)).status).toBe(200);
+      expect((await openSession(`${proxy.url}/mcp`, ALICE)).sessionId).toBeTruthy();
+      expect(proxy.output()).toMatch(/REDIS_URL is not used: a single replica/);
+      expect(proxy.output()).not.toMatch(/Redis unavailable/);
+    } finally {
+      await proxy.stop();
+    }
+  }, 30_000);
+});
+
 describe('stdio-proxy with one child per user (server-memory by default)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'proxy-shared-'));
   let proxy: ServiceProcess;
