@@ -44,6 +44,12 @@ interface UserChild {
  */
 export class ModernBridge {
   private readonly children = new Map<string, UserChild>();
+  /**
+   * Requests being served, by user key. A user's first request is counted (and admitted by the proxy) before the
+   * child exists: the child starts only once the SDK has accepted the request. A user with a request here counts
+   * as one child, and their child is not idle.
+   */
+  private readonly serving = new Map<string, number>();
   /** Children the bridge itself stops (idle, evicted, shutdown). */
   private readonly stopping = new WeakSet<UserChild>();
   private readonly handler: McpHttpHandler;
@@ -73,19 +79,20 @@ export class ModernBridge {
     return this.children.size;
   }
 
-  /** The users (keys) that have a child, starting or running: each is one child in the proxy's limits. */
+  /** The users (keys) with a child, starting or running, or a request that may start one: one child each. */
   public users(): string[] {
-    return [...this.children.keys()];
+    return [...new Set([...this.children.keys(), ...this.serving.keys()])];
   }
 
   public has(userKey: string): boolean {
-    return this.children.has(userKey);
+    return this.children.has(userKey) || this.serving.has(userKey);
   }
 
-  /** When the user's child last served a request, and whether one is in flight; undefined without a child. */
+  /** When the user's child last served a request, and whether one is in flight; undefined without either. */
   public usageOf(userKey: string): { readonly lastSeen: number; readonly busy: boolean } | undefined {
     const child = this.children.get(userKey);
-    return child && { lastSeen: child.lastSeen, busy: child.inFlight > 0 };
+    if (!child && !this.serving.has(userKey)) return undefined;
+    return { lastSeen: child?.lastSeen ?? Date.now(), busy: this.serving.has(userKey) || (child?.inFlight ?? 0) > 0 };
   }
 
   /** Process ids of the running children (memory budget, gauges). */
@@ -104,12 +111,21 @@ export class ModernBridge {
     void this.stop(child);
   }
 
-  public handle(exchange: McpExchange): Promise<void> {
-    return serveWeb(
-      exchange,
-      (request, authInfo) => this.handler.fetch(request, { authInfo, parsedBody: exchange.body }),
-      this.logger,
-    );
+  /** Serves one request; counted in {@link users} from this call on (synchronously) until it is answered. */
+  public async handle(exchange: McpExchange): Promise<void> {
+    const key = exchange.identity?.userId ?? '';
+    this.serving.set(key, (this.serving.get(key) ?? 0) + 1);
+    try {
+      await serveWeb(
+        exchange,
+        (request, authInfo) => this.handler.fetch(request, { authInfo, parsedBody: exchange.body }),
+        this.logger,
+      );
+    } finally {
+      const left = (this.serving.get(key) ?? 1) - 1;
+      if (left > 0) this.serving.set(key, left);
+      else this.serving.delete(key);
+    }
   }
 
   public async close(): Promise<void> {
@@ -248,7 +264,7 @@ export class ModernBridge {
   private sweep(): void {
     const limit = Date.now() - this.idleSeconds * 1000;
     for (const [key, child] of this.children) {
-      if (child.lastSeen >= limit || child.inFlight > 0) continue;
+      if (child.lastSeen >= limit || child.inFlight > 0 || this.serving.has(key)) continue;
       this.children.delete(key);
       void this.stop(child);
     }

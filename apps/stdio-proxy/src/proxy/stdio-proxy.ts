@@ -46,12 +46,6 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
   private readonly command: ChildCommand;
   /** MCP 2026-07-28 traffic: one child per user (no sessions in that revision). */
   private readonly modern: ModernBridge;
-  /**
-   * 2026-07-28 requests being served, by user key: admitted against the limits before the bridge starts the
-   * user's child (which happens only after the SDK accepted the request), so concurrent first requests of
-   * several users cannot all pass the check; each such user counts as one child until the request ends.
-   */
-  private readonly modernServing = new Map<string, number>();
   private readonly perUser: boolean;
   private readonly memory = new MemoryMeter();
   private sweeper: NodeJS.Timeout | undefined;
@@ -205,20 +199,15 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
    * A 2026-07-28 request: served by the user's child, which counts against STDIO_MAX_CHILDREN and
    * STDIO_MAX_CHILDREN_PER_USER like a 2025 one; a user without one is admitted as a new session would be.
    */
-  private async serveModern(exchange: McpExchange, userKey: string): Promise<void> {
-    if (!this.modern.has(userKey) && !this.modernServing.has(userKey)) {
+  private serveModern(exchange: McpExchange, userKey: string): Promise<void> {
+    if (!this.modern.has(userKey)) {
       const refused = this.admit(exchange.identity?.userId ?? null, 'modern');
       // The 2025 path's refusal (RFC 9110 §15.6.4 503 + §10.2.3 Retry-After), a JSON-RPC error body in both eras.
       if (refused) return busy(exchange, refused, 'retry later');
     }
-    this.modernServing.set(userKey, (this.modernServing.get(userKey) ?? 0) + 1);
-    try {
-      await this.modern.handle(exchange);
-    } finally {
-      const left = (this.modernServing.get(userKey) ?? 1) - 1;
-      if (left > 0) this.modernServing.set(userKey, left);
-      else this.modernServing.delete(userKey);
-    }
+    // Counted from this call on: nothing is awaited between the check and it, so concurrent first requests of
+    // several users cannot all pass (the child itself starts once the SDK accepted the request).
+    return this.modern.handle(exchange);
   }
 
   private async open(exchange: McpExchange, userId: string | null): Promise<void> {
@@ -278,11 +267,9 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     const modernChild = this.modern.usageOf(userKey);
     if (modernChild)
       owned.push({
-        lastSeen: modernChild.lastSeen,
-        busy: modernChild.busy || this.modernServing.has(userKey),
+        ...modernChild,
         end: () => this.modern.end(userKey, 'its user opened a session at the per-user limit'),
       });
-    else if (this.modernServing.has(userKey)) owned.push({ lastSeen: Date.now(), busy: true, end: () => undefined });
     const excess = owned.length - this.env.STDIO_MAX_CHILDREN_PER_USER + 1;
     if (excess > 0) {
       const idle = owned.filter((slot) => !slot.busy).sort((a, b) => a.lastSeen - b.lastSeen);
@@ -296,7 +283,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     const legacyChildren = this.perUser
       ? [...this.shared.values()].filter((child) => !child.closed).length
       : this.sessions.size;
-    const modernChildren = new Set([...this.modern.users(), ...this.modernServing.keys()]).size;
+    const modernChildren = this.modern.users().length;
     if (legacyChildren + modernChildren + 1 > this.env.STDIO_MAX_CHILDREN)
       return 'the proxy runs its maximum of child processes';
     const budget = this.env.STDIO_MEMORY_BUDGET_MB * MB;
