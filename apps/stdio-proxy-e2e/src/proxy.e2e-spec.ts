@@ -190,6 +190,16 @@ describe('stdio-proxy process model', () => {
     expect(childrenOf(proxy.child.pid)).toHaveLength(2);
   });
 
+  it('admits concurrent first 2026-07-28 requests of more users than STDIO_MAX_CHILDREN up to the limit only', async () => {
+    const users = ['github:11', 'github:12', 'github:13', 'github:14', 'github:15'];
+    const statuses = await Promise.all(
+      users.map(async (user) => (await modernCall(url, { 'x-user-id': user })).status),
+    );
+    expect(statuses.filter((status) => status === 200)).toHaveLength(2);
+    expect(statuses.filter((status) => status === 503)).toHaveLength(3);
+    expect(childrenOf(proxy.child.pid)).toHaveLength(2);
+  });
+
   it("counts a user's 2026-07-28 child in STDIO_MAX_CHILDREN_PER_USER: their idle child of the other era ends", async () => {
     const { sessionId } = await openSession(url, ALICE);
     const [sessionChild] = childrenOf(proxy.child.pid);
