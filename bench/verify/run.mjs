@@ -7,7 +7,7 @@
 // --load wrk: Debian's `wrk` (C, one thread) instead of autocannon (JavaScript, in this process). At 64 connections
 // autocannon saturates its core before a bare Fastify handler does, and its own event-loop delays then set the p99
 // of both servers; wrk costs a fraction of that CPU per request, so the latencies are the servers'.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
@@ -32,6 +32,7 @@ const logLevel = option('log-level', 'info');
 const cpuProfDir = option('cpu-prof', '');
 const load = option('load', 'autocannon');
 if (!['autocannon', 'wrk'].includes(load)) throw new Error(`--load ${load}: autocannon or wrk`);
+if (load === 'wrk' && spawnSync('wrk', ['-v']).error) throw new Error('--load wrk needs wrk: apt-get install wrk');
 
 // 1. A private Redis (shares CPU 0 with the load generator).
 const redisUrl = await startRedis();
