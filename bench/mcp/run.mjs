@@ -19,9 +19,9 @@ const cpuProfDir = option('cpu-prof', '');
 const baselineDir = option('baseline', '');
 const loadAtStart = loadAverage();
 
-async function startServer(script, nodeArgs = []) {
+async function startServer(script, nodeArgs = [], scriptArgs = []) {
   const port = await freePort();
-  const child = start(1, process.execPath, [...nodeArgs, script], {
+  const child = start(1, process.execPath, [...nodeArgs, script, ...scriptArgs], {
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
@@ -73,6 +73,9 @@ const ours = await startServer(
 );
 const bare = await startServer(join(root, 'bench/mcp/bare-sdk-v2.mjs'));
 const targets = [['echo-stateless (this checkout)', ours]];
+// The SDK's ceiling: the bare server with its tool definition built once (nothing but the SDK per request).
+const floor = await startServer(join(root, 'bench/mcp/bare-sdk-v2.mjs'), [], ['--once']);
+targets.push(['SDK v2, definition built once', floor]);
 // --baseline DIR: also the built echo-stateless of another checkout (e.g. main), to compare before and after.
 if (baselineDir)
   targets.push([

@@ -6,7 +6,8 @@
 // Bridges and wrapped servers run pinned to CPU 1 (taskset), the client (this process) to CPU 0; the direct row's
 // server too. Client and bridges share the machine, so figures are relative: the overhead columns compare each
 // bridge with the direct stdio client of the same run. RSS per session = (bridge + all its descendants' RSS with N
-// sessions open − the bridge alone before any session) / N. Our proxy runs twice: a child per session, and a child
+// sessions open − the bridge alone before any session) / N; private per session is the same sum of the pages each
+// process holds alone (RSS also counts the shared Node.js binary once per process, so it overstates a child's cost). Our proxy runs twice: a child per session, and a child
 // per user (STDIO_CHILD_PER=user: all N sessions are one user's, so its RSS per session is the cost of one more
 // session of a user who already has a child).
 import { execFileSync } from 'node:child_process';
@@ -46,32 +47,54 @@ function descendants(pid) {
   return children.flatMap((child) => [child, ...descendants(child)]);
 }
 
-function rssOf(pid) {
+/**
+ * Memory of one process in bytes: `rss` (resident, counting the pages it shares with other processes, e.g. the Node.js
+ * binary every bridge and child maps) and `private` (the pages only it holds: what it costs the machine on top of the
+ * others; /proc/<pid>/smaps_rollup, Linux 4.14+).
+ */
+function memoryOf(pid) {
   try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+    return { rss: kib('Rss'), private: kib('Private_Clean') + kib('Private_Dirty') };
   } catch {
-    return 0; // exited meanwhile (e.g. the ps that listed it)
+    return { rss: 0, private: 0 }; // exited meanwhile (e.g. the ps that listed it)
   }
 }
-const treeRss = (pid) => [pid, ...descendants(pid)].reduce((sum, each) => sum + rssOf(each), 0);
+const sum = (pids) =>
+  pids.map(memoryOf).reduce((total, each) => ({ rss: total.rss + each.rss, private: total.private + each.private }), {
+    rss: 0,
+    private: 0,
+  });
+const treeMemory = (pid) => sum([pid, ...descendants(pid)]);
 
-const ours = (childPer) => (port) => [
-  process.execPath,
-  [join(root, 'dist/apps/stdio-proxy/src/main.js')],
-  {
-    PORT: String(port),
-    MCP_SERVICE: 'everything',
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    STDIO_CHILD_PER: childPer,
-    STDIO_MAX_CHILDREN: '100',
-    STDIO_MAX_CHILDREN_PER_USER: '100',
-    STDIO_MEMORY_BUDGET_MB: '0',
-  },
-];
+// The catalog's `everything` has `egress: internet` (a tool fetches URLs): each child runs in its own network namespace
+// whose only way out is a relay process (netns-relay.ts) to the egress proxy. `isolation: 'none'` wraps the same
+// server as an explicit STDIO_COMMAND with STDIO_EGRESS=none (a namespace with no way out, no relay), to show what
+// the relay costs; neither supergateway nor mcp-proxy isolates the server's network.
+const ours =
+  (childPer, isolation = 'internet') =>
+  (port) => [
+    process.execPath,
+    [join(root, 'dist/apps/stdio-proxy/src/main.js')],
+    {
+      PORT: String(port),
+      MCP_SERVICE: 'everything',
+      ...(isolation === 'none'
+        ? { STDIO_COMMAND: process.execPath, STDIO_ARGS: everything.join(' '), STDIO_EGRESS: 'none', STDIO_CWD: root }
+        : {}),
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      STDIO_CHILD_PER: childPer,
+      STDIO_MAX_CHILDREN: '100',
+      STDIO_MAX_CHILDREN_PER_USER: '100',
+      STDIO_MEMORY_BUDGET_MB: '0',
+    },
+  ];
 const bridges = {
   'stdio-proxy (ours), a child per session': ours('session'),
   'stdio-proxy (ours), a child per user': ours('user'),
+  'stdio-proxy (ours), a child per session, egress none (no relay)': ours('session', 'none'),
   'supergateway --stateful': (port) => [
     process.execPath,
     [
@@ -136,8 +159,8 @@ function summary(latencies, elapsedMs) {
   return { rate: ((latencies.length / elapsedMs) * 1000).toFixed(0), p50: at(0.5), p99: at(0.99) };
 }
 
-async function measure(open, rssNow) {
-  const baseline = rssNow();
+async function measure(open, memoryNow) {
+  const baseline = memoryNow();
   const one = await open();
   await timedCalls(one, 20, []); // warm-up
   const sequential = [];
@@ -147,13 +170,17 @@ async function measure(open, rssNow) {
   await one.close();
   const clients = await Promise.all(Array.from({ length: sessionCount }, open));
   await Promise.all(clients.map((client) => timedCalls(client, 5, [])));
-  const rssPerSession = (rssNow() - baseline) / sessionCount;
+  const opened = memoryNow();
+  const perSessionMemory = {
+    rss: (opened.rss - baseline.rss) / sessionCount,
+    private: (opened.private - baseline.private) / sessionCount,
+  };
   const concurrent = [];
   started = performance.now();
   await Promise.all(clients.map((client) => timedCalls(client, perSession, concurrent)));
   const many = summary(concurrent, performance.now() - started);
   await Promise.all(clients.map((client) => client.close()));
-  return { single, many, rssPerSession };
+  return { single, many, perSessionMemory };
 }
 
 const rows = [];
@@ -167,13 +194,13 @@ for (const [name, command] of Object.entries(bridges)) {
     name,
     await measure(
       () => openHttp(`http://127.0.0.1:${port}/mcp`),
-      () => treeRss(child.pid),
+      () => treeMemory(child.pid),
     ),
   ]);
   console.error(`measured ${name}`);
   child.kill('SIGTERM');
 }
-rows.push(['direct stdio (no bridge)', await measure(openStdio, () => treeRss(process.pid) - rssOf(process.pid))]);
+rows.push(['direct stdio (no bridge)', await measure(openStdio, () => sum(descendants(process.pid)))]);
 
 const mib = (bytes) => (bytes / 1024 / 1024).toFixed(1);
 const direct = rows.at(-1)[1];
@@ -185,18 +212,18 @@ console.log(
     `load average ${loadAtStart} at the start, ${loadAverage()} at the end\n`,
 );
 console.log(
-  `| target | 1 session calls/s | p50 ms | p99 ms | ${sessionCount} sessions calls/s | p50 ms | p99 ms | RSS per session MiB | ` +
+  `| target | 1 session calls/s | p50 ms | p99 ms | ${sessionCount} sessions calls/s | p50 ms | p99 ms | RSS per session MiB | private per session MiB | ` +
     `1 session: calls/s of direct, p50 added ms | ${sessionCount} sessions: calls/s of direct, p50 added ms |`,
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|');
-for (const [name, { single, many, rssPerSession }] of rows) {
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const [name, { single, many, perSessionMemory }] of rows) {
   const overhead =
     name === rows.at(-1)[0]
       ? '- | -'
       : `${share(single.rate, direct.single.rate)}, +${over(single.p50, direct.single.p50)} | ` +
         `${share(many.rate, direct.many.rate)}, +${over(many.p50, direct.many.p50)}`;
   console.log(
-    `| ${name} | ${single.rate} | ${single.p50} | ${single.p99} | ${many.rate} | ${many.p50} | ${many.p99} | ${mib(rssPerSession)} | ${overhead} |`,
+    `| ${name} | ${single.rate} | ${single.p50} | ${single.p99} | ${many.rate} | ${many.p50} | ${many.p99} | ${mib(perSessionMemory.rss)} | ${mib(perSessionMemory.private)} | ${overhead} |`,
   );
 }
 process.exit(0);

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@gateway/config';
 import { echoServer } from '@gateway/mcp-echo';
-import { McpHttpModule } from '@gateway/mcp-session';
+import { McpHttpModule, MCP_QUIET_PATHS } from '@gateway/mcp-session';
 import { PlatformModule } from '@gateway/platform';
 import { KeyValueStore, StorageModule } from '@gateway/storage';
 import { EchoStatefulEnv } from './echo-stateful.env';
@@ -11,7 +11,11 @@ export const ECHO_VERSION = '0.1.0';
 @Module({
   imports: [
     ConfigModule.forRoot(EchoStatefulEnv, 'echo-stateful'),
-    PlatformModule.forRoot({ envClass: EchoStatefulEnv, readiness: { storage: KeyValueStore } }),
+    PlatformModule.forRoot({
+      envClass: EchoStatefulEnv,
+      readiness: { storage: KeyValueStore },
+      quietPaths: MCP_QUIET_PATHS,
+    }),
     StorageModule.forRoot(EchoStatefulEnv),
     McpHttpModule.forRoot({
       name: 'echo-stateful',

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@gateway/config';
 import { echoServer } from '@gateway/mcp-echo';
-import { McpHttpModule } from '@gateway/mcp-session';
+import { McpHttpModule, MCP_QUIET_PATHS } from '@gateway/mcp-session';
 import { PlatformModule } from '@gateway/platform';
 import { EchoStatelessEnv } from './echo-stateless.env';
 
@@ -10,7 +10,7 @@ export const ECHO_VERSION = '0.1.0';
 @Module({
   imports: [
     ConfigModule.forRoot(EchoStatelessEnv, 'echo-stateless'),
-    PlatformModule.forRoot({ envClass: EchoStatelessEnv }),
+    PlatformModule.forRoot({ envClass: EchoStatelessEnv, quietPaths: MCP_QUIET_PATHS }),
     McpHttpModule.forRoot({
       name: 'echo-stateless',
       mode: 'stateless',

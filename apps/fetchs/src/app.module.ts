@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@gateway/config';
-import { McpHttpModule } from '@gateway/mcp-session';
+import { McpHttpModule, MCP_QUIET_PATHS } from '@gateway/mcp-session';
 import { PlatformModule } from '@gateway/platform';
 import { KeyValueStore, StorageModule } from '@gateway/storage';
 import { buildFetchServer } from './fetch/fetch-tool';
@@ -13,7 +13,7 @@ export const FETCHS_VERSION = '0.1.0';
 @Module({
   imports: [
     ConfigModule.forRoot(FetchsEnv, 'fetchs'),
-    PlatformModule.forRoot({ envClass: FetchsEnv, readiness: { storage: KeyValueStore } }),
+    PlatformModule.forRoot({ envClass: FetchsEnv, readiness: { storage: KeyValueStore }, quietPaths: MCP_QUIET_PATHS }),
     StorageModule.forRoot(FetchsEnv),
     FetchModule,
     McpHttpModule.forRoot({

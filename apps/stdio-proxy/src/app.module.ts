@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@gateway/config';
+import { MCP_QUIET_PATHS } from '@gateway/mcp-session';
 import { PlatformModule } from '@gateway/platform';
 import { KeyValueStore, StorageModule } from '@gateway/storage';
 import { StdioProxy } from './proxy/stdio-proxy';
@@ -8,7 +9,11 @@ import { StdioProxyEnv } from './stdio-proxy.env';
 @Module({
   imports: [
     ConfigModule.forRoot(StdioProxyEnv, 'stdio-proxy'),
-    PlatformModule.forRoot({ envClass: StdioProxyEnv, readiness: { storage: KeyValueStore } }),
+    PlatformModule.forRoot({
+      envClass: StdioProxyEnv,
+      readiness: { storage: KeyValueStore },
+      quietPaths: MCP_QUIET_PATHS,
+    }),
     // The owner registry of replicas (STDIO_PEER_URL); a single replica keeps nothing there, so it opens no
     // connection: its readiness does not follow Redis (the edge would take it out during a Redis outage).
     StorageModule.forRoot(StdioProxyEnv, {

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@gateway/config';
-import { McpHttpModule } from '@gateway/mcp-session';
+import { McpHttpModule, MCP_QUIET_PATHS } from '@gateway/mcp-session';
 import { PlatformModule } from '@gateway/platform';
 import { buildTmuxServer } from './tmux/tmux-server';
 import { TmuxServers } from './tmux/tmux-servers';
@@ -16,7 +16,7 @@ class TmuxServersModule {}
 @Module({
   imports: [
     ConfigModule.forRoot(TmuxEnv, 'tmux'),
-    PlatformModule.forRoot({ envClass: TmuxEnv }),
+    PlatformModule.forRoot({ envClass: TmuxEnv, quietPaths: MCP_QUIET_PATHS }),
     TmuxServersModule,
     McpHttpModule.forRoot({
       name: 'tmux',

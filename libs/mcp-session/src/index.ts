@@ -6,7 +6,7 @@
  * ```ts
  * imports: [
  *   ConfigModule.forRoot(MyEnv, 'my-service'),          // MyEnv extends McpEnv (or McpSessionEnv)
- *   PlatformModule.forRoot({ envClass: MyEnv }),
+ *   PlatformModule.forRoot({ envClass: MyEnv, quietPaths: MCP_QUIET_PATHS }), // /mcp logs its own access line
  *   // stateful only: StorageModule.forRoot(MyEnv),
  *   McpHttpModule.forRoot({ name: 'my-service', mode: 'stateless', envClass: MyEnv, definition: myServer }),
  * ]
@@ -36,6 +36,7 @@ export { ToolPolicy } from './lib/tool-policy';
 /** Lower level, for services that bridge rather than host an McpServer (stdio-proxy). */
 export {
   headerOf,
+  MCP_QUIET_PATHS,
   type McpExchange,
   type McpRouteOptions,
   refuse,

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { MemoryStore } from '@gateway/storage';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -149,6 +150,32 @@ describe('McpEndpoint, stateless', () => {
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     expect((await post(`${server.url}/`, initialize)).status).toBe(200);
+  });
+
+  it('writes one access line per request, with the MCP method and caller and without any header', async () => {
+    const lines: unknown[] = [];
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation((line: unknown) => void lines.push(line));
+    try {
+      const headers = { 'x-user-id': 'github:7', authorization: 'Bearer secret-token' };
+      expect((await post(server.url, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }), headers)).status).toBe(
+        200,
+      );
+      expect((await post(`${server.url}/`, initialize, { ...headers, 'content-type': 'text/plain' })).status).toBe(415);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the line is written when the response closes
+    } finally {
+      log.mockRestore();
+    }
+    expect(lines).toEqual([
+      expect.objectContaining({
+        msg: 'request completed',
+        method: 'POST',
+        url: '/mcp',
+        statusCode: 200,
+        mcp: { era: 'legacy', method: 'ping', user: 'github:7' },
+      }),
+      expect.objectContaining({ msg: 'request completed', url: '/mcp/', statusCode: 415, mcp: {} }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('secret-token');
   });
 
   it('accepts JSON-RPC batches only in protocol versions that have them', async () => {

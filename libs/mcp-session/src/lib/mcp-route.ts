@@ -50,6 +50,13 @@ export interface McpRouteOptions {
 type RawRequest = IncomingMessage & { auth?: AuthInfo };
 
 /**
+ * `/mcp` and `/mcp/` (path-to-regexp's optional segment), for `PlatformModule.forRoot({ quietPaths })`: the route
+ * writes its own access line (`logAccess`), so pino-http's per-request child logger (≈ 8 % of an MCP call's CPU,
+ * docs/benchmarks.md) stays off it.
+ */
+export const MCP_QUIET_PATHS: readonly string[] = ['/mcp{/}'];
+
+/**
  * Registers `/mcp` as an encapsulated Fastify plugin (its body parser and error handler stay local) with
  * the checks every MCP service shares (MCP 2025-11-25 basic/transports); every refusal is a JSON-RPC
  * error body with a 4xx status.
@@ -65,6 +72,8 @@ export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOpti
   const anyOrigin = allowedOrigins.has('*');
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const receivedAt = performance.now();
+    const access: AccessDetail = {};
+    reply.raw.once('close', () => logAccess(options.logger, request, reply.raw.statusCode, receivedAt, access));
     const origin = request.headers.origin;
     // basic/transports "Security Warning": servers MUST validate Origin; an invalid one gets 403.
     if (
@@ -117,6 +126,9 @@ export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOpti
     if (request.method === 'POST') jsonOnly = acceptsJsonOnly(request);
     const identity = identityFromHeaders(request.headers);
     (request.raw as RawRequest).auth = authInfoOf(identity);
+    access.era = era;
+    access.user = identity?.userId;
+    access.rpc = Array.isArray(body) ? 'batch' : (body as { method?: unknown } | undefined)?.method;
     const policy = request.method === 'POST' ? options.policy : undefined;
     const verdict = policy?.decide(body, identity);
     // One audit line per call, once its answer is written (or the client went away).
@@ -151,6 +163,40 @@ export function registerMcpRoute(fastify: FastifyInstance, options: McpRouteOpti
       });
     }
   });
+}
+
+/** What the access line of one `/mcp` request says besides the HTTP exchange, filled in as it is learnt. */
+interface AccessDetail {
+  era?: 'legacy' | 'modern';
+  user?: string | undefined;
+  /** The JSON-RPC method (`batch` for a batch). */
+  rpc?: unknown;
+}
+
+/**
+ * One access line per `/mcp` request (`request completed`, or `request errored` for a 5xx, as pino-http words them)
+ * with the MCP facts an operator looks for and no headers, so no credential can reach it. It replaces pino-http's
+ * per-request child logger on this hot path (PlatformModule leaves `/mcp` out of it); the keys are flat because the
+ * platform logger's `req`/`res` serializers expect Node's objects.
+ */
+function logAccess(
+  logger: Logger,
+  request: FastifyRequest,
+  statusCode: number,
+  receivedAt: number,
+  detail: AccessDetail,
+): void {
+  const entry = {
+    msg: statusCode >= 500 ? 'request errored' : 'request completed',
+    reqId: request.id,
+    method: request.method,
+    url: request.url.split('?', 1)[0],
+    statusCode,
+    responseTime: Math.round(performance.now() - receivedAt),
+    mcp: { era: detail.era, method: typeof detail.rpc === 'string' ? detail.rpc : undefined, user: detail.user },
+  };
+  if (statusCode >= 500) logger.error(entry);
+  else logger.log(entry);
 }
 
 /** Hands the request to an SDK transport, which writes the response (JSON, SSE or a status). */

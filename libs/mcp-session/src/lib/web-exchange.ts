@@ -47,9 +47,10 @@ export async function serveWeb(exchange: McpExchange, produce: WebHandler, logge
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => (headers[name] = value));
   if (response.body === null || !/^text\/event-stream/i.test(headers['content-type'] ?? '')) {
-    // A JSON answer (or none) is complete: its length is known, and it goes in one write with the headers.
-    const body = response.body ? Buffer.from(await response.arrayBuffer().catch(() => new ArrayBuffer(0))) : undefined;
-    if (body) headers['content-length'] = String(body.length);
+    // A JSON answer (or none) is complete: its length is known, and it goes in one write with the headers (node:http
+    // joins the head and a string body into one socket write; a Buffer body would be a second write).
+    const body = response.body ? await response.text().catch(() => '') : undefined;
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     finished = true;
     raw.writeHead(response.status, headers).end(body);
     return;

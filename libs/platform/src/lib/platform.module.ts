@@ -18,8 +18,9 @@ export interface PlatformOptions {
   /** What `/readyz` pings, by name. */
   readonly readiness?: ReadinessChecks;
   /**
-   * Paths whose requests get no per-request log line (besides /healthz and /readyz): hot paths that
-   * log what matters themselves, such as auth's /verify (its refusals are audited).
+   * Paths whose requests get no per-request log line from pino-http (besides /healthz and /readyz): hot paths that
+   * log what matters themselves, such as auth's /verify (its refusals are audited) and `/mcp` (`MCP_QUIET_PATHS`
+   * of @gateway/mcp-session: it writes a lighter access line of its own). Nest route syntax (path-to-regexp).
    */
   readonly quietPaths?: readonly string[];
 }

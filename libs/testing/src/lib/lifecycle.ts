@@ -19,6 +19,27 @@ export function itKeepsTheServiceLifecycle(app: string, env: () => Record<string
         .split('\n')
         .find((line) => line.trim());
       expect(() => JSON.parse(firstLine ?? '')).not.toThrow();
+      if (app !== 'auth') {
+        // An MCP service writes exactly one access line per `/mcp` request (its own, not pino-http's), headerless.
+        for (const path of ['/mcp', '/mcp/']) {
+          const refused = await fetch(`${service.url}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'text/plain', authorization: 'Bearer lifecycle-secret' },
+            body: 'x',
+          });
+          expect(refused.status).toBe(415);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100)); // written when each response closes
+        const access = service
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('"request completed"'));
+        expect(access.map((line) => JSON.parse(line) as { url?: string; statusCode?: number })).toEqual([
+          expect.objectContaining({ url: '/mcp', statusCode: 415 }),
+          expect.objectContaining({ url: '/mcp/', statusCode: 415 }),
+        ]);
+        expect(service.output()).not.toContain('lifecycle-secret');
+      }
     } finally {
       expect(await service.stop()).toBe(0);
     }
