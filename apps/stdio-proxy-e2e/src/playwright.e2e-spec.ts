@@ -3,7 +3,7 @@
 // DNS stub resolves to loopback: even a broken proxy sends no packet beyond this machine.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import {
   connectMcp,
   type DnsStub,
   type McpConnection,
+  postMcp,
   type ServiceProcess,
   startDnsStub,
   startService,
@@ -26,6 +27,22 @@ interface ToolResult {
   isError?: boolean;
   content?: { type: string; text?: string }[];
 }
+/** The `--user-data-dir` of every running Chromium process under `dataDir` (from /proc: whatever its namespaces). */
+function browserProfiles(dataDir: string): Set<string> {
+  const profiles = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const profile = argv.find((arg) => arg.startsWith(`--user-data-dir=${dataDir}/`));
+    if (profile) profiles.add(profile.slice('--user-data-dir='.length));
+  }
+  return profiles;
+}
+
 const textOf = (result: ToolResult): string => (result.content ?? []).map((item) => item.text ?? '').join('\n');
 
 describe('playwright (@playwright/mcp) through the egress proxy', () => {
@@ -108,16 +125,72 @@ describe('playwright (@playwright/mcp) through the egress proxy', () => {
     expect(proxy.output()).toMatch(/egress: internet, each child in a fresh network namespace/);
   });
 
+  it("gives a user's 2025 session and 2026-07-28 requests a browser each (no shared, locked profile)", async () => {
+    // Alice's 2025 child has its browser open: her 2026-07-28 child needs a second one.
+    expect(textOf(await navigate(alice, `http://public.test:${sitePort}/classic`))).toContain('Loopback page');
+    const call = (name: string, args: Record<string, unknown>) =>
+      postMcp(
+        `${proxy.url}/mcp`,
+        {
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: {
+            name,
+            arguments: args,
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientInfo': { name: 'raw-e2e', version: '1' },
+              'io.modelcontextprotocol/clientCapabilities': {},
+            },
+          },
+        },
+        {
+          ...ALICE,
+          accept: 'application/json',
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/call',
+          'mcp-name': name,
+        },
+      );
+    const response = await call('browser_navigate', { url: `http://public.test:${sitePort}/modern` });
+    expect(response.status).toBe(200);
+    const { result } = (await response.json()) as { result: ToolResult };
+    expect(textOf(result)).toContain('Page Title: Loopback page');
+    expect(result.isError).toBeFalsy();
+    // Both browsers run at once, each on its own profile (a shared one is locked by Chromium, or, across the
+    // children's PID namespaces, silently used twice); the 2025 one still shows its own page.
+    expect(await pageText(alice)).toContain('Hello from /classic');
+    const own = join(dataDir, 'users', userDirectoryName(ALICE['x-user-id']), 'children');
+    const profiles = [...browserProfiles(dataDir)];
+    expect(profiles).toHaveLength(2);
+    for (const profile of profiles) expect(profile).toMatch(new RegExp(`^${own}/[0-9a-f-]{36}/profile$`));
+  }, 60_000);
+
   it("keeps a browser profile per user: Bob's browser is not Alice's", async () => {
     const bob = await connectMcp(`${proxy.url}/mcp`, BOB);
     try {
       await navigate(bob, `http://public.test:${sitePort}/bob`);
       expect(await pageText(bob)).toContain('Hello from /bob');
-      const profile = (user: string) => join(dataDir, 'users', userDirectoryName(user), 'playwright', 'profile');
-      expect(existsSync(profile('github:1'))).toBe(true);
-      expect(existsSync(profile('github:2'))).toBe(true);
+      const children = (user: string) => join(dataDir, 'users', userDirectoryName(user), 'children');
+      const profiles = [...browserProfiles(dataDir)];
+      expect(profiles.filter((profile) => profile.startsWith(children('github:1')))).toHaveLength(2);
+      expect(profiles.filter((profile) => profile.startsWith(children('github:2')))).toHaveLength(1);
     } finally {
+      await bob.transport.terminateSession(); // DELETE: the session, and with it Bob's only child, ends
       await bob.client.close();
     }
   });
+
+  it("removes each child's profile when the child exits", async () => {
+    const children = join(dataDir, 'users', userDirectoryName(BOB['x-user-id']), 'children');
+    // Bob's session ended (DELETE above): his only child with it, and its directory.
+    const deadline = Date.now() + 15_000;
+    while (readdirSync(children).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(readdirSync(children)).toEqual([]);
+    expect(await proxy.stop()).toBe(0);
+    for (const user of [ALICE, BOB])
+      expect(readdirSync(join(dataDir, 'users', userDirectoryName(user['x-user-id']), 'children'))).toEqual([]);
+    expect(browserProfiles(dataDir).size).toBe(0);
+  }, 30_000);
 });

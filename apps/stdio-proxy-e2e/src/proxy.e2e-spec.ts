@@ -18,6 +18,25 @@ const BOB = { 'x-user-id': 'github:2' };
 const CAROL = { 'x-user-id': 'github:3' };
 const FIXTURE_STDIO = { STDIO_COMMAND: 'node', STDIO_ARGS: 'dist/tools/conformance-fixture/src/stdio.js' };
 
+/** A raw 2026-07-28 `tools/list` (no session: the proxy routes it to the user's child). */
+const modernCall = (url: string, identity: Record<string, string>): Promise<Response> =>
+  postMcp(
+    url,
+    {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/list',
+      params: {
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientInfo': { name: 'raw-e2e', version: '1' },
+          'io.modelcontextprotocol/clientCapabilities': {},
+        },
+      },
+    },
+    { ...identity, accept: 'application/json', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
+  );
+
 const textOf = (result: unknown): string =>
   ((result as { content: { text: string }[] }).content ?? []).map((item) => item.text).join('\n');
 
@@ -149,6 +168,53 @@ describe('stdio-proxy process model', () => {
     await waitFor(() => childrenOf(proxy.child.pid).length === 2);
   });
 
+  it('counts 2026-07-28 children in STDIO_MAX_CHILDREN: the same 503 with Retry-After as a 2025 session', async () => {
+    expect((await modernCall(url, ALICE)).status).toBe(200);
+    expect(childrenOf(proxy.child.pid)).toHaveLength(1);
+    expect((await openSession(url, BOB)).sessionId).toBeTruthy();
+    expect(childrenOf(proxy.child.pid)).toHaveLength(2);
+    // The limit is reached with one child of each era: a third user gets the 503 in both eras, no third child.
+    const refusals = [await modernCall(url, CAROL), (await openSession(url, CAROL)).response];
+    for (const refused of refusals) {
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('30');
+      expect(await refused.json()).toMatchObject({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32000, message: expect.stringContaining('maximum of child processes') },
+      });
+    }
+    expect(childrenOf(proxy.child.pid)).toHaveLength(2);
+    // A user who has a child keeps being served.
+    expect((await modernCall(url, ALICE)).status).toBe(200);
+    expect(childrenOf(proxy.child.pid)).toHaveLength(2);
+  });
+
+  it('admits concurrent first 2026-07-28 requests of more users than STDIO_MAX_CHILDREN up to the limit only', async () => {
+    const users = ['github:11', 'github:12', 'github:13', 'github:14', 'github:15'];
+    const statuses = await Promise.all(
+      users.map(async (user) => (await modernCall(url, { 'x-user-id': user })).status),
+    );
+    expect(statuses.filter((status) => status === 200)).toHaveLength(2);
+    expect(statuses.filter((status) => status === 503)).toHaveLength(3);
+    expect(childrenOf(proxy.child.pid)).toHaveLength(2);
+  });
+
+  it("counts a user's 2026-07-28 child in STDIO_MAX_CHILDREN_PER_USER: their idle child of the other era ends", async () => {
+    const { sessionId } = await openSession(url, ALICE);
+    const [sessionChild] = childrenOf(proxy.child.pid);
+    // At the per-user limit (1), the 2026-07-28 request gets a child; the idle 2025 session ends, as for a new session.
+    expect((await modernCall(url, ALICE)).status).toBe(200);
+    expect((await ping(url, sessionId as string, ALICE)).status).toBe(404);
+    await waitFor(() => !isRunning(sessionChild as number));
+    const [modernChild] = childrenOf(proxy.child.pid);
+    expect(childrenOf(proxy.child.pid)).toHaveLength(1);
+    // And the reverse: a new 2025 session ends the idle 2026-07-28 child.
+    expect((await openSession(url, ALICE)).sessionId).toBeTruthy();
+    await waitFor(() => !isRunning(modernChild as number));
+    expect(childrenOf(proxy.child.pid)).toHaveLength(1);
+  });
+
   it('ends the session when its child crashes (404 next), reaping the child', async () => {
     const { sessionId } = await openSession(url, ALICE);
     const [child] = childrenOf(proxy.child.pid);
@@ -187,6 +253,25 @@ describe('stdio-proxy process model', () => {
     expect(await proxy.stop()).toBe(0);
     expect(children.filter(isRunning)).toEqual([]);
   });
+});
+
+describe('stdio-proxy as a single replica (no STDIO_PEER_URL)', () => {
+  it('does not use REDIS_URL: ready and serving while nothing answers there (a replica set needs it, not one)', async () => {
+    // A loopback port nothing listens on: a Redis client would fail to connect and /readyz would answer 503.
+    const redisPort = await freePort();
+    const proxy = await startService('stdio-proxy', {
+      env: { ...FIXTURE_STDIO, REDIS_URL: `redis://127.0.0.1:${redisPort}/0` },
+      timeoutMs: 15_000,
+    });
+    try {
+      expect((await fetch(`${proxy.url}/readyz`)).status).toBe(200);
+      expect((await openSession(`${proxy.url}/mcp`, ALICE)).sessionId).toBeTruthy();
+      expect(proxy.output()).toMatch(/REDIS_URL is not used: a single replica/);
+      expect(proxy.output()).not.toMatch(/Redis unavailable/);
+    } finally {
+      await proxy.stop();
+    }
+  }, 30_000);
 });
 
 describe('stdio-proxy with one child per user (server-memory by default)', () => {

@@ -62,6 +62,51 @@ describe('stdio-proxy: a child that exits mid-call', () => {
     expect((await otherCall).message).toMatch(/MCP error -32603: The MCP server process exited/);
     await Promise.all([close(), other.client.close()]);
   });
+
+  it("answers a 2026-07-28 request in flight with a JSON-RPC error when the user's child exits", async () => {
+    proxy = await startService('stdio-proxy', { env: { MCP_SERVICE: 'everything' } });
+    const pid = proxy.child.pid;
+    const call = postMcp(
+      `${proxy.url}/mcp`,
+      {
+        jsonrpc: '2.0',
+        id: 'long',
+        method: 'tools/call',
+        params: {
+          ...LONG_CALL,
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientInfo': { name: 'raw-e2e', version: '1' },
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      },
+      {
+        ...ALICE,
+        accept: 'application/json',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': LONG_CALL.name,
+      },
+    );
+    await waitFor(() => childrenOf(pid).length === 1);
+    await waitFor(() => /child everything\/github:1 \(2026-07-28\) started/.test(proxy?.output() ?? ''));
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // initialized, the call forwarded
+    for (const child of childrenOf(pid)) process.kill(child, 'SIGKILL');
+    // Within seconds, not the call's 60 s: the proxy noticed the exit and answered.
+    let timer: NodeJS.Timeout | undefined;
+    const answer = await Promise.race([
+      call.then(async (response) => ({ status: response.status, body: await response.json() })),
+      new Promise((resolve) => (timer = setTimeout(() => resolve('no answer within 15 s'), 15_000))),
+    ]);
+    clearTimeout(timer);
+    // The 2025 path's error for the same event (a session's child that exits mid-call).
+    expect(answer).toEqual({
+      status: 200,
+      body: { jsonrpc: '2.0', id: 'long', error: { code: -32603, message: 'The MCP server process exited' } },
+    });
+    await waitFor(() => /child everything\/github:1 \(2026-07-28\) ended/.test(proxy?.output() ?? ''));
+  }, 40_000);
 });
 
 describe('stdio-proxy: ids and deadlines', () => {

@@ -14,8 +14,12 @@ import { StdioProxyEnv } from './stdio-proxy.env';
       readiness: { storage: KeyValueStore },
       quietPaths: MCP_QUIET_PATHS,
     }),
-    // The owner registry of replicas (STDIO_PEER_URL); a single replica keeps nothing there.
-    StorageModule.forRoot(StdioProxyEnv),
+    // The owner registry of replicas (STDIO_PEER_URL); a single replica keeps nothing there, so it opens no
+    // connection: its readiness does not follow Redis (the edge would take it out during a Redis outage).
+    StorageModule.forRoot(StdioProxyEnv, {
+      needsRedis: (env) => env.STDIO_PEER_URL !== '',
+      withoutRedis: 'a single replica (no STDIO_PEER_URL) keeps no owner registry',
+    }),
   ],
   providers: [StdioProxy],
 })

@@ -85,13 +85,13 @@ export class StdioProxyEnv extends McpSessionEnv {
   @EnvInt(1, 24 * 3600)
   public STDIO_REQUEST_TIMEOUT = 300;
 
-  /** Child processes at most, in total; beyond it initialize gets 503 + Retry-After. */
+  /** Child processes at most, in total, both eras; beyond it a request that needs a new child gets 503 + Retry-After. */
   @EnvInt(1, 10_000)
   public STDIO_MAX_CHILDREN = 32;
 
   /**
-   * Sessions at most per user (`x-user-id`). A user at the limit who opens another one gets it, and their
-   * session idle longest ends; 503 only when all of them have a request in flight.
+   * Sessions (2025) plus the 2026-07-28 child at most per user (`x-user-id`). A user at the limit who opens another
+   * one gets it, and their session or child idle longest ends; 503 only when all of them have a request in flight.
    */
   @EnvInt(1, 10_000)
   public STDIO_MAX_CHILDREN_PER_USER = 4;

@@ -2,4 +2,4 @@ export { KeyValueStore, type SetOptions, StorageUnavailableError } from './lib/k
 export { MemoryStore } from './lib/memory-store';
 export { RedisStore } from './lib/redis-store';
 export { StorageEnv } from './lib/storage-env';
-export { REDIS_CLIENT_OPTIONS, StorageModule } from './lib/storage.module';
+export { REDIS_CLIENT_OPTIONS, StorageModule, type StorageOptions } from './lib/storage.module';

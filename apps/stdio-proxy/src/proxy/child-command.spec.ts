@@ -1,9 +1,15 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigValidationError } from '@gateway/config';
 import { StdioProxyEnv } from '../stdio-proxy.env';
-import { resolveChildCommand, userDirectoryName } from './child-command';
+import {
+  childDirsRemoved,
+  prepareChildDir,
+  removeChildDir,
+  resolveChildCommand,
+  userDirectoryName,
+} from './child-command';
 
 const envWith = (values: Partial<StdioProxyEnv>): StdioProxyEnv => Object.assign(new StdioProxyEnv(), values);
 
@@ -38,15 +44,55 @@ describe('resolveChildCommand', () => {
     ).toBe(join(workspace, 'users', 'anonymous'));
   });
 
-  it("runs playwright in the user's own directory, with its browser profile there (one per user)", () => {
+  it("runs playwright in the user's own directory, with a browser profile of each child's own there", () => {
     const dataDir = join(base, 'browser');
     const command = resolveChildCommand(envWith({ MCP_SERVICE: 'playwright', MCP_DATA_DIR: dataDir }), 'github:1');
     const own = join(dataDir, 'users', userDirectoryName('github:1'));
     expect(command.cwd).toBe(own);
-    expect(command.args).toContain(`--user-data-dir=${own}/playwright/profile`);
+    expect(command.childDir).toMatch(new RegExp(`^${own}/children/[0-9a-f-]{36}$`));
+    expect(command.args).toContain(`--user-data-dir=${command.childDir}/profile`);
+    expect(command.args).toContain(`--output-dir=${own}/playwright/output`);
     // Left for the sandbox, which knows the proxy's address as the child sees it.
     expect(command.args).toContain('--proxy-server=${EGRESS_PROXY_URL}');
     expect(command).toMatchObject({ egress: 'internet', shareable: true });
+  });
+
+  it('gives every playwright child its own profile: two of one user, and two users sharing a data directory', () => {
+    const dataDir = join(base, 'profiles');
+    const env = envWith({ MCP_SERVICE: 'playwright', MCP_DATA_DIR: dataDir });
+    const shared = envWith({ MCP_SERVICE: 'playwright', MCP_DATA_DIR: dataDir, STDIO_DATA_SCOPE: 'shared' });
+    // A user's 2025 child and 2026-07-28 child (or two sessions' children with STDIO_CHILD_PER=session).
+    const commands = [
+      resolveChildCommand(env, 'github:1'),
+      resolveChildCommand(env, 'github:1'),
+      resolveChildCommand(shared, 'github:1'),
+      resolveChildCommand(shared, 'github:2'),
+    ];
+    const profiles = commands.map((command) => command.args.find((arg) => arg.startsWith('--user-data-dir=')));
+    expect(new Set(profiles).size).toBe(4);
+    expect(commands[2]?.childDir).toMatch(new RegExp(`^${dataDir}/children/`));
+    // Named, not created: the spawner creates it right before the child starts.
+    for (const command of commands) expect(existsSync(command.childDir as string)).toBe(false);
+  });
+
+  it("creates a child's own directory (0700) before it starts and removes it, with its content, after it exits", async () => {
+    const command = resolveChildCommand(envWith({ MCP_SERVICE: 'playwright', MCP_DATA_DIR: join(base, 'life') }), null);
+    const dir = command.childDir as string;
+    prepareChildDir(command);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    prepareChildDir(command); // idempotent
+    writeFileSync(join(dir, 'SingletonLock'), 'host-1');
+    void removeChildDir(command);
+    await childDirsRemoved();
+    expect(existsSync(dir)).toBe(false);
+    await removeChildDir(command); // idempotent
+  });
+
+  it('names no child directory for servers that do not use ${MCP_CHILD_DIR}', () => {
+    for (const service of ['memory', 'filesystem', 'everything', 'sequential-thinking'])
+      expect(resolveChildCommand(envWith({ MCP_SERVICE: service, MCP_DATA_DIR: base }), 'github:1').childDir).toBe(
+        undefined,
+      );
   });
 
   it('shares one directory only when STDIO_DATA_SCOPE=shared says so', () => {

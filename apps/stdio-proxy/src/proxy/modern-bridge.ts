@@ -7,6 +7,8 @@ import { type Progress, ProgressNotificationSchema, ResultSchema } from '@modelc
 import {
   type AuthInfo,
   createMcpHandler,
+  ProtocolError,
+  ProtocolErrorCode,
   type McpHttpHandler,
   type RequestMethod,
   type Result,
@@ -14,7 +16,7 @@ import {
   type ServerCapabilities,
   type ServerContext,
 } from '@modelcontextprotocol/server';
-import type { ChildCommand } from './child-command';
+import { type ChildCommand, prepareChildDir, removeChildDir } from './child-command';
 
 /** The reserved `_meta` keys of the 2026-07-28 envelope: the wrapped 2025 server never sees them. */
 const ENVELOPE_PREFIX = 'io.modelcontextprotocol/';
@@ -22,9 +24,12 @@ const ENVELOPE_PREFIX = 'io.modelcontextprotocol/';
 /** One user's child for 2026-07-28 traffic: initialized once (2025 handshake), then every request forwarded. */
 interface UserChild {
   readonly client: Client;
+  readonly transport: StdioClientTransport;
   readonly ready: Promise<void>;
   lastSeen: number;
   inFlight: number;
+  /** The process exited by itself (not stopped by the bridge): its requests in flight get the 2025 path's error. */
+  exited: boolean;
 }
 
 /**
@@ -39,6 +44,14 @@ interface UserChild {
  */
 export class ModernBridge {
   private readonly children = new Map<string, UserChild>();
+  /**
+   * Requests being served, by user key. A user's first request is counted (and admitted by the proxy) before the
+   * child exists: the child starts only once the SDK has accepted the request. A user with a request here counts
+   * as one child, and their child is not idle.
+   */
+  private readonly serving = new Map<string, number>();
+  /** Children the bridge itself stops (idle, evicted, shutdown). */
+  private readonly stopping = new WeakSet<UserChild>();
   private readonly handler: McpHttpHandler;
   private readonly sweeper: NodeJS.Timeout;
   /** The progress tokens given to the children, each mapped to the relay of the request that owns it. */
@@ -61,24 +74,65 @@ export class ModernBridge {
     this.sweeper = setInterval(() => this.sweep(), Math.min(idleSeconds, 60) * 1000).unref();
   }
 
-  /** The number of running per-user children (for the proxy's limits and logs). */
+  /** The number of per-user children, starting or running. */
   public get size(): number {
     return this.children.size;
   }
 
-  public handle(exchange: McpExchange): Promise<void> {
-    return serveWeb(
-      exchange,
-      (request, authInfo) => this.handler.fetch(request, { authInfo, parsedBody: exchange.body }),
-      this.logger,
-    );
+  /** The users (keys) with a child, starting or running, or a request that may start one: one child each. */
+  public users(): string[] {
+    return [...new Set([...this.children.keys(), ...this.serving.keys()])];
+  }
+
+  public has(userKey: string): boolean {
+    return this.children.has(userKey) || this.serving.has(userKey);
+  }
+
+  /** When the user's child last served a request, and whether one is in flight; undefined without either. */
+  public usageOf(userKey: string): { readonly lastSeen: number; readonly busy: boolean } | undefined {
+    const child = this.children.get(userKey);
+    if (!child && !this.serving.has(userKey)) return undefined;
+    return { lastSeen: child?.lastSeen ?? Date.now(), busy: this.serving.has(userKey) || (child?.inFlight ?? 0) > 0 };
+  }
+
+  /** Process ids of the running children (memory budget, gauges). */
+  public pids(): number[] {
+    return [...this.children.values()]
+      .map((child) => child.transport.pid)
+      .filter((pid): pid is number => typeof pid === 'number');
+  }
+
+  /** Stops the user's child now (no longer counted); its next request starts a new one. */
+  public end(userKey: string, reason: string): void {
+    const child = this.children.get(userKey);
+    if (!child) return;
+    this.children.delete(userKey);
+    this.logger.log(`child ${this.label}/${userKey || 'anonymous'} (2026-07-28) ended: ${reason}`);
+    void this.stop(child);
+  }
+
+  /** Serves one request; counted in {@link users} from this call on (synchronously) until it is answered. */
+  public async handle(exchange: McpExchange): Promise<void> {
+    const key = exchange.identity?.userId ?? '';
+    this.serving.set(key, (this.serving.get(key) ?? 0) + 1);
+    try {
+      await serveWeb(
+        exchange,
+        (request, authInfo) => this.handler.fetch(request, { authInfo, parsedBody: exchange.body }),
+        this.logger,
+      );
+    } finally {
+      const left = (this.serving.get(key) ?? 1) - 1;
+      if (left > 0) this.serving.set(key, left);
+      else this.serving.delete(key);
+    }
   }
 
   public async close(): Promise<void> {
     clearInterval(this.sweeper);
     const children = [...this.children.values()];
     this.children.clear();
-    await Promise.allSettled([this.handler.close(), ...children.map((child) => child.client.close())]);
+    await Promise.allSettled([this.handler.close(), ...children.map((child) => this.stop(child))]);
   }
 
   private async serverFor(authInfo: AuthInfo | undefined): Promise<Server> {
@@ -140,10 +194,16 @@ export class ModernBridge {
     }
     child.inFlight += 1;
     try {
-      const result = (await child.client.request({ method, params }, ResultSchema, {
-        signal: ctx.mcpReq.signal,
-        timeout: 24 * 3600 * 1000, // bounded by the HTTP side, not here
-      })) as Result;
+      const result = (await child.client
+        .request({ method, params }, ResultSchema, {
+          signal: ctx.mcpReq.signal,
+          timeout: 24 * 3600 * 1000, // bounded by the HTTP side, not here
+        })
+        .catch((error: unknown) => {
+          // The SDK client's "Connection closed": the same JSON-RPC error as a 2025 session's (request-deadlines.ts).
+          if (child.exited) throw new ProtocolError(ProtocolErrorCode.InternalError, 'The MCP server process exited');
+          throw error;
+        })) as Result;
       await relayed;
       return result;
     } finally {
@@ -151,6 +211,11 @@ export class ModernBridge {
       child.inFlight -= 1;
       child.lastSeen = Date.now();
     }
+  }
+
+  private stop(child: UserChild): Promise<void> {
+    this.stopping.add(child);
+    return child.client.close();
   }
 
   private childOf(key: string): UserChild {
@@ -170,18 +235,26 @@ export class ModernBridge {
       const { progressToken, ...progress } = params;
       this.progressRoutes.get(String(progressToken))?.(progress);
     });
+    // Set before connect(), which chains it: the SDK client then also learns of the exit and fails the requests in
+    // flight at once (set after, it replaced the client's handler and those requests waited for the HTTP side).
+    transport.onclose = () => {
+      child.exited = !this.stopping.has(child);
+      if (this.children.get(key) === child) this.children.delete(key);
+      void removeChildDir(command);
+      this.logger.log(`child ${label} ended`);
+    };
+    prepareChildDir(command);
     const child: UserChild = {
       client,
-      ready: client.connect(transport).catch((error: unknown) => {
+      transport,
+      ready: client.connect(transport).catch(async (error: unknown) => {
         if (this.children.get(key) === child) this.children.delete(key);
+        await removeChildDir(command);
         throw error;
       }),
       lastSeen: Date.now(),
       inFlight: 0,
-    };
-    transport.onclose = () => {
-      if (this.children.get(key) === child) this.children.delete(key);
-      this.logger.log(`child ${label} ended`);
+      exited: false,
     };
     this.children.set(key, child);
     this.logger.log(`child ${label} started`);
@@ -191,9 +264,9 @@ export class ModernBridge {
   private sweep(): void {
     const limit = Date.now() - this.idleSeconds * 1000;
     for (const [key, child] of this.children) {
-      if (child.lastSeen >= limit || child.inFlight > 0) continue;
+      if (child.lastSeen >= limit || child.inFlight > 0 || this.serving.has(key)) continue;
       this.children.delete(key);
-      void child.client.close();
+      void this.stop(child);
     }
   }
 }

@@ -11,7 +11,7 @@ import {
   type ProgressToken,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { ChildCommand } from './child-command';
+import { type ChildCommand, prepareChildDir, removeChildDir } from './child-command';
 import { endedError, RequestDeadlines, timeoutError } from './request-deadlines';
 
 /** What every session of the proxy tells the pool (limits, idle expiry, duplicate ids). */
@@ -59,7 +59,7 @@ export class ProxySession implements PooledSession {
   public constructor(
     public readonly id: string,
     public readonly userId: string | null,
-    command: ChildCommand,
+    private readonly command: ChildCommand,
     private readonly logger: Logger,
     onEnded: () => void,
     private readonly requestTimeoutSeconds: number,
@@ -82,6 +82,7 @@ export class ProxySession implements PooledSession {
       if (exited) this.logger.warn(`session ${id.slice(0, 8)}: child exited, session ended`);
       this.ended = true;
       onEnded();
+      void removeChildDir(command);
       void this.finish(exited);
     };
   }
@@ -104,7 +105,11 @@ export class ProxySession implements PooledSession {
     this.http.onerror = (error) => this.logger.debug(`session ${this.id.slice(0, 8)} http: ${error.message}`);
     this.child.onmessage = (message) => this.toClient(message);
     this.child.onerror = (error) => this.logger.warn(`session ${this.id.slice(0, 8)} child: ${error.message}`);
-    await this.child.start();
+    prepareChildDir(this.command);
+    await this.child.start().catch(async (error: unknown) => {
+      await removeChildDir(this.command);
+      throw error;
+    });
     const stderr = this.child.stderr; // a PassThrough (stderr: 'pipe')
     // The child's stderr is read continuously (a full pipe would block it) into the log.
     if (stderr)

@@ -12,7 +12,7 @@ import {
   type ProgressToken,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { ChildCommand } from './child-command';
+import { type ChildCommand, prepareChildDir, removeChildDir } from './child-command';
 import { endedError, RequestDeadlines, timeoutError } from './request-deadlines';
 import type { PooledSession } from './proxy-session';
 
@@ -55,7 +55,7 @@ export class SharedChild {
 
   public constructor(
     private readonly label: string,
-    command: ChildCommand,
+    private readonly command: ChildCommand,
     private readonly logger: Logger,
     onEnded: () => void,
     private readonly requestTimeoutSeconds: number,
@@ -74,6 +74,7 @@ export class SharedChild {
       this.stopped = true;
       if (!this.stoppedByUs) this.logger.warn(`shared child ${label}: exited, its sessions end`);
       onEnded();
+      void removeChildDir(command);
       // Every session of this user loses its pending requests: each gets an error before its session ends.
       void this.failPending(undefined, !this.stoppedByUs).then(() => {
         for (const session of this.members) void session.close();
@@ -82,6 +83,7 @@ export class SharedChild {
   }
 
   public start(): Promise<void> {
+    if (!this.starting) prepareChildDir(this.command);
     this.starting ??= this.child.start().then(
       () => {
         const stderr = this.child.stderr; // a PassThrough (stderr: 'pipe')
@@ -90,8 +92,9 @@ export class SharedChild {
             this.logger.log(`[${this.label} pid ${this.child.pid}] ${line}`),
           );
       },
-      (error: unknown) => {
+      async (error: unknown) => {
         this.stopped = true; // the next session gets a new child
+        await removeChildDir(this.command);
         throw error;
       },
     );

@@ -16,7 +16,7 @@ import { KeyValueStore, StorageUnavailableError } from '@gateway/storage';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance } from 'fastify';
 import { StdioProxyEnv } from '../stdio-proxy.env';
-import { type ChildCommand, resolveChildCommand } from './child-command';
+import { type ChildCommand, childDirsRemoved, resolveChildCommand } from './child-command';
 import { ChildSandbox } from './child-sandbox';
 import { MemoryMeter } from './memory-meter';
 import { ModernBridge } from './modern-bridge';
@@ -132,6 +132,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     // First leave the registry: the peers answer this replica's sessions 404 at once instead of forwarding here.
     await this.peering?.close();
     await Promise.allSettled([this.modern.close(), ...sessions.map((session) => session.close())]);
+    await childDirsRemoved();
     await this.sandbox?.close();
   }
 
@@ -159,7 +160,7 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     if (byUser && this.peering && forwarded === 'direct') {
       if ((await this.peering.route(exchange, userClaim, true)) === 'forwarded') return;
     } else if (byUser && this.peering) this.peering.renew(userClaim);
-    if (exchange.era === 'modern') return this.modern.handle(exchange);
+    if (exchange.era === 'modern') return this.serveModern(exchange, userClaim.key);
     // basic/transports (2026-07-28): no server-to-client stream and no session to end.
     if (exchange.request.method !== 'POST' && headerOf(exchange.request, 'mcp-protocol-version') === '2026-07-28')
       return refuse(exchange.reply, 405, 'Method not allowed: MCP 2026-07-28 uses POST only', -32000, {
@@ -194,15 +195,31 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     await serveTransport(session.http, exchange, this.logger);
   }
 
+  /**
+   * A 2026-07-28 request: served by the user's child, which counts against STDIO_MAX_CHILDREN and
+   * STDIO_MAX_CHILDREN_PER_USER like a 2025 one; a user without one is admitted as a new session would be.
+   */
+  private serveModern(exchange: McpExchange, userKey: string): Promise<void> {
+    if (!this.modern.has(userKey)) {
+      const refused = this.admit(exchange.identity?.userId ?? null, 'modern');
+      // The 2025 path's refusal (RFC 9110 §15.6.4 503 + §10.2.3 Retry-After), a JSON-RPC error body in both eras.
+      if (refused) return busy(exchange, refused, 'retry later');
+    }
+    // Counted from this call on: nothing is awaited between the check and it, so concurrent first requests of
+    // several users cannot all pass (the child itself starts once the SDK accepted the request).
+    return this.modern.handle(exchange);
+  }
+
   private async open(exchange: McpExchange, userId: string | null): Promise<void> {
-    const refused = this.admit(userId);
-    if (refused)
-      return refuse(exchange.reply, 503, `Server busy: ${refused}; end a session (DELETE) or retry later`, -32000, {
-        'retry-after': String(RETRY_AFTER_SECONDS),
-      });
     const id = randomUUID();
     // Before the client learns the id: its next request may reach another replica, which must find it here.
-    await this.peering?.claim({ kind: 'session', key: id });
+    // Claimed before the admission, so that nothing is awaited between the check and the session counted.
+    if (this.peering) await this.peering.claim({ kind: 'session', key: id });
+    const refused = this.admit(userId, 'legacy');
+    if (refused) {
+      this.peering?.release({ kind: 'session', key: id });
+      return busy(exchange, refused, 'end a session (DELETE) or retry later');
+    }
     const timeout = this.env.STDIO_REQUEST_TIMEOUT;
     const session: PooledSession = this.perUser
       ? new SharedSession(id, userId, this.sharedChildOf(userId), this.logger, () => this.forget(session))
@@ -227,30 +244,48 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Room for a new session of this user, or why not. At the per-user limit the user's session idle longest
-   * (no request in flight) ends: clients reconnect without DELETE, and the new session is the one in use.
+   * Room for a new 2025 session (`legacy`) or a 2026-07-28 child (`modern`) of this user, or why not. The user's
+   * sessions and their 2026-07-28 child count against STDIO_MAX_CHILDREN_PER_USER; at that limit the one idle
+   * longest (no request in flight) ends: clients reconnect without DELETE, and the new one is the one in use.
+   * Every child of both eras counts against STDIO_MAX_CHILDREN and the memory budget.
    */
-  private admit(userId: string | null): string | undefined {
-    const owned = [...this.sessions.values()].filter((session) => session.userId === userId);
-    if (owned.length >= this.env.STDIO_MAX_CHILDREN_PER_USER) {
-      const idle = owned.filter((session) => session.openRequests === 0).sort((a, b) => a.lastSeen - b.lastSeen);
-      const evicted = idle.slice(0, owned.length - this.env.STDIO_MAX_CHILDREN_PER_USER + 1);
-      if (evicted.length < owned.length - this.env.STDIO_MAX_CHILDREN_PER_USER + 1)
-        return 'you have the maximum number of sessions, all busy';
-      for (const session of evicted) {
-        this.logger.log(`session ${session.id.slice(0, 8)} ended: its user opened a new one at the per-user limit`);
-        this.forget(session);
-        void session.close();
-      }
+  private admit(userId: string | null, era: 'legacy' | 'modern'): string | undefined {
+    const userKey = userId ?? '';
+    const owned: Array<{ lastSeen: number; busy: boolean; end: () => void }> = [
+      ...[...this.sessions.values()]
+        .filter((session) => session.userId === userId)
+        .map((session) => ({
+          lastSeen: session.lastSeen,
+          busy: session.openRequests > 0,
+          end: () => {
+            this.logger.log(`session ${session.id.slice(0, 8)} ended: its user opened a new one at the per-user limit`);
+            this.forget(session);
+            void session.close();
+          },
+        })),
+    ];
+    const modernChild = this.modern.usageOf(userKey);
+    if (modernChild)
+      owned.push({
+        ...modernChild,
+        end: () => this.modern.end(userKey, 'its user opened a session at the per-user limit'),
+      });
+    const excess = owned.length - this.env.STDIO_MAX_CHILDREN_PER_USER + 1;
+    if (excess > 0) {
+      const idle = owned.filter((slot) => !slot.busy).sort((a, b) => a.lastSeen - b.lastSeen);
+      if (idle.length < excess) return 'you have the maximum number of sessions, all busy';
+      for (const slot of idle.slice(0, excess)) slot.end();
     }
-    const existing = this.perUser ? this.shared.get(userId ?? '') : undefined;
+    const existing = era === 'legacy' && this.perUser ? this.shared.get(userKey) : undefined;
     const needsChild = !existing || existing.closed;
     if (!needsChild) return undefined;
     const pids = this.childPids();
-    const children = this.perUser
+    const legacyChildren = this.perUser
       ? [...this.shared.values()].filter((child) => !child.closed).length
-      : [...this.sessions.values()].length;
-    if (children + 1 > this.env.STDIO_MAX_CHILDREN) return 'the proxy runs its maximum of child processes';
+      : this.sessions.size;
+    const modernChildren = this.modern.users().length;
+    if (legacyChildren + modernChildren + 1 > this.env.STDIO_MAX_CHILDREN)
+      return 'the proxy runs its maximum of child processes';
     const budget = this.env.STDIO_MEMORY_BUDGET_MB * MB;
     if (budget > 0 && this.memory.total(pids) + this.memory.perChild > budget) {
       this.logger.warn(
@@ -262,12 +297,12 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
     return undefined;
   }
 
-  /** Process ids of the running 2025-era children (one per session, or one per user). */
+  /** Process ids of the running children: 2025-era (one per session, or one per user) and 2026-07-28 (one per user). */
   private childPids(): number[] {
     const pids = this.perUser
       ? [...this.shared.values()].filter((child) => !child.closed).map((child) => child.pid)
       : [...this.sessions.values()].map((session) => session.pid);
-    return pids.filter((pid): pid is number => typeof pid === 'number');
+    return [...pids.filter((pid): pid is number => typeof pid === 'number'), ...this.modern.pids()];
   }
 
   private sharedChildOf(userId: string | null): SharedChild {
@@ -307,6 +342,13 @@ export class StdioProxy implements OnModuleInit, OnModuleDestroy {
       void session.close();
     }
   }
+}
+
+/** The refusal at a child limit: 503 with Retry-After and a JSON-RPC error, whichever the era (never a 500). */
+function busy(exchange: McpExchange, why: string, advice: string): Promise<void> {
+  return refuse(exchange.reply, 503, `Server busy: ${why}; ${advice}`, -32000, {
+    'retry-after': String(RETRY_AFTER_SECONDS),
+  });
 }
 
 /** Resident set size of a process in bytes (VmRSS of /proc/PID/status; 0 where there is no /proc). */

@@ -27,7 +27,10 @@ export interface StdioCommand {
   /** Executable; `node` runs the current Node.js binary. */
   readonly command: string;
   readonly args: readonly string[];
-  /** Environment keys passed to the child (values may reference `${VAR}` of the proxy's environment). */
+  /**
+   * Environment keys passed to the child. Values (and args, cwd) may use `${MCP_DATA_DIR}` and `${MCP_WORKSPACE_DIR}`
+   * (the user's own directories) and `${MCP_CHILD_DIR}` (a directory of this one child, removed when it exits).
+   */
   readonly env?: Readonly<Record<string, string>>;
   /** Working directory of the child (`${MCP_DATA_DIR}`: the user's own); default the proxy's (STDIO_CWD). */
   readonly cwd?: string;
@@ -285,7 +288,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
   {
     // Microsoft's Playwright MCP driving Debian's Chromium (never a downloaded browser). Its browser_run_code_unsafe
     // runs code in the server process, so it is confined like a shell: off by default, its own network namespace
-    // whose only way out is the egress proxy (Chromium's proxy too), a profile and working directory per user.
+    // whose only way out is the egress proxy (Chromium's proxy too), a working directory per user, a profile per child.
     name: 'playwright',
     title: 'Browser (Playwright)',
     kind: 'stdio',
@@ -300,12 +303,14 @@ export const SERVICES: readonly ServiceDefinition[] = [
         '--headless',
         '--browser=chromium',
         '--executable-path=/usr/bin/chromium',
-        '--user-data-dir=${MCP_DATA_DIR}/playwright/profile',
+        // A profile per child, removed when it exits: Chromium locks a profile, and a user can have two children
+        // (a 2025 one and a 2026-07-28 one; or one per session with STDIO_CHILD_PER=session, or STDIO_DATA_SCOPE=shared).
+        '--user-data-dir=${MCP_CHILD_DIR}/profile',
         '--output-dir=${MCP_DATA_DIR}/playwright/output',
         '--proxy-server=${EGRESS_PROXY_URL}',
       ],
       cwd: '${MCP_DATA_DIR}',
-      // One browser (and profile, which Chromium locks) per user, shared by that user's sessions.
+      // One browser per user, shared by that user's sessions (and their tabs).
       shareable: true,
     }),
   },

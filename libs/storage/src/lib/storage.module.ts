@@ -14,13 +14,25 @@ export const REDIS_CLIENT_OPTIONS = {
   retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
 } as const;
 
+export interface StorageOptions<E extends StorageEnv> {
+  /**
+   * Whether this process keeps anything in Redis (default: whenever REDIS_URL is set). When not, it opens no
+   * connection, so its readiness and logs do not depend on a Redis it never uses.
+   */
+  readonly needsRedis?: (env: E) => boolean;
+  /** Why not, logged when REDIS_URL is set but unused. */
+  readonly withoutRedis?: string;
+}
+
 /**
  * Provides `KeyValueStore`: Redis (through @liaoliaots/nestjs-redis, which also closes the client on
- * shutdown) when `REDIS_URL` is set, otherwise memory. `envClass` is the app's validated env class.
+ * shutdown) when `REDIS_URL` is set (and `needsRedis` agrees), otherwise memory. `envClass` is the app's
+ * validated env class.
  */
 @Module({})
 export class StorageModule {
-  public static forRoot(envClass: Type<StorageEnv>): DynamicModule {
+  public static forRoot<E extends StorageEnv>(envClass: Type<E>, options: StorageOptions<E> = {}): DynamicModule {
+    const usesRedis = (env: E): boolean => env.REDIS_URL !== '' && (options.needsRedis?.(env) ?? true);
     return {
       module: StorageModule,
       global: true,
@@ -28,11 +40,11 @@ export class StorageModule {
         RedisModule.forRootAsync({
           inject: [envClass],
           useFactory: (...args: unknown[]): RedisModuleOptions => {
-            const env = args[0] as StorageEnv;
+            const env = args[0] as E;
             return {
               readyLog: false,
               errorLog: false, // logRedisOutages: once per outage and on recovery, not on every reconnect attempt
-              config: env.REDIS_URL ? { url: env.REDIS_URL, ...REDIS_CLIENT_OPTIONS } : [],
+              config: usesRedis(env) ? { url: env.REDIS_URL, ...REDIS_CLIENT_OPTIONS } : [],
             };
           },
         }),
@@ -41,9 +53,13 @@ export class StorageModule {
         {
           provide: KeyValueStore,
           inject: [envClass, RedisService],
-          useFactory: (env: StorageEnv, redis: RedisService): KeyValueStore => {
+          useFactory: (env: E, redis: RedisService): KeyValueStore => {
             const client = redis.getOrNil();
             const logger = new Logger('Storage');
+            if (env.REDIS_URL && !usesRedis(env)) {
+              logger.log(`REDIS_URL is not used: ${options.withoutRedis ?? 'this process keeps nothing in Redis'}`);
+              return new MemoryStore(env.STORAGE_PREFIX);
+            }
             if (client) {
               logger.log(`Redis storage, key prefix "${env.STORAGE_PREFIX}"`);
               logRedisOutages(client, logger);

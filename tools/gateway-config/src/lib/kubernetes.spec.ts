@@ -2,10 +2,11 @@
 // kubernetes-models), and with the properties docs/kubernetes.md promises. Drift: validation.spec.ts.
 import { resolveTopology } from '@gateway/catalog';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { kubernetesManifests, METRICS_PORT, SECRET } from './kubernetes';
+import { kubernetesManifests, METRICS_PORT, POLICY_CONFIG, POLICY_FILE, SECRET } from './kubernetes';
 
 const root = resolve(__dirname, '../../../..');
 const dir = join(root, 'deploy/kubernetes');
@@ -144,6 +145,46 @@ describe('the manifests', () => {
       });
       // The Service (what Traefik routes to) carries the HTTP port only.
       expect(find('Service', name)?.spec?.['ports']).toHaveLength(1);
+    }
+  });
+
+  it('mount the per-tool policy read-only in every pod, at the MCP_POLICY_FILE they all read', () => {
+    expect(find('ConfigMap', 'mcp-gateway-config')?.data?.['MCP_POLICY_FILE']).toBe(POLICY_FILE);
+    const policy = find('ConfigMap', POLICY_CONFIG);
+    const [key] = Object.keys(policy?.data ?? {});
+    for (const name of names) {
+      const pod = find('Deployment', name)?.spec?.['template'].spec;
+      const container = pod.containers[0];
+      // The generated settings reach every container (auth grants and challenges from it; services enforce it).
+      expect(container.envFrom[0]).toEqual({ configMapRef: { name: 'mcp-gateway-config' } });
+      const mount = container.volumeMounts.find((entry: { name: string }) => entry.name === 'policy');
+      expect(mount).toEqual({ name: 'policy', mountPath: expect.any(String), readOnly: true });
+      expect(`${mount.mountPath}/${key}`).toBe(POLICY_FILE);
+      // Not optional: without it a pod would not start rather than run without the policy its peers enforce.
+      expect(pod.volumes).toContainEqual({ name: 'policy', configMap: { name: POLICY_CONFIG } });
+      // Nothing else is mounted over it, nor it over a volume.
+      const paths = container.volumeMounts.map((entry: { mountPath: string }) => entry.mountPath);
+      expect(new Set(paths).size).toBe(paths.length);
+    }
+    // The shipped file is a valid policy with no overrides: the catalog's defaults, as without MCP_POLICY_FILE.
+    const scratch = mkdtempSync(join(tmpdir(), 'policy-'));
+    try {
+      writeFileSync(join(scratch, 'policy.json'), policy?.data?.[key as string] ?? '');
+      const withFile = resolveTopology({ MCP_POLICY_FILE: join(scratch, 'policy.json') });
+      expect(withFile.services.map((service) => service.policy)).toEqual(
+        resolveTopology({}).services.map((service) => service.policy),
+      );
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it('leave the audit stream on stdout (no AUDIT_LOG_FILE: the root filesystem is read-only, no volume needed)', () => {
+    const text = files.map((file) => readFileSync(file, 'utf8')).join('\n');
+    expect(text).not.toMatch(/AUDIT_LOG_FILE:/);
+    for (const name of names) {
+      const env = find('Deployment', name)?.spec?.['template'].spec.containers[0].env;
+      expect(env.map((entry: { name: string }) => entry.name)).not.toContain('AUDIT_LOG_FILE');
     }
   });
 

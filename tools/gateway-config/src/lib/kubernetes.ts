@@ -52,6 +52,10 @@ export const KUBERNETES_DEFAULTS = {
 /** The generated non-secret settings; the operator's own go in the optional ConfigMap and the Secret below. */
 const GENERATED_CONFIG = 'mcp-gateway-config';
 export const SETTINGS_CONFIG = 'mcp-gateway-settings';
+/** The per-tool policy file (docs/authorization.md), mounted read-only in every pod at POLICY_FILE. */
+export const POLICY_CONFIG = 'mcp-gateway-policy';
+export const POLICY_DIR = '/etc/mcp';
+export const POLICY_FILE = `${POLICY_DIR}/policy.json`;
 export const SECRET = 'mcp-gateway-secrets';
 const PART_OF = 'mcp-gateway';
 const AUTH_PORT = 3000;
@@ -170,10 +174,23 @@ export function kubernetesManifests(
         // Pod addresses: Traefik's X-Forwarded-For then names the client (registration rate limits).
         TRUSTED_PROXIES: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16',
         METRICS_PORT: String(METRICS_PORT),
+        // Auth and every service read the same policy (grants and challenges; enforcement and filtered lists).
+        MCP_POLICY_FILE: POLICY_FILE,
+        // AUDIT_LOG_FILE is left unset: the audit stream goes to stdout ("stream":"audit"), the collector's input.
         ...Object.fromEntries(
           topology.services.map((service) => [`MCP_${envKeyOf(service.name)}_ENABLED`, String(service.enabled)]),
         ),
       },
+    },
+  ];
+
+  files['policy.yaml'] = [
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: metadata(POLICY_CONFIG),
+      // No overrides: the catalog's policies. Replace it in your overlay (docs/kubernetes.md "Per-tool policy").
+      data: { 'policy.json': '{ "services": {} }\n' },
     },
   ];
 
@@ -322,6 +339,7 @@ export function kubernetesManifests(
       },
       volumeMounts: [
         { name: 'tmp', mountPath: '/tmp' },
+        { name: 'policy', mountPath: POLICY_DIR, readOnly: true },
         ...claims.map((claim) => ({ name: claim.name, mountPath: claim.path })),
       ],
     };
@@ -360,6 +378,8 @@ export function kubernetesManifests(
               containers: [container],
               volumes: [
                 { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+                // Not optional: a pod never starts without the policy its peers enforce (fail closed).
+                { name: 'policy', configMap: { name: POLICY_CONFIG } },
                 ...claims.map((claim) => ({
                   name: claim.name,
                   persistentVolumeClaim: { claimName: `${workload.name}-${claim.name}` },
