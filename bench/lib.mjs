@@ -17,8 +17,11 @@ export function option(name, fallback) {
   return index >= 0 ? process.argv[index + 1] : fallback;
 }
 
-/** Whether `taskset` works here; the load generator (this process) then runs on CPU 0, servers on CPU 1. */
-export const pinned = spawnSync('taskset', ['-V']).status === 0;
+/**
+ * Whether processes are pinned: `taskset` works here and `--pin none` was not given. The load generator (this
+ * process) then runs on CPU 0, servers on CPU 1; unpinned, the scheduler places every process on both cores.
+ */
+export const pinned = option('pin', '') !== 'none' && spawnSync('taskset', ['-V']).status === 0;
 if (pinned) spawnSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
 
 const children = [];

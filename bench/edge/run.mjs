@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Benchmark (not a test): what the full path through the dev edge (edge → auth /verify → edge → service) adds to a
 // `tools/call` of echo-stateless, at one connection, against calling the service directly in the same run.
-// Usage: node bench/edge/run.mjs [--requests 3000] [--cpu-prof DIR]
+// Usage: node bench/edge/run.mjs [--requests 3000] [--pin none] [--cpu-prof DIR]
 //   (build first: npx nx run-many -t build). Prints a Markdown table for docs/benchmarks.md.
 // The gateway starts as `npm start` does (tools/scripts/start.mjs --no-build: auth in Redis mode on a private
 // redis-server, echo-stateless, the dev edge), pinned to CPU 1 (taskset); this process sends the requests from CPU
 // 0, one at a time, alternating edge and direct so that both meet the same machine. Direct requests carry the
-// identity headers the edge would add. `/verify` is also timed alone (as the edge calls it), to split the cost.
+// identity headers the edge would add. `/verify` is also timed alone (as the edge calls it), to split the cost, and
+// the same call goes through bench/edge/bare-edge.mjs (the least a forwardAuth proxy does: the architecture's floor).
+// --pin none: no taskset, the scheduler spreads every process over both cores.
 // --cpu-prof DIR: every gateway process writes a V8 CPU profile there when the run ends.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -33,7 +35,12 @@ const require = createRequire(import.meta.url);
 const { SERVICES, envKeyOf } = require(join(root, 'dist/libs/catalog/src'));
 
 const redisUrl = await startRedis();
-const [edgePort, authPort, echoPort] = [await freePort(), await freePort(), await freePort()];
+const [edgePort, authPort, echoPort, barePort] = [
+  await freePort(),
+  await freePort(),
+  await freePort(),
+  await freePort(),
+];
 const publicUrl = `http://127.0.0.1:${edgePort}`;
 const gateway = start(
   1,
@@ -66,6 +73,20 @@ for (let waited = 0; !/^Ctrl-C stops everything/m.test(output); waited += 200) {
   await new Promise((resolve) => setTimeout(resolve, 200));
 }
 const mcpPath = '/echo-stateless/mcp';
+const bare = start(
+  1,
+  process.execPath,
+  [join(root, 'bench/edge/bare-edge.mjs')],
+  {
+    PORT: String(barePort),
+    AUTH_URL: `http://127.0.0.1:${authPort}/verify`,
+    SERVICE_URL: `http://127.0.0.1:${echoPort}`,
+    SERVICE_PATH: '/mcp',
+    PUBLIC_HOST: `127.0.0.1:${edgePort}`,
+  },
+  { stdout: 'pipe' },
+);
+await once(bare.stdout, 'data');
 const token = await mintToken({
   authUrl: `http://127.0.0.1:${authPort}`,
   redisUrl,
@@ -90,6 +111,10 @@ const identity = Object.fromEntries([...verified.headers].filter(([name]) => /^x
 const targets = {
   edge: {
     pool: new Pool(publicUrl, { connections: 1 }),
+    options: { path: mcpPath, method: 'POST', headers: { ...mcpHeaders, authorization: `Bearer ${token}` }, body },
+  },
+  bare: {
+    pool: new Pool(`http://127.0.0.1:${barePort}`, { connections: 1 }),
     options: { path: mcpPath, method: 'POST', headers: { ...mcpHeaders, authorization: `Bearer ${token}` }, body },
   },
   direct: {
@@ -122,21 +147,22 @@ const processes = Object.fromEntries(
       Number(pid),
     ]),
 );
-const latencies = { edge: [], direct: [], verify: [] };
+processes.bare = bare.pid;
+const latencies = { edge: [], bare: [], direct: [], verify: [] };
 for (let i = 0; i < 200; i++) for (const target of Object.values(targets)) await timed(target); // warm-up
 const cpuBefore = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuSeconds(pid)]));
 for (let i = 0; i < requests; i++) {
   // Alternating order, so that neither target always follows the other.
-  const order = i % 2 === 0 ? ['edge', 'direct', 'verify'] : ['verify', 'direct', 'edge'];
+  const order = i % 2 === 0 ? ['edge', 'bare', 'direct', 'verify'] : ['verify', 'direct', 'bare', 'edge'];
   for (const name of order) latencies[name].push(await timed(targets[name]));
 }
 
-// µs of CPU per edge request: the edge's own; auth's and echo-stateless's are shared by two kinds of request
-// (auth: /verify alone and the edge's /verify; echo: direct and through the edge), hence halved.
+// µs of CPU per request: the edge's and the bare proxy's own; auth's and echo-stateless's are shared by three kinds
+// of request (auth: /verify alone, the edge's and the bare proxy's; echo: direct, through the edge and the bare proxy).
 const cpuUs = Object.fromEntries(
   Object.entries(processes).map(([name, pid]) => [
     name,
-    ((cpuSeconds(pid) - cpuBefore[name]) / (name === 'edge' ? requests : 2 * requests)) * 1e6,
+    ((cpuSeconds(pid) - cpuBefore[name]) / (name === 'edge' || name === 'bare' ? requests : 3 * requests)) * 1e6,
   ]),
 );
 const at = (sorted, quantile) => sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))];
@@ -160,14 +186,17 @@ console.log(
   `| through the dev edge (bearer token) | ${ms(stats.edge.p50)} | ${ms(stats.edge.p90)} | ${ms(stats.edge.p99)} |`,
 );
 console.log(
+  `| through a bare forwardAuth proxy (bench/edge/bare-edge.mjs) | ${ms(stats.bare.p50)} | ${ms(stats.bare.p90)} | ${ms(stats.bare.p99)} |`,
+);
+console.log(
   `| /verify alone (as the edge calls it) | ${ms(stats.verify.p50)} | ${ms(stats.verify.p90)} | ${ms(stats.verify.p99)} |`,
 );
 console.log(
   `\nAdded by the edge at p50: ${ms(stats.edge.p50 - stats.direct.p50)} ms (goal ≤ 0.5 ms), of which /verify's own ` +
-    `round trip ≈ ${ms(stats.verify.p50)} ms.`,
+    `round trip ≈ ${ms(stats.verify.p50)} ms; by the bare proxy: ${ms(stats.bare.p50 - stats.direct.p50)} ms.`,
 );
 console.log(
-  `CPU per request (µs, /proc): edge ${cpuUs.edge.toFixed(0)}, auth /verify ${cpuUs.auth.toFixed(0)}, ` +
+  `CPU per request (µs, /proc): edge ${cpuUs.edge.toFixed(0)} (bare proxy ${cpuUs.bare.toFixed(0)}), auth /verify ${cpuUs.auth.toFixed(0)}, ` +
     `echo-stateless ${cpuUs.echo.toFixed(0)}: the edge path adds ≈ ${(cpuUs.edge + cpuUs.auth).toFixed(0)} µs of CPU ` +
     `to the service's own.`,
 );
