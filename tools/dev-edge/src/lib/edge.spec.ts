@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { request } from 'undici';
-import { createEdge, type Edge } from './edge';
+import { createEdge, type Edge, type EdgeOptions } from './edge';
 import { type DynamicConfig, routingTable } from './routing-table';
 
 const listen = (server: Server) =>
@@ -228,7 +228,11 @@ describe('dev edge', () => {
 });
 
 /** An edge in front of one upstream (and optionally a forwardAuth address), on a free port. */
-async function edgeFor(upstreamUrl: string, authAddress?: string): Promise<{ edge: Edge; url: string }> {
+async function edgeFor(
+  upstreamUrl: string,
+  authAddress?: string,
+  options?: EdgeOptions,
+): Promise<{ edge: Edge; url: string }> {
   const edge = createEdge(
     routingTable({
       http: {
@@ -237,6 +241,7 @@ async function edgeFor(upstreamUrl: string, authAddress?: string): Promise<{ edg
         services: { s: { loadBalancer: { servers: [{ url: upstreamUrl }] } } },
       },
     }),
+    options,
   );
   return { edge, url: await listen(edge) };
 }
@@ -272,6 +277,35 @@ describe('dev edge failures', () => {
     });
     await edge.drain(1000);
     await new Promise((resolve) => quiet.close(resolve));
+  });
+
+  it('cancels its pending /verify when the client leaves, and reports no error', async () => {
+    const errors: Error[] = [];
+    let served = 0;
+    const service = createServer((_, res) => res.end(`served ${++served}`));
+    let received!: () => void;
+    let cancelled!: () => void;
+    const verifyReceived = new Promise<void>((resolve) => (received = resolve));
+    const verifyCancelled = new Promise<void>((resolve) => (cancelled = resolve));
+    const hanging = createServer((req) => {
+      req.socket.on('close', cancelled);
+      received(); // and never answers
+    });
+    const { edge, url } = await edgeFor(await listen(service), `${await listen(hanging)}/verify`, {
+      onError: (error) => errors.push(error),
+    });
+    const client = new AbortController();
+    const pending = fetch(url, { signal: client.signal }).catch((error: Error) => error.name);
+    await verifyReceived;
+    client.abort();
+    expect(await pending).toBe('AbortError');
+    await verifyCancelled; // the edge closed its request to the auth server (without it, this never resolves)
+    await new Promise((resolve) => setTimeout(resolve, 50)); // room for a late error report
+    expect(errors).toEqual([]);
+    expect(served).toBe(0);
+    await edge.drain(1000);
+    hanging.closeAllConnections();
+    for (const server of [service, hanging]) await new Promise((resolve) => server.close(resolve));
   });
 
   it('drains on stop: a request in flight completes, a stream that outlives the timeout is closed', async () => {

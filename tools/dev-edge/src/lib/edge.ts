@@ -65,7 +65,8 @@ export function createEdge(table: readonly Route[], options: EdgeOptions = {}): 
     else if (!res.destroyed) sendError(res, status, what);
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  /** `left` aborts when the client leaves before its answer is complete: what the edge asked upstream is cancelled. */
+  const handle = async (req: IncomingMessage, res: ServerResponse, left: AbortSignal): Promise<void> => {
     const url = req.url ?? '/';
     const route = findRoute(table, {
       host: hostnameOf(req.headers.host),
@@ -87,8 +88,9 @@ export function createEdge(table: readonly Route[], options: EdgeOptions = {}): 
       } else if ('forwardAuth' in middleware) {
         let passed: boolean;
         try {
-          passed = await forwardAuth(middleware.forwardAuth, req, res, responseHeaders, scheme, agent);
+          passed = await forwardAuth(middleware.forwardAuth, req, res, responseHeaders, scheme, agent, left);
         } catch (error) {
+          if (left.aborted) return; // the client left: nothing to answer, nothing went wrong upstream
           // RFC 9110 §15.6.3: the gateway got no valid answer from the server it needed.
           return fail(error as Error, req, res, 502, 'the authorization server is unreachable');
         }
@@ -115,16 +117,23 @@ export function createEdge(table: readonly Route[], options: EdgeOptions = {}): 
       return;
     }
     try {
-      await forward(req, res, target, responseHeaders, scheme, agent, () => draining);
+      await forward(req, res, target, responseHeaders, scheme, agent, left, () => draining);
     } catch (error) {
-      fail(error as Error, req, res, 502, 'the service is unreachable');
+      if (!left.aborted) fail(error as Error, req, res, 502, 'the service is unreachable');
     }
   };
 
   const server = createServer((req, res) => {
+    const left = new AbortController();
     inFlight.add(res);
-    res.on('close', () => inFlight.delete(res));
-    handle(req, res).catch((error: Error) => fail(error, req, res, 502, 'the edge could not forward the request'));
+    // One listener per request: drain's bookkeeping and the abort of what is still upstream.
+    res.on('close', () => {
+      inFlight.delete(res);
+      if (!res.writableFinished) left.abort();
+    });
+    handle(req, res, left.signal).catch((error: Error) =>
+      fail(error, req, res, 502, 'the edge could not forward the request'),
+    );
   }) as Edge;
 
   server.drain = async (timeoutMs) => {
@@ -148,12 +157,9 @@ async function forward(
   extraResponseHeaders: Record<string, HeaderValue>,
   scheme: string,
   agent: Agent,
+  left: AbortSignal,
   draining: () => boolean,
 ): Promise<void> {
-  const abort = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) abort.abort();
-  });
   const headers: Record<string, HeaderValue> = {};
   for (const [name, value] of Object.entries(req.headers))
     if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'expect') headers[name] = value;
@@ -180,7 +186,7 @@ async function forward(
     method: (req.method ?? 'GET') as 'GET',
     headers,
     body,
-    signal: abort.signal,
+    signal: left,
   });
   const copied: Record<string, HeaderValue> = {};
   for (const [name, value] of Object.entries(answer.headers))
@@ -210,13 +216,25 @@ async function forward(
   await pipeline(answer.body, res).catch(() => undefined);
 }
 
-/** The forwardAuth address as an origin and a path, parsed once per middleware. */
-const authTargets = new WeakMap<ForwardAuthMiddleware, { readonly origin: string; readonly path: string }>();
-function authTargetOf(auth: ForwardAuthMiddleware): { readonly origin: string; readonly path: string } {
+/** A forwardAuth middleware prepared once: its address as an origin and a path, its header lists in lower case. */
+interface AuthTarget {
+  readonly origin: string;
+  readonly path: string;
+  /** authRequestHeaders: the only client headers sent to the auth server; all when absent. */
+  readonly requestHeaders?: ReadonlySet<string>;
+  readonly responseHeaders: readonly string[];
+}
+const authTargets = new WeakMap<ForwardAuthMiddleware, AuthTarget>();
+function authTargetOf(auth: ForwardAuthMiddleware): AuthTarget {
   let target = authTargets.get(auth);
   if (!target) {
     const url = new URL(auth.address);
-    target = { origin: url.origin, path: `${url.pathname}${url.search}` };
+    target = {
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      requestHeaders: auth.authRequestHeaders && new Set(auth.authRequestHeaders.map((name) => name.toLowerCase())),
+      responseHeaders: (auth.authResponseHeaders ?? []).map((name) => name.toLowerCase()),
+    };
     authTargets.set(auth, target);
   }
   return target;
@@ -311,11 +329,13 @@ async function forwardAuth(
   responseHeaders: Record<string, HeaderValue>,
   scheme: string,
   agent: Agent,
+  left: AbortSignal,
 ): Promise<boolean> {
-  const allowed = auth.authRequestHeaders?.map((name) => name.toLowerCase());
+  const target = authTargetOf(auth);
+  const allowed = target.requestHeaders;
   const headers: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'host' && (!allowed || allowed.includes(name)))
+    if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'host' && (!allowed || allowed.has(name)))
       headers[name] = value;
   }
   Object.assign(headers, {
@@ -325,17 +345,16 @@ async function forwardAuth(
     'x-forwarded-uri': req.url ?? '/',
     'x-forwarded-for': req.socket.remoteAddress ?? '',
   });
-  const target = authTargetOf(auth);
   const answer = await agent.request({
     origin: target.origin,
     path: target.path,
     method: 'GET',
     headers: headers as Record<string, string | string[]>,
+    signal: left,
   });
   if (answer.statusCode >= 200 && answer.statusCode < 300) {
     await answer.body.dump();
-    for (const name of auth.authResponseHeaders ?? []) {
-      const key = name.toLowerCase();
+    for (const key of target.responseHeaders) {
       delete req.headers[key];
       const value = answer.headers[key];
       if (value !== undefined) req.headers[key] = value;
